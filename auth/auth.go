@@ -1,0 +1,155 @@
+// Package auth issues and checks agents' JWT bearer tokens, hashes passwords and
+// carries the authenticated principal through a request's context.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Principal is who is calling: an agent of one company.
+type Principal struct {
+	UserID    int64
+	CompanyID int64
+	Role      string
+	ExpiresAt time.Time
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the request's principal, or nil when it is anonymous.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
+
+// ErrInvalidToken is returned for any token that must not be accepted.
+var ErrInvalidToken = errors.New("invalid token")
+
+// Tokens signs and verifies HS256 tokens with one secret.
+type Tokens struct {
+	secret []byte
+	ttl    time.Duration
+	now    func() time.Time
+}
+
+// NewTokens returns a Tokens for secret and lifetime ttl; now is the clock.
+func NewTokens(secret []byte, ttl time.Duration, now func() time.Time) *Tokens {
+	if now == nil {
+		now = time.Now
+	}
+	return &Tokens{secret: secret, ttl: ttl, now: now}
+}
+
+// TTL is the lifetime of the tokens Issue makes.
+func (t *Tokens) TTL() time.Duration { return t.ttl }
+
+type claims struct {
+	CompanyID int64  `json:"cid"`
+	Role      string `json:"role"`
+	jwt.RegisteredClaims
+}
+
+// Issue returns a signed token for the agent and its expiry time.
+func (t *Tokens) Issue(userID, companyID int64, role string) (string, time.Time, error) {
+	now := t.now()
+	exp := now.Add(t.ttl)
+	c := claims{
+		CompanyID: companyID,
+		Role:      role,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   strconv.FormatInt(userID, 10),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(exp),
+		},
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.secret)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign token: %w", err)
+	}
+	return s, exp.Truncate(time.Second), nil
+}
+
+// Parse verifies a token: HS256 only (never "none"), our secret, exp required and in
+// the future. Any failure is ErrInvalidToken.
+func (t *Tokens) Parse(token string) (*Principal, error) {
+	var c claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(t.now),
+	)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	uid, err := strconv.ParseInt(c.Subject, 10, 64)
+	if err != nil || uid <= 0 || c.CompanyID <= 0 {
+		return nil, ErrInvalidToken
+	}
+	return &Principal{UserID: uid, CompanyID: c.CompanyID, Role: c.Role, ExpiresAt: c.ExpiresAt.Time}, nil
+}
+
+// BearerToken extracts the token of an "Authorization: Bearer …" value, or "".
+func BearerToken(header string) string {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// bcryptCost is the work factor of new hashes.
+var bcryptCost = bcrypt.DefaultCost
+
+// HashPassword returns the bcrypt hash of password.
+func HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// dummyHash is compared against when the email is unknown, so an unknown email and a
+// wrong password take the same time.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("connectme-timing-equaliser"), bcryptCost)
+	return h
+})
+
+// CheckPassword reports whether password matches hash. With hash == "" it compares
+// against a dummy hash of the same cost and returns false.
+func CheckPassword(hash, password string) bool {
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+type clientAddrKey struct{}
+
+// WithClientAddr returns ctx carrying the client's network address (no port).
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddr returns the client's network address in ctx, or "".
+func ClientAddr(ctx context.Context) string {
+	a, _ := ctx.Value(clientAddrKey{}).(string)
+	return a
+}

@@ -1,0 +1,192 @@
+// Package config reads CONNECTME's configuration from the environment (CONTRACT §4).
+package config
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration of one process.
+type Config struct {
+	DatabaseURL          string
+	ListenAddr           string
+	JWTSecret            []byte
+	JWTSecretGenerated   bool
+	JWTTTL               time.Duration
+	AppEnv               string
+	PublicBaseURL        string
+	TwilioAccountSID     string
+	TwilioAuthToken      string
+	TwilioAPIBase        string
+	MediaDir             string
+	AuthRateLimit        int
+	GraphQLIntrospection bool
+	Playground           bool
+	CORSOrigins          []string
+	LogLevel             string
+}
+
+// Var documents one environment variable for --help and the README.
+type Var struct {
+	Name, Default, Meaning string
+}
+
+// DefaultDatabaseURL is the database used when DATABASE_URL is unset.
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/connectme?sslmode=disable"
+
+// Vars lists every environment variable with its default, in --help order.
+var Vars = []Var{
+	{"DATABASE_URL", DefaultDatabaseURL, "PostgreSQL; the database is created if missing and migrated on start"},
+	{"PORT", "8080", "HTTP port"},
+	{"LISTEN_ADDR", ":$PORT", "full listen address; overrides PORT"},
+	{"JWT_SECRET", "random per process (development)", "HS256 signing key, at least 32 bytes; required when APP_ENV=production"},
+	{"JWT_TTL", "24h", "token lifetime (Go duration)"},
+	{"APP_ENV", "development", "production makes missing secrets fatal and turns introspection/playground off unless enabled"},
+	{"PUBLIC_BASE_URL", "http://localhost:$PORT", "the URL the world sees; used for webhook signatures and signed media URLs"},
+	{"TWILIO_ACCOUNT_SID", "", "provider account"},
+	{"TWILIO_AUTH_TOKEN", "", "provider token; with it, webhooks must be signed and messages go through Twilio"},
+	{"TWILIO_API_BASE", "https://api.twilio.com", "provider API base URL (tests and staging point it at a fake)"},
+	{"MEDIA_DIR", "./data/media", "where uploaded files live"},
+	{"AUTH_RATE_LIMIT", "10", "login and signup attempts per minute for one client address and email; 0 turns the limit off"},
+	{"GRAPHQL_INTROSPECTION", "true in development, false in production", "GraphQL introspection"},
+	{"PLAYGROUND", "true in development, false in production", "serve the GraphiQL playground at /playground"},
+	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and open websockets"},
+	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+}
+
+// Load reads the configuration from getenv (os.Getenv when nil).
+func Load(getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{
+		DatabaseURL:      get("DATABASE_URL", DefaultDatabaseURL),
+		AppEnv:           get("APP_ENV", "development"),
+		TwilioAccountSID: get("TWILIO_ACCOUNT_SID", ""),
+		TwilioAuthToken:  get("TWILIO_AUTH_TOKEN", ""),
+		TwilioAPIBase:    strings.TrimRight(get("TWILIO_API_BASE", "https://api.twilio.com"), "/"),
+		MediaDir:         get("MEDIA_DIR", "./data/media"),
+		LogLevel:         get("LOG_LEVEL", "info"),
+	}
+	if c.AppEnv != "development" && c.AppEnv != "production" && c.AppEnv != "test" {
+		return nil, fmt.Errorf("APP_ENV must be development, production or test, not %q", c.AppEnv)
+	}
+	port := get("PORT", "8080")
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return nil, fmt.Errorf("PORT must be a port number, not %q", port)
+	}
+	c.ListenAddr = get("LISTEN_ADDR", ":"+port)
+	c.PublicBaseURL = strings.TrimRight(get("PUBLIC_BASE_URL", "http://localhost:"+port), "/")
+
+	ttl, err := time.ParseDuration(get("JWT_TTL", "24h"))
+	if err != nil || ttl <= 0 {
+		return nil, fmt.Errorf("JWT_TTL must be a positive duration such as 24h, not %q", getenv("JWT_TTL"))
+	}
+	c.JWTTTL = ttl
+
+	rl, err := strconv.Atoi(get("AUTH_RATE_LIMIT", "10"))
+	if err != nil || rl < 0 {
+		return nil, fmt.Errorf("AUTH_RATE_LIMIT must be a whole number >= 0, not %q", getenv("AUTH_RATE_LIMIT"))
+	}
+	c.AuthRateLimit = rl
+
+	prod := c.IsProduction()
+	if c.GraphQLIntrospection, err = parseBool(get("GRAPHQL_INTROSPECTION", strconv.FormatBool(!prod))); err != nil {
+		return nil, fmt.Errorf("GRAPHQL_INTROSPECTION: %w", err)
+	}
+	if c.Playground, err = parseBool(get("PLAYGROUND", strconv.FormatBool(!prod))); err != nil {
+		return nil, fmt.Errorf("PLAYGROUND: %w", err)
+	}
+	for _, o := range strings.Split(get("CORS_ORIGINS", ""), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+
+	if s := getenv("JWT_SECRET"); s != "" {
+		c.JWTSecret = []byte(s)
+	}
+	if prod {
+		var missing []string
+		if len(c.JWTSecret) < 32 {
+			missing = append(missing, "JWT_SECRET (at least 32 bytes)")
+		}
+		if getenv("PUBLIC_BASE_URL") == "" {
+			missing = append(missing, "PUBLIC_BASE_URL")
+		}
+		if c.TwilioAccountSID == "" || c.TwilioAuthToken == "" {
+			missing = append(missing, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+		}
+		if len(missing) > 0 {
+			return nil, errors.New("APP_ENV=production needs " + strings.Join(missing, ", "))
+		}
+	}
+	if len(c.JWTSecret) == 0 {
+		c.JWTSecret = make([]byte, 32)
+		if _, err := rand.Read(c.JWTSecret); err != nil {
+			return nil, err
+		}
+		c.JWTSecretGenerated = true
+	}
+	return c, nil
+}
+
+// IsProduction reports whether APP_ENV=production.
+func (c *Config) IsProduction() bool { return c.AppEnv == "production" }
+
+// Masked returns the effective configuration for the start log, secrets masked.
+func (c *Config) Masked() map[string]any {
+	mask := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "***"
+	}
+	return map[string]any{
+		"DATABASE_URL":          maskURL(c.DatabaseURL),
+		"LISTEN_ADDR":           c.ListenAddr,
+		"APP_ENV":               c.AppEnv,
+		"PUBLIC_BASE_URL":       c.PublicBaseURL,
+		"JWT_SECRET":            mask(string(c.JWTSecret)),
+		"JWT_TTL":               c.JWTTTL.String(),
+		"TWILIO_ACCOUNT_SID":    c.TwilioAccountSID,
+		"TWILIO_AUTH_TOKEN":     mask(c.TwilioAuthToken),
+		"TWILIO_API_BASE":       c.TwilioAPIBase,
+		"MEDIA_DIR":             c.MediaDir,
+		"AUTH_RATE_LIMIT":       c.AuthRateLimit,
+		"GRAPHQL_INTROSPECTION": c.GraphQLIntrospection,
+		"PLAYGROUND":            c.Playground,
+		"CORS_ORIGINS":          c.CORSOrigins,
+	}
+}
+
+func maskURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if at := strings.LastIndex(s, "@"); at > i {
+			cred := s[i+3 : at]
+			if u, _, ok := strings.Cut(cred, ":"); ok {
+				return s[:i+3] + u + ":***" + s[at:]
+			}
+		}
+	}
+	return s
+}
+
+func parseBool(s string) (bool, error) {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("must be true or false, not %q", s)
+	}
+	return b, nil
+}

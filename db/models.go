@@ -1,0 +1,187 @@
+package db
+
+import (
+	"encoding/hex"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// User kinds.
+const (
+	KindAgent   = "AGENT"
+	KindContact = "CONTACT"
+)
+
+// Agent roles.
+const (
+	RoleOwner = "OWNER"
+	RoleAgent = "AGENT"
+)
+
+// ChannelWhatsApp is the id of the WHATSAPP channel the migrations insert.
+const ChannelWhatsApp = 1
+
+// Message directions.
+const (
+	DirectionSent     = "SENT"
+	DirectionReceived = "RECEIVED"
+)
+
+// Message types.
+const (
+	TypeText     = "TEXT"
+	TypeMedia    = "MEDIA"
+	TypeTemplate = "TEMPLATE"
+)
+
+// Message statuses (CONTRACT §1).
+const (
+	StatusPending     = "PENDING"
+	StatusQueued      = "QUEUED"
+	StatusSent        = "SENT"
+	StatusDelivered   = "DELIVERED"
+	StatusRead        = "READ"
+	StatusFailed      = "FAILED"
+	StatusUndelivered = "UNDELIVERED"
+)
+
+// Attachment types.
+const (
+	AttachmentImage    = "IMAGE"
+	AttachmentVideo    = "VIDEO"
+	AttachmentAudio    = "AUDIO"
+	AttachmentDocument = "DOCUMENT"
+)
+
+// Company is a tenant.
+type Company struct {
+	bun.BaseModel `bun:"table:companies"`
+
+	ID             int64     `bun:"id,pk,autoincrement"`
+	Name           string    `bun:"name,notnull"`
+	WhatsAppNumber *string   `bun:"whatsapp_number"`
+	CreatedAt      time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// User is an agent (email, password, role) or a contact (phone) of one company.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           int64     `bun:"id,pk,autoincrement"`
+	CompanyID    int64     `bun:"company_id,notnull"`
+	Kind         string    `bun:"kind,notnull"`
+	FirstName    string    `bun:"first_name,notnull"`
+	LastName     string    `bun:"last_name,notnull"`
+	Phone        *string   `bun:"phone"`
+	Email        *string   `bun:"email"`
+	PasswordHash *string   `bun:"password_hash"`
+	Role         *string   `bun:"role"`
+	NameEdited   bool      `bun:"name_edited,notnull"`
+	CreatedAt    time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	UpdatedAt    time.Time `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// PhoneOrEmpty returns the user's phone, or "" when it has none.
+func (u *User) PhoneOrEmpty() string {
+	if u.Phone == nil {
+		return ""
+	}
+	return *u.Phone
+}
+
+// Channel is a messaging channel (1 = WHATSAPP).
+type Channel struct {
+	bun.BaseModel `bun:"table:channels"`
+
+	ID   int    `bun:"id,pk"`
+	Name string `bun:"name,notnull"`
+}
+
+// Conversation is the thread between a company and one contact on one channel.
+type Conversation struct {
+	bun.BaseModel `bun:"table:conversations"`
+
+	ID                  int64      `bun:"id,pk,autoincrement"`
+	CompanyID           int64      `bun:"company_id,notnull"`
+	UserID              int64      `bun:"user_id,notnull"`
+	ChannelID           int        `bun:"channel_id,notnull"`
+	LastUpdateTime      *time.Time `bun:"last_update_time"`
+	LastFreeMessageTime *time.Time `bun:"last_free_message_time"`
+	CreatedAt           time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+
+	User *User `bun:"rel:belongs-to,join:user_id=id"`
+}
+
+// Message is one message of a conversation. ID is a UUIDv7.
+type Message struct {
+	bun.BaseModel `bun:"table:messages"`
+
+	ID             uuid.UUID `bun:"id,pk,type:uuid"`
+	CompanyID      int64     `bun:"company_id,notnull"`
+	ConversationID int64     `bun:"conversation_id,notnull"`
+	SenderID       *int64    `bun:"sender_id"`
+	Direction      string    `bun:"direction,notnull"`
+	MessageType    string    `bun:"message_type,notnull"`
+	Content        *string   `bun:"content"`
+	TemplateID     *int64    `bun:"template_id"`
+	Datetime       time.Time `bun:"datetime,notnull"`
+	Status         string    `bun:"status,notnull"`
+	ProviderSID    *string   `bun:"provider_sid"`
+	ErrorCode      *string   `bun:"error_code"`
+	CreatedAt      time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+
+	Attachments []*Attachment `bun:"-"`
+}
+
+// HexID is the message id as the legacy API shows it: 32 lowercase hex characters.
+func (m *Message) HexID() string { return HexID(m.ID) }
+
+// HexID formats a message id as 32 lowercase hex characters.
+func HexID(id uuid.UUID) string { return hex.EncodeToString(id[:]) }
+
+// ParseHexID parses a message id given as 32 hex characters or as a dashed UUID.
+func ParseHexID(s string) (uuid.UUID, error) {
+	return uuid.Parse(s)
+}
+
+// NewMessageID returns a new time-ordered (v7) message id.
+func NewMessageID() uuid.UUID {
+	return uuid.Must(uuid.NewV7())
+}
+
+// Attachment is a file of a company, usually attached to a message.
+type Attachment struct {
+	bun.BaseModel `bun:"table:attachments"`
+
+	ID          int64      `bun:"id,pk,autoincrement"`
+	CompanyID   int64      `bun:"company_id,notnull"`
+	MessageID   *uuid.UUID `bun:"message_id,type:uuid"`
+	Order       *int       `bun:"ord"`
+	Type        string     `bun:"type,notnull"`
+	Filename    string     `bun:"filename,notnull"`
+	Filesize    int64      `bun:"filesize,notnull"`
+	ContentType string     `bun:"content_type,notnull"`
+	StorageKey  *string    `bun:"storage_key"`
+	SourceURL   *string    `bun:"source_url"`
+	State       string     `bun:"state,notnull"`
+	Attempts    int        `bun:"attempts,notnull"`
+	CreatedAt   time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// Template is a WhatsApp message template; CompanyID nil means shared.
+type Template struct {
+	bun.BaseModel `bun:"table:templates"`
+
+	ID         int64     `bun:"id,pk,autoincrement"`
+	CompanyID  *int64    `bun:"company_id"`
+	Name       string    `bun:"name,notnull"`
+	Language   string    `bun:"language,notnull"`
+	Content    string    `bun:"content,notnull"`
+	ContentSID *string   `bun:"content_sid"`
+	CreatedAt  time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// GetIDs returns the user's id and company id (test helpers issue tokens with it).
+func (u *User) GetIDs() (int64, int64) { return u.ID, u.CompanyID }

@@ -1,0 +1,62 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+)
+
+// CreateCompanyWithOwner inserts a company and its first agent (an OWNER) in one
+// transaction. A taken email returns an error for which IsUniqueViolation is true.
+func CreateCompanyWithOwner(ctx context.Context, bdb *bun.DB, company *Company, owner *User) error {
+	return bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(company).Returning("*").Exec(ctx); err != nil {
+			return fmt.Errorf("insert company: %w", err)
+		}
+		owner.CompanyID = company.ID
+		owner.Kind = KindAgent
+		role := RoleOwner
+		owner.Role = &role
+		if _, err := tx.NewInsert().Model(owner).Returning("*").Exec(ctx); err != nil {
+			return fmt.Errorf("insert owner: %w", err)
+		}
+		return nil
+	})
+}
+
+// AgentByEmail returns the agent with that email (case-insensitive), or ErrNotFound.
+func AgentByEmail(ctx context.Context, bdb bun.IDB, email string) (*User, error) {
+	u := new(User)
+	err := bdb.NewSelect().Model(u).
+		Where("lower(email) = lower(?)", email).
+		Where("kind = ?", KindAgent).
+		Limit(1).Scan(ctx)
+	return u, notFound(err)
+}
+
+// UserByID returns a user of the company (agent or contact), or ErrNotFound.
+func UserByID(ctx context.Context, bdb bun.IDB, companyID, userID int64) (*User, error) {
+	u := new(User)
+	err := bdb.NewSelect().Model(u).
+		Where("id = ?", userID).
+		Where("company_id = ?", companyID).
+		Scan(ctx)
+	return u, notFound(err)
+}
+
+// CompanyByID returns the company, or ErrNotFound.
+func CompanyByID(ctx context.Context, bdb bun.IDB, companyID int64) (*Company, error) {
+	c := new(Company)
+	err := bdb.NewSelect().Model(c).Where("id = ?", companyID).Scan(ctx)
+	return c, notFound(err)
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}

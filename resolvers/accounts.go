@@ -1,0 +1,182 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/phone"
+)
+
+// LoginFailedMessage is the legacy clients' message for a wrong email or password.
+const LoginFailedMessage = "Login failed.please check the username and password and try again"
+
+// maxNameLength bounds names, emails and company names.
+const maxNameLength = 200
+
+// SignupInput is what signing up takes (CONTRACT §2, POST /auth/signup).
+type SignupInput struct {
+	FirstName      string
+	LastName       string
+	Phone          string
+	Email          string
+	Password       string
+	CompanyName    string
+	WhatsAppNumber *string
+}
+
+// Session is a signed-in agent.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	User      *db.User
+}
+
+// Signup creates a company and its first agent, the OWNER.
+func (r *Resolver) Signup(ctx context.Context, in SignupInput) (*db.User, error) {
+	if err := r.allowAuthAttempt(ctx, in.Email); err != nil {
+		return nil, err
+	}
+	var v apperr.Validation
+	requireText(&v, "firstName", in.FirstName)
+	requireText(&v, "lastName", in.LastName)
+	requireText(&v, "companyName", in.CompanyName)
+	normPhone, err := phone.Normalize(in.Phone)
+	if err != nil {
+		v.Addf("phone %s", err)
+	}
+	email := strings.TrimSpace(in.Email)
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > maxNameLength {
+		v.Addf("email must be an email")
+	}
+	if utf8.RuneCountInString(in.Password) < 8 {
+		v.Addf("password must be longer than or equal to 8 characters")
+	} else if len(in.Password) > 72 {
+		v.Addf("password must be shorter than or equal to 72 bytes")
+	}
+	var wa *string
+	if in.WhatsAppNumber != nil && strings.TrimSpace(*in.WhatsAppNumber) != "" {
+		n, err := phone.Normalize(*in.WhatsAppNumber)
+		if err != nil {
+			v.Addf("whatsappNumber %s", err)
+		} else {
+			s := "whatsapp:" + n
+			wa = &s
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	company := &db.Company{Name: strings.TrimSpace(in.CompanyName), WhatsAppNumber: wa}
+	owner := &db.User{
+		FirstName:    strings.TrimSpace(in.FirstName),
+		LastName:     strings.TrimSpace(in.LastName),
+		Phone:        &normPhone,
+		Email:        &email,
+		PasswordHash: &hash,
+	}
+	if err := db.CreateCompanyWithOwner(ctx, r.DB, company, owner); err != nil {
+		if db.IsUniqueViolation(err) {
+			if strings.Contains(err.Error(), "whatsapp_number") {
+				return nil, apperr.New(apperr.Conflict, "whatsappNumber is already registered")
+			}
+			return nil, apperr.New(apperr.Conflict, "email is already registered")
+		}
+		return nil, fmt.Errorf("signup: %w", err)
+	}
+	return owner, nil
+}
+
+// Login checks an agent's email and password and issues a token. A wrong password
+// and an unknown email fail alike, and take the same time.
+func (r *Resolver) Login(ctx context.Context, email, password string) (*Session, error) {
+	var v apperr.Validation
+	if strings.TrimSpace(email) == "" {
+		v.Addf("email should not be empty")
+	}
+	if password == "" {
+		v.Addf("password should not be empty")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := r.allowAuthAttempt(ctx, email); err != nil {
+		return nil, err
+	}
+	u, err := db.AgentByEmail(ctx, r.DB, strings.TrimSpace(email))
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	hash := ""
+	if err == nil && u.PasswordHash != nil {
+		hash = *u.PasswordHash
+	}
+	if !auth.CheckPassword(hash, password) {
+		return nil, apperr.New(apperr.Forbidden, LoginFailedMessage)
+	}
+	role := ""
+	if u.Role != nil {
+		role = *u.Role
+	}
+	token, exp, err := r.Tokens.Issue(u.ID, u.CompanyID, role)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Token: token, ExpiresAt: exp, User: u}, nil
+}
+
+// SignupAndLogin signs up and returns the new owner's session.
+func (r *Resolver) SignupAndLogin(ctx context.Context, in SignupInput) (*Session, error) {
+	u, err := r.Signup(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	token, exp, err := r.Tokens.Issue(u.ID, u.CompanyID, db.RoleOwner)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Token: token, ExpiresAt: exp, User: u}, nil
+}
+
+// Me returns the calling agent.
+func (r *Resolver) Me(ctx context.Context) (*db.User, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := db.UserByID(ctx, r.DB, p.CompanyID, p.UserID)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, apperr.New(apperr.Unauthenticated, "Unauthorized")
+	}
+	return u, err
+}
+
+// CompanyOf returns the company of an agent to a caller of the same company. An
+// anonymous caller can only hold a User from the payload of its own signup or login,
+// so it may see that agent's company too.
+func (r *Resolver) CompanyOf(ctx context.Context, u *db.User) (*db.Company, error) {
+	if p := auth.FromContext(ctx); p != nil && u.CompanyID != p.CompanyID {
+		return nil, apperr.New(apperr.Forbidden, "you don't have access to this company")
+	}
+	return db.CompanyByID(ctx, r.DB, u.CompanyID)
+}
+
+func requireText(v *apperr.Validation, field, value string) {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(value)); {
+	case n == 0:
+		v.Addf("%s should not be empty", field)
+	case n > maxNameLength:
+		v.Addf("%s must be shorter than or equal to %d characters", field, maxNameLength)
+	}
+}

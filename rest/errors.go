@@ -1,0 +1,80 @@
+package rest
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/connectme/connectme/apperr"
+)
+
+// errorBody is the NestJS error shape legacy clients parse.
+type errorBody struct {
+	StatusCode int    `json:"statusCode"`
+	Message    any    `json:"message"`
+	Error      string `json:"error,omitempty"`
+}
+
+// statusOf is the one table from application error codes to HTTP statuses.
+var statusOf = map[apperr.Code]int{
+	apperr.Unauthenticated: http.StatusUnauthorized,
+	apperr.Forbidden:       http.StatusForbidden,
+	apperr.NotFound:        http.StatusNotFound,
+	apperr.Invalid:         http.StatusBadRequest,
+	apperr.WindowClosed:    http.StatusUnprocessableEntity,
+	apperr.Conflict:        http.StatusConflict,
+	apperr.TooLarge:        http.StatusRequestEntityTooLarge,
+	apperr.RateLimited:     http.StatusTooManyRequests,
+	apperr.Unavailable:     http.StatusServiceUnavailable,
+	apperr.Internal:        http.StatusInternalServerError,
+}
+
+// WriteError writes err in the NestJS shape. Errors that are not application errors
+// are logged with the request id and reach the client as a bare 500.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		err = apperr.New(apperr.TooLarge, "request body is larger than %d bytes", tooLarge.Limit)
+	}
+	e := apperr.As(err)
+	if e == nil {
+		if log != nil {
+			log.ErrorContext(r.Context(), "request failed", "err", err.Error(), "method", r.Method, "path", r.URL.Path)
+		}
+		e = apperr.New(apperr.Internal, "Internal server error")
+	}
+	status := statusOf[e.Code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	body := errorBody{StatusCode: status, Message: e.Message, Error: http.StatusText(status)}
+	switch e.Code {
+	case apperr.Unauthenticated:
+		body = errorBody{StatusCode: status, Message: "Unauthorized"}
+	case apperr.Invalid:
+		details := e.Details
+		if len(details) == 0 {
+			details = []string{e.Message}
+		}
+		body.Message = details
+	}
+	writeJSON(w, status, body)
+}
+
+// NotFoundHandler answers unknown paths in the NestJS shape.
+func NotFoundHandler(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, errorBody{
+		StatusCode: http.StatusNotFound,
+		Message:    "Cannot " + r.Method + " " + r.URL.Path,
+		Error:      "Not Found",
+	})
+}
+
+// MethodNotAllowedHandler answers a known path with the wrong method.
+func MethodNotAllowedHandler(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusMethodNotAllowed, errorBody{
+		StatusCode: http.StatusMethodNotAllowed,
+		Message:    "Cannot " + r.Method + " " + r.URL.Path,
+		Error:      "Method Not Allowed",
+	})
+}

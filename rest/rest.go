@@ -1,0 +1,61 @@
+// Package rest serves the legacy v1.2 REST paths: it decodes requests, calls the
+// business functions of resolvers/, and encodes the legacy shapes and NestJS-style
+// errors. It holds no business rules and no SQL.
+package rest
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/resolvers"
+)
+
+// API is the legacy REST layer.
+type API struct {
+	R   *resolvers.Resolver
+	Log *slog.Logger
+}
+
+// Routes mounts the REST paths on r.
+func (a *API) Routes(r chi.Router) {
+	r.Get("/", a.info)
+	r.Post("/auth/signup", a.signup)
+	r.Post("/auth/login", a.login)
+	r.Group(func(r chi.Router) {
+		r.Use(RequireAuth)
+		r.Get("/template", a.templates)
+	})
+}
+
+// RequireAuth answers 401 in the legacy shape when the request carries no valid token.
+func RequireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if auth.FromContext(r.Context()) == nil {
+			WriteError(w, r, nil, apperr.New(apperr.Unauthenticated, "Unauthorized"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(w, r, a.Log, err)
+}
+
+type infoResponse struct {
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+	GraphQL    string `json:"graphql"`
+	Playground string `json:"playground"`
+	OpenAPI    string `json:"openapi"`
+}
+
+// info is GET /.
+func (a *API) info(w http.ResponseWriter, r *http.Request) {
+	i := resolvers.APIInformation()
+	writeJSON(w, http.StatusOK, infoResponse{Name: i.Name, Version: i.Version, GraphQL: i.GraphQL, Playground: i.Playground, OpenAPI: i.OpenAPI})
+}

@@ -1,0 +1,123 @@
+// Package seed loads the demo company that `connectme seed` and `make run` show a
+// newcomer. Running it again changes nothing.
+package seed
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/db"
+)
+
+// Demo login printed by `connectme seed`.
+const (
+	DemoEmail    = "demo@connectme.local"
+	DemoPassword = "connectme-demo"
+	DemoSender   = "whatsapp:+14155238886"
+)
+
+type demoContact struct {
+	first, last, phone string
+	// lastInbound is how long ago the contact last wrote; it decides the 24 h window.
+	lastInbound time.Duration
+	lines       []string
+}
+
+var contacts = []demoContact{
+	{"Madhawa", "Samarawickrama", "+94717936775", 2 * time.Hour, []string{"Hi, is my order on its way?", "Your order shipped this morning.", "Great, thanks!"}},
+	{"Amaya", "Perera", "+94775777794", 20 * time.Hour, []string{"Do you deliver to Kandy?", "Yes, within three days."}},
+	{"John", "Smith", "+14155550123", 3 * 24 * time.Hour, []string{"Can I change my delivery address?", "Sure, what is the new address?"}},
+	{"Lucía", "García", "+34612345678", 10 * 24 * time.Hour, []string{"¿Tienen la talla M?", "Sí, la tenemos."}},
+}
+
+// Result is what Run made or found.
+type Result struct {
+	CompanyID int64
+	Email     string
+	Password  string
+}
+
+// Run loads the demo data. It takes an advisory lock so two seeds cannot interleave,
+// and every insert is keyed so that a second run finds what the first made.
+func Run(ctx context.Context, bdb *bun.DB, now time.Time) (*Result, error) {
+	res := &Result{Email: DemoEmail, Password: DemoPassword}
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7349)"); err != nil {
+			return err
+		}
+		company := &db.Company{}
+		err := tx.NewSelect().Model(company).Where("whatsapp_number = ?", DemoSender).Scan(ctx)
+		if err != nil {
+			sender := DemoSender
+			company = &db.Company{Name: "Demo Store", WhatsAppNumber: &sender}
+			if _, err := tx.NewInsert().Model(company).Returning("*").Exec(ctx); err != nil {
+				return fmt.Errorf("seed company: %w", err)
+			}
+		}
+		res.CompanyID = company.ID
+
+		agent, err := db.AgentByEmail(ctx, tx, DemoEmail)
+		if err != nil {
+			hash, err := auth.HashPassword(DemoPassword)
+			if err != nil {
+				return err
+			}
+			email, role, ph := DemoEmail, db.RoleOwner, "+94771234567"
+			agent = &db.User{CompanyID: company.ID, Kind: db.KindAgent, FirstName: "Demo", LastName: "Agent",
+				Phone: &ph, Email: &email, PasswordHash: &hash, Role: &role}
+			if _, err := tx.NewInsert().Model(agent).Returning("*").Exec(ctx); err != nil {
+				return fmt.Errorf("seed agent: %w", err)
+			}
+		}
+
+		for _, c := range contacts {
+			if err := seedConversation(ctx, tx, company.ID, agent.ID, c, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+func seedConversation(ctx context.Context, tx bun.Tx, companyID, agentID int64, c demoContact, now time.Time) error {
+	ph := c.phone
+	contact := &db.User{CompanyID: companyID, Kind: db.KindContact, FirstName: c.first, LastName: c.last, Phone: &ph}
+	if err := db.UpsertContact(ctx, tx, contact); err != nil {
+		return fmt.Errorf("seed contact: %w", err)
+	}
+	conv, err := db.UpsertConversation(ctx, tx, companyID, contact.ID, db.ChannelWhatsApp)
+	if err != nil {
+		return fmt.Errorf("seed conversation: %w", err)
+	}
+	n, err := tx.NewSelect().Model((*db.Message)(nil)).Where("conversation_id = ?", conv.ID).Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	inbound := now.Add(-c.lastInbound).UTC().Truncate(time.Millisecond)
+	start := inbound.Add(-time.Duration(len(c.lines)) * time.Minute)
+	var lastIn time.Time
+	for i, line := range c.lines {
+		at := start.Add(time.Duration(i) * time.Minute)
+		content := line
+		m := &db.Message{ID: db.NewMessageID(), CompanyID: companyID, ConversationID: conv.ID,
+			MessageType: db.TypeText, Content: &content, Datetime: at}
+		if i%2 == 0 {
+			m.Direction, m.Status, m.SenderID = db.DirectionReceived, db.StatusPending, &contact.ID
+			lastIn = at
+		} else {
+			m.Direction, m.Status, m.SenderID = db.DirectionSent, db.StatusDelivered, &agentID
+		}
+		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+			return fmt.Errorf("seed message: %w", err)
+		}
+		conv.LastUpdateTime = &at
+	}
+	conv.LastFreeMessageTime = &lastIn
+	_, err = tx.NewUpdate().Model(conv).Column("last_update_time", "last_free_message_time").WherePK().Exec(ctx)
+	return err
+}

@@ -1,0 +1,192 @@
+package testkit
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/config"
+	"github.com/connectme/connectme/logging"
+	"github.com/connectme/connectme/ratelimit"
+	"github.com/connectme/connectme/resolvers"
+	"github.com/connectme/connectme/server"
+)
+
+// Secret is the JWT secret of test apps.
+var Secret = []byte("test-secret-test-secret-test-secret!")
+
+// App is the whole server on a fresh database, behind httptest.
+type App struct {
+	T        testing.TB
+	DB       *bun.DB
+	Config   *config.Config
+	Resolver *resolvers.Resolver
+	Server   *httptest.Server
+	// Clock is the time the app sees; tests move it.
+	Clock *Clock
+}
+
+// Clock is a settable clock.
+type Clock struct{ t atomicTime }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { return c.t.Load() }
+
+// Set moves the clock.
+func (c *Clock) Set(t time.Time) { c.t.Store(t) }
+
+// Option changes an App's configuration before it starts.
+type Option func(*config.Config)
+
+// NewApp starts the server on a fresh database. env overrides configuration.
+func NewApp(t testing.TB, opts ...Option) *App {
+	t.Helper()
+	bdb := DB(t)
+	cfg, err := config.Load(func(k string) string {
+		switch k {
+		case "JWT_SECRET":
+			return string(Secret)
+		case "APP_ENV":
+			return "test"
+		case "AUTH_RATE_LIMIT":
+			return "0"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	clock := &Clock{}
+	clock.Set(time.Now().UTC())
+	log := logging.New(io.Discard, slog.LevelError)
+	if os.Getenv("CONNECTME_TEST_LOG") != "" {
+		log = logging.New(os.Stderr, slog.LevelDebug)
+	}
+	res := &resolvers.Resolver{
+		DB:          bdb,
+		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, clock.Now),
+		Now:         clock.Now,
+		Log:         log,
+		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, clock.Now),
+	}
+	srv := httptest.NewServer(server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log}))
+	t.Cleanup(srv.Close)
+	return &App{T: t, DB: bdb, Config: cfg, Resolver: res, Server: srv, Clock: clock}
+}
+
+// Token returns a valid bearer token for the agent.
+func (a *App) Token(u interface{ GetIDs() (int64, int64) }) string {
+	uid, cid := u.GetIDs()
+	tok, _, err := a.Resolver.Tokens.Issue(uid, cid, "AGENT")
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	return tok
+}
+
+// Response is a decoded HTTP response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test if it is not JSON.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("response is not JSON (%v): %s", err, r.Body)
+	}
+}
+
+// Map decodes the body as a JSON object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.JSON(t, &m)
+	return m
+}
+
+// Do sends a request; body may be nil, a string (sent as is) or a value (sent as JSON).
+func (a *App) Do(method, path, token string, body any, headers ...string) *Response {
+	a.T.Helper()
+	var rd io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, ct = strings.NewReader(b), "application/json"
+	case []byte:
+		rd, ct = bytes.NewReader(b), "application/json"
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			a.T.Fatal(err)
+		}
+		rd, ct = bytes.NewReader(buf), "application/json"
+	}
+	req, err := http.NewRequest(method, a.Server.URL+path, rd)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := a.Server.Client().Do(req)
+	if err != nil {
+		a.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// GraphQLResult is a GraphQL response.
+type GraphQLResult struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+// Code returns the first error's extensions.code, or "".
+func (g *GraphQLResult) Code() string {
+	if len(g.Errors) == 0 {
+		return ""
+	}
+	c, _ := g.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// GraphQL posts a query and decodes the answer.
+func (a *App) GraphQL(token, query string, vars map[string]any) *GraphQLResult {
+	a.T.Helper()
+	resp := a.Do(http.MethodPost, "/graphql", token, map[string]any{"query": query, "variables": vars})
+	var out GraphQLResult
+	resp.JSON(a.T, &out)
+	return &out
+}
