@@ -196,7 +196,7 @@ func TestLogin_BadInputIs400(t *testing.T) {
 	for name, body := range map[string]any{
 		"missing password": map[string]any{"email": "a@example.com"},
 		"number password":  map[string]any{"email": "a@example.com", "password": 12345678},
-		"not an object":     `[]`,
+		"not an object":    `[]`,
 	} {
 		r := app.Do("POST", "/auth/login", "", body)
 		if r.Status != http.StatusBadRequest {

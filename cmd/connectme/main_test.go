@@ -20,7 +20,9 @@ func TestMigrate_CreatesMissingDatabaseAndIsIdempotent(t *testing.T) {
 	defer admin.Close()
 	name := url[strings.LastIndex(url, "/")+1 : strings.Index(url, "?")]
 	missing := name + "_fresh"
-	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+missing+" WITH (FORCE)") })
+	t.Cleanup(func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+missing+" WITH (FORCE)")
+	})
 	t.Setenv("DATABASE_URL", testkit.DatabaseURL(testkit.BaseURL(), missing))
 
 	var out, errOut bytes.Buffer
@@ -98,7 +100,7 @@ func TestSeed_TwiceDuplicatesNothing(t *testing.T) {
 		out := map[string]int{}
 		for _, table := range []string{"companies", "users", "conversations", "messages"} {
 			var n int
-			if err := bdb.NewRaw("SELECT count(*) FROM " + table).Scan(t.Context(), &n); err != nil {
+			if err := bdb.NewRaw("SELECT count(*) FROM "+table).Scan(t.Context(), &n); err != nil {
 				t.Fatal(err)
 			}
 			out[table] = n
