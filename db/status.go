@@ -1,0 +1,135 @@
+package db
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// StatusRank orders the forward-only statuses; FAILED and UNDELIVERED are terminal
+// failures that apply only before DELIVERED.
+var StatusRank = map[string]int{
+	StatusPending: 0, StatusQueued: 1, StatusSent: 2, StatusDelivered: 3, StatusRead: 4,
+}
+
+// IsFailure reports whether status is a terminal failure.
+func IsFailure(status string) bool { return status == StatusFailed || status == StatusUndelivered }
+
+// rankSQL is the SQL twin of StatusRank.
+const rankSQL = `(CASE status WHEN 'PENDING' THEN 0 WHEN 'QUEUED' THEN 1 WHEN 'SENT' THEN 2 WHEN 'DELIVERED' THEN 3 WHEN 'READ' THEN 4 ELSE 99 END)`
+
+// advance builds the conditional UPDATE that moves a message's status forward only:
+// a late or repeated status never moves it back, and a failure applies only before
+// DELIVERED and never after another failure.
+func advance(idb bun.IDB, status string, errorCode *string) *bun.UpdateQuery {
+	limit := StatusRank[status]
+	if IsFailure(status) {
+		limit = StatusRank[StatusDelivered]
+	}
+	q := idb.NewUpdate().Model((*Message)(nil)).
+		Set("status = ?", status).
+		Where(rankSQL+" < ?", limit).
+		Returning("id, company_id, conversation_id, status, direction")
+	if IsFailure(status) {
+		q = q.Set("error_code = ?", errorCode)
+	}
+	return q
+}
+
+// StatusChange is a message whose status moved.
+type StatusChange struct {
+	ID             uuid.UUID `bun:"id"`
+	CompanyID      int64     `bun:"company_id"`
+	ConversationID int64     `bun:"conversation_id"`
+	Status         string    `bun:"status"`
+	Direction      string    `bun:"direction"`
+}
+
+// AdvanceStatusByID moves one message of the company forward to status. It returns
+// nil when the status did not move (already there or further).
+func AdvanceStatusByID(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID, status string, errorCode *string) (*StatusChange, error) {
+	if _, ok := StatusRank[status]; !ok && !IsFailure(status) {
+		return nil, fmt.Errorf("unknown status %q", status)
+	}
+	var out []StatusChange
+	err := advance(idb, status, errorCode).Where("id = ?", id).Where("company_id = ?", companyID).Scan(ctx, &out)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return &out[0], nil
+}
+
+// lockProviderSID serialises, within a transaction, everything done for one provider
+// message id: recording it after a send, and applying a status callback for it.
+func lockProviderSID(ctx context.Context, tx bun.Tx, sid string) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", "sid:"+sid)
+	return err
+}
+
+// ApplyProviderStatus applies a status callback for a provider message id. When no
+// message carries that id yet (the callback beat the send call's answer), the status
+// is kept in early_statuses and applied by AttachProviderSID. It returns the change,
+// or nil when nothing moved.
+func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, errorCode *string) (*StatusChange, error) {
+	var change *StatusChange
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockProviderSID(ctx, tx, sid); err != nil {
+			return err
+		}
+		var out []StatusChange
+		if err := advance(tx, status, errorCode).Where("provider_sid = ?", sid).Scan(ctx, &out); err != nil {
+			return fmt.Errorf("advance status: %w", err)
+		}
+		if len(out) > 0 {
+			change = &out[0]
+			return nil
+		}
+		known, err := tx.NewSelect().Model((*Message)(nil)).Where("provider_sid = ?", sid).Exists(ctx)
+		if err != nil || known {
+			return err
+		}
+		_, err = tx.NewRaw(`INSERT INTO early_statuses (provider_sid, status, error_code) VALUES (?, ?, ?)
+			ON CONFLICT (provider_sid, status) DO NOTHING`, sid, status, errorCode).Exec(ctx)
+		return err
+	})
+	return change, err
+}
+
+// AttachProviderSID records the provider's id of a sent message, moves it forward to
+// status (QUEUED or SENT, as the send call answered), then applies every status
+// callback that arrived before the id was known. It returns the final change, or nil
+// when nothing moved.
+func AttachProviderSID(ctx context.Context, bdb *bun.DB, companyID int64, id uuid.UUID, sid, status string) (*StatusChange, error) {
+	var last *StatusChange
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockProviderSID(ctx, tx, sid); err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model((*Message)(nil)).Set("provider_sid = ?", sid).
+			Where("id = ?", id).Where("company_id = ?", companyID).Exec(ctx); err != nil {
+			return fmt.Errorf("record provider sid: %w", err)
+		}
+		type early struct {
+			Status    string  `bun:"status"`
+			ErrorCode *string `bun:"error_code"`
+		}
+		var earlies []early
+		if err := tx.NewRaw(`DELETE FROM early_statuses WHERE provider_sid = ? RETURNING status, error_code`, sid).Scan(ctx, &earlies); err != nil {
+			return fmt.Errorf("take early statuses: %w", err)
+		}
+		steps := append([]early{{Status: status}}, earlies...)
+		for _, s := range steps {
+			ch, err := AdvanceStatusByID(ctx, tx, companyID, id, s.Status, s.ErrorCode)
+			if err != nil {
+				return err
+			}
+			if ch != nil {
+				last = ch
+			}
+		}
+		return nil
+	})
+	return last, err
+}

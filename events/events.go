@@ -1,0 +1,57 @@
+// Package events carries what happened (a message added, a status changed, a
+// conversation updated) from the instance where it happened to the subscribers on
+// every instance. Events are published with pg_notify inside the transaction that
+// made the change, so PostgreSQL delivers them on commit and never for a rollback;
+// they carry ids, not rows, and each instance loads what its subscribers need.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/uptrace/bun"
+)
+
+// Channel is the PostgreSQL NOTIFY channel of CONNECTME's events.
+const Channel = "connectme_events"
+
+// Kind says what happened.
+type Kind string
+
+// The kinds of event.
+const (
+	MessageAdded         Kind = "message_added"
+	MessageStatusChanged Kind = "message_status_changed"
+	ConversationUpdated  Kind = "conversation_updated"
+)
+
+// Event is one thing that happened in one company. It is small on purpose: NOTIFY
+// payloads are limited to 8000 bytes.
+type Event struct {
+	Kind           Kind   `json:"k"`
+	CompanyID      int64  `json:"c"`
+	ConversationID int64  `json:"v,omitempty"`
+	MessageID      string `json:"m,omitempty"`
+	Status         string `json:"s,omitempty"`
+}
+
+// Publish queues ev for delivery when idb's transaction commits (or at once when idb
+// is not a transaction).
+func Publish(ctx context.Context, idb bun.IDB, ev Event) error {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := idb.ExecContext(ctx, "SELECT pg_notify(?, ?)", Channel, string(b)); err != nil {
+		return fmt.Errorf("publish %s: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+// Decode parses a NOTIFY payload.
+func Decode(payload string) (Event, error) {
+	var ev Event
+	err := json.Unmarshal([]byte(payload), &ev)
+	return ev, err
+}
