@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -33,4 +35,129 @@ func UpsertConversation(ctx context.Context, idb bun.IDB, companyID, contactID i
 		return nil, fmt.Errorf("upsert conversation: %w", err)
 	}
 	return conv, nil
+}
+
+// ConversationFilter narrows a company's conversation list.
+type ConversationFilter struct {
+	UnreadOnly bool
+	// WindowOpen, when set, keeps conversations whose 24-hour window is open (true)
+	// or closed (false) at Now.
+	WindowOpen *bool
+	Now        time.Time
+	// Search matches the contact's name, or the digits of its phone number.
+	Search string
+}
+
+// ConversationCursor is a keyset position in a company's conversation list.
+type ConversationCursor struct {
+	LastUpdate *time.Time
+	ID         int64
+}
+
+func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if f.UnreadOnly {
+		q = q.Where(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversation.id
+			AND m.direction = 'RECEIVED' AND m.status <> 'READ')`)
+	}
+	if f.WindowOpen != nil {
+		edge := f.Now.Add(-24 * time.Hour)
+		if *f.WindowOpen {
+			q = q.Where("conversation.last_free_message_time > ?", edge)
+		} else {
+			q = q.Where("(conversation.last_free_message_time IS NULL OR conversation.last_free_message_time <= ?)", edge)
+		}
+	}
+	if s := strings.TrimSpace(f.Search); s != "" {
+		like := "%" + escapeLike(s) + "%"
+		digits := digitsOf(s)
+		q = q.Where(`EXISTS (SELECT 1 FROM users u WHERE u.id = conversation.user_id AND (
+			(u.first_name || ' ' || u.last_name) ILIKE ? OR (? <> '' AND u.phone LIKE ?)))`,
+			like, digits, "%"+digits+"%")
+	}
+	return q
+}
+
+// ListConversations returns up to limit conversations of the company after the
+// cursor, most recently updated first (never-updated last), then by id descending.
+func ListConversations(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter, after *ConversationCursor, limit int) ([]*Conversation, error) {
+	var convs []*Conversation
+	q := idb.NewSelect().Model(&convs).
+		Where("conversation.company_id = ?", companyID).
+		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC").
+		Limit(limit)
+	q = f.apply(q)
+	if after != nil {
+		if after.LastUpdate != nil {
+			q = q.Where(`(conversation.last_update_time < ? OR (conversation.last_update_time = ? AND conversation.id < ?)
+				OR conversation.last_update_time IS NULL)`, *after.LastUpdate, *after.LastUpdate, after.ID)
+		} else {
+			q = q.Where("conversation.last_update_time IS NULL AND conversation.id < ?", after.ID)
+		}
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	return convs, nil
+}
+
+// CountConversations counts the company's conversations matching f.
+func CountConversations(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter) (int, error) {
+	q := idb.NewSelect().Model((*Conversation)(nil)).Where("conversation.company_id = ?", companyID)
+	return f.apply(q).Count(ctx)
+}
+
+// ConversationPage returns one page of the company's conversations with their
+// contacts (the legacy page/limit list), and the total count.
+func ConversationPage(ctx context.Context, idb bun.IDB, companyID int64, offset, limit int) ([]*Conversation, int, error) {
+	var convs []*Conversation
+	n, err := idb.NewSelect().Model(&convs).Relation("User").
+		Where("conversation.company_id = ?", companyID).
+		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC").
+		Offset(offset).Limit(limit).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("conversation page: %w", err)
+	}
+	return convs, n, nil
+}
+
+// ConversationByID returns a conversation of the company, or ErrNotFound (also when
+// it belongs to another company: callers must not reveal which).
+func ConversationByID(ctx context.Context, idb bun.IDB, companyID, id int64) (*Conversation, error) {
+	c := new(Conversation)
+	err := idb.NewSelect().Model(c).Where("id = ?", id).Where("company_id = ?", companyID).Scan(ctx)
+	return c, notFound(err)
+}
+
+// ConversationsByIDs returns the company's conversations among ids, in any order.
+func ConversationsByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []int64) ([]*Conversation, error) {
+	var convs []*Conversation
+	err := idb.NewSelect().Model(&convs).Where("id IN (?)", bun.In(ids)).Where("company_id = ?", companyID).Scan(ctx)
+	return convs, err
+}
+
+// TouchConversation records that a message was added at t; inbound messages also
+// restart the 24-hour window.
+func TouchConversation(ctx context.Context, idb bun.IDB, companyID, id int64, t time.Time, inbound bool) error {
+	q := idb.NewUpdate().Model((*Conversation)(nil)).
+		Set("last_update_time = GREATEST(coalesce(last_update_time, ?), ?)", t, t).
+		Where("id = ?", id).Where("company_id = ?", companyID)
+	if inbound {
+		q = q.Set("last_free_message_time = GREATEST(coalesce(last_free_message_time, ?), ?)", t, t)
+	}
+	_, err := q.Exec(ctx)
+	return err
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

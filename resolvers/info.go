@@ -1,6 +1,7 @@
 package resolvers
 
 import (
+	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/graph/model"
 )
 
@@ -20,4 +21,33 @@ func APIInformation() APIInfo {
 
 func authPayload(s *Session) *model.AuthPayload {
 	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, User: s.User}
+}
+
+// channelName names a channel id (the channels table is reference data).
+func channelName(id int) string {
+	if id == db.ChannelWhatsApp {
+		return "WHATSAPP"
+	}
+	return "UNKNOWN"
+}
+
+// sendInput converts the GraphQL input.
+func sendInput(in model.SendMessageInput) (SendInput, error) {
+	to, err := parseID("to", in.To)
+	if err != nil {
+		return SendInput{}, err
+	}
+	att, err := parseOptionalID("attachmentId", in.AttachmentID)
+	if err != nil {
+		return SendInput{}, err
+	}
+	tid, err := parseOptionalID("templateId", in.TemplateID)
+	if err != nil {
+		return SendInput{}, err
+	}
+	out := SendInput{To: to, Text: in.Text, AttachmentID: att, TemplateID: tid, Params: in.Params}
+	if in.Type != nil {
+		out.Type = string(*in.Type)
+	}
+	return out, nil
 }

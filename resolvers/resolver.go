@@ -29,12 +29,15 @@ type Resolver struct {
 	AuthLimiter *ratelimit.Limiter
 }
 
-// now returns the current time in UTC from the Resolver's clock.
+// now returns the current time in UTC from the Resolver's clock, at PostgreSQL's
+// microsecond precision, so a time kept in memory equals the one stored (cursors
+// made from either agree).
 func (r *Resolver) now() time.Time {
-	if r.Now == nil {
-		return time.Now().UTC()
+	t := time.Now()
+	if r.Now != nil {
+		t = r.Now()
 	}
-	return r.Now().UTC()
+	return t.UTC().Truncate(time.Microsecond)
 }
 
 // principal returns the caller, or UNAUTHENTICATED.

@@ -7,11 +7,117 @@ package resolvers
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/graph/model"
 )
+
+func (r *attachmentResolver) Type(ctx context.Context, obj *db.Attachment) (model.AttachmentType, error) {
+	return model.AttachmentType(obj.Type), nil
+}
+
+func (r *channelResolver) ID(ctx context.Context, obj *db.Channel) (string, error) {
+	return strconv.Itoa(obj.ID), nil
+}
+
+func (r *conversationResolver) Contact(ctx context.Context, obj *db.Conversation) (*db.User, error) {
+	l, err := r.loaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := l.Users.Load(ctx, obj.UserID)
+	if err == nil && u == nil {
+		return nil, ErrNoContactAccess
+	}
+	return u, err
+}
+
+func (r *conversationResolver) Channel(ctx context.Context, obj *db.Conversation) (*db.Channel, error) {
+	return &db.Channel{ID: obj.ChannelID, Name: channelName(obj.ChannelID)}, nil
+}
+
+func (r *conversationResolver) LastMessage(ctx context.Context, obj *db.Conversation) (*db.Message, error) {
+	l, err := r.loaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.LastMessages.Load(ctx, obj.ID)
+}
+
+func (r *conversationResolver) UnreadCount(ctx context.Context, obj *db.Conversation) (int, error) {
+	l, err := r.loaders(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return l.UnreadCounts.Load(ctx, obj.ID)
+}
+
+func (r *conversationResolver) ChatWindow(ctx context.Context, obj *db.Conversation) (*model.ChatWindow, error) {
+	return chatWindowModel(windowOf(obj.LastFreeMessageTime, r.now())), nil
+}
+
+func (r *conversationResolver) Messages(ctx context.Context, obj *db.Conversation, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
+	return r.ListMessages(ctx, obj.ID, first, after, last, before)
+}
+
+func (r *messageResolver) Conversation(ctx context.Context, obj *db.Message) (*db.Conversation, error) {
+	l, err := r.loaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := l.Conversations.Load(ctx, obj.ConversationID)
+	if err == nil && c == nil {
+		return nil, ErrNoConversationAccess
+	}
+	return c, err
+}
+
+func (r *messageResolver) Direction(ctx context.Context, obj *db.Message) (model.Direction, error) {
+	return model.Direction(obj.Direction), nil
+}
+
+func (r *messageResolver) Type(ctx context.Context, obj *db.Message) (model.MessageType, error) {
+	return model.MessageType(obj.MessageType), nil
+}
+
+func (r *messageResolver) Status(ctx context.Context, obj *db.Message) (model.MessageStatus, error) {
+	return model.MessageStatus(obj.Status), nil
+}
+
+func (r *messageResolver) Sender(ctx context.Context, obj *db.Message) (*db.User, error) {
+	if obj.SenderID == nil {
+		return nil, nil
+	}
+	l, err := r.loaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Users.Load(ctx, *obj.SenderID)
+}
+
+func (r *messageResolver) Attachments(ctx context.Context, obj *db.Message) ([]*db.Attachment, error) {
+	if obj.Attachments != nil {
+		return obj.Attachments, nil
+	}
+	l, err := r.loaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Attachments.Load(ctx, obj.ID)
+}
+
+func (r *messageResolver) Template(ctx context.Context, obj *db.Message) (*db.Template, error) {
+	if obj.TemplateID == nil {
+		return nil, nil
+	}
+	l, err := r.loaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Templates.Load(ctx, *obj.TemplateID)
+}
 
 func (r *mutationResolver) Signup(ctx context.Context, input model.SignupInput) (*model.AuthPayload, error) {
 	s, err := r.SignupAndLogin(ctx, SignupInput{
@@ -33,6 +139,76 @@ func (r *mutationResolver) Login(ctx context.Context, email string, password str
 	return authPayload(s), nil
 }
 
+func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
+	in, err := sendInput(input)
+	if err != nil {
+		return nil, err
+	}
+	m, c, err := r.Resolver.SendMessage(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SendMessagePayload{Message: m, Conversation: c}, nil
+}
+
+func (r *mutationResolver) StartNewChat(ctx context.Context, input model.StartNewChatInput) (*model.StartNewChatPayload, error) {
+	tid, err := parseOptionalID("templateId", input.TemplateID)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := r.Resolver.StartNewChat(ctx, NewChatInput{Phone: input.Phone, FirstName: input.FirstName,
+		LastName: input.LastName, TemplateID: tid, Params: input.Params})
+	if err != nil {
+		return nil, err
+	}
+	return &model.StartNewChatPayload{Conversation: nc.Conversation, Contact: nc.Contact, Message: nc.Message}, nil
+}
+
+func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error) {
+	var id int64
+	if input.UserID != nil {
+		var err error
+		if id, err = parseID("userId", *input.UserID); err != nil {
+			return nil, err
+		}
+	} else {
+		p, err := principal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		id = p.UserID
+	}
+	u, err := r.Resolver.UpdateProfile(ctx, id, ProfileUpdate{FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone})
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateProfilePayload{User: u}, nil
+}
+
+func (r *mutationResolver) UpdateContact(ctx context.Context, input model.UpdateContactInput) (*model.UpdateContactPayload, error) {
+	id, err := parseID("id", input.ID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.Resolver.UpdateContact(ctx, id, ProfileUpdate{FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone})
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateContactPayload{Contact: u}, nil
+}
+
+func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversationID string) (*model.MarkConversationReadPayload, error) {
+	id, err := parseID("conversationId", conversationID)
+	if err != nil {
+		return nil, err
+	}
+	c, n, err := r.Resolver.MarkConversationRead(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MarkConversationReadPayload{Conversation: c, MarkedCount: n}, nil
+}
+
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 	info := APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
@@ -40,6 +216,72 @@ func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 
 func (r *queryResolver) Me(ctx context.Context) (*db.User, error) {
 	return r.Resolver.Me(ctx)
+}
+
+func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string, filter *model.ConversationFilter) (*model.ConversationConnection, error) {
+	f := ConversationFilter{}
+	if filter != nil {
+		f.UnreadOnly = filter.UnreadOnly != nil && *filter.UnreadOnly
+		f.WindowOpen = filter.WindowOpen
+		f.Search = trimmed(filter.Search)
+	}
+	return r.ListConversations(ctx, f, first, after)
+}
+
+func (r *queryResolver) Conversation(ctx context.Context, id string) (*db.Conversation, error) {
+	cid, err := parseID("id", id)
+	if err != nil {
+		return nil, err
+	}
+	return r.ConversationByID(ctx, cid)
+}
+
+func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
+	cid, err := parseID("conversationId", conversationID)
+	if err != nil {
+		return nil, err
+	}
+	return r.ListMessages(ctx, cid, first, after, last, before)
+}
+
+func (r *queryResolver) SearchMessages(ctx context.Context, term string, first *int, after *string) (*model.MessageConnection, error) {
+	return r.Resolver.SearchMessages(ctx, term, first, after)
+}
+
+func (r *queryResolver) Contacts(ctx context.Context, first *int, after *string, search *string) (*model.UserConnection, error) {
+	return r.ListContacts(ctx, trimmed(search), first, after)
+}
+
+func (r *queryResolver) Contact(ctx context.Context, id string) (*db.User, error) {
+	cid, err := parseID("id", id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Contact(ctx, cid)
+}
+
+func (r *queryResolver) Templates(ctx context.Context) ([]*db.Template, error) {
+	return r.Resolver.Templates(ctx)
+}
+
+func (r *queryResolver) ChatWindow(ctx context.Context, conversationID string) (*model.ChatWindow, error) {
+	cid, err := parseID("conversationId", conversationID)
+	if err != nil {
+		return nil, err
+	}
+	w, err := r.Resolver.ChatWindow(ctx, cid)
+	if err != nil {
+		return nil, err
+	}
+	return chatWindowModel(w), nil
+}
+
+func (r *templateResolver) Shared(ctx context.Context, obj *db.Template) (bool, error) {
+	return obj.CompanyID == nil, nil
+}
+
+func (r *templateResolver) ParameterCount(ctx context.Context, obj *db.Template) (int, error) {
+	return ParameterCount(obj.Content), nil
 }
 
 func (r *userResolver) Role(ctx context.Context, obj *db.User) (*model.Role, error) {
@@ -57,14 +299,29 @@ func (r *userResolver) Company(ctx context.Context, obj *db.User) (*db.Company, 
 	return r.CompanyOf(ctx, obj)
 }
 
+func (r *Resolver) Attachment() graph.AttachmentResolver { return &attachmentResolver{r} }
+
+func (r *Resolver) Channel() graph.ChannelResolver { return &channelResolver{r} }
+
+func (r *Resolver) Conversation() graph.ConversationResolver { return &conversationResolver{r} }
+
+func (r *Resolver) Message() graph.MessageResolver { return &messageResolver{r} }
+
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Template() graph.TemplateResolver { return &templateResolver{r} }
+
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	userResolver     struct{ *Resolver }
+	attachmentResolver   struct{ *Resolver }
+	channelResolver      struct{ *Resolver }
+	conversationResolver struct{ *Resolver }
+	messageResolver      struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	templateResolver     struct{ *Resolver }
+	userResolver         struct{ *Resolver }
 )

@@ -28,6 +28,17 @@ func (a *API) Routes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(RequireAuth)
 		r.Get("/template", a.templates)
+		r.Get("/message/message-page-list/{coversation_id}", a.messagePageList)
+		r.Post("/message", a.sendMessage)
+		r.Post("/message/new-chat", a.newChat)
+		r.Get("/message/message-search/{term}", a.messageSearch)
+		r.Get("/contact", a.contacts)
+		r.Put("/contact", a.updateContact)
+		r.Get("/contact/search/{phone}", a.contactSearch)
+		r.Get("/conversation/chat-time-report/{conversationId}", a.chatTimeReport)
+		r.Get("/conversation/conversation-page-list", a.conversationPageList)
+		r.Get("/profile/{profileId}", a.profile)
+		r.Put("/profile", a.updateProfile)
 	})
 }
 

@@ -8,19 +8,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/go-chi/chi/v5"
 	"github.com/uptrace/bun"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/rest"
 )
@@ -66,22 +60,6 @@ func New(d Deps) http.Handler {
 	api := &rest.API{R: d.Resolver, Log: d.Log}
 	api.Routes(r)
 	return r
-}
-
-// newGraphQL builds the gqlgen server with its transports and protections.
-func newGraphQL(d Deps) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: d.Resolver}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	if d.Config.GraphQLIntrospection {
-		srv.Use(extension.Introspection{})
-	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.SetErrorPresenter(d.Resolver.PresentError)
-	srv.SetRecoverFunc(d.Resolver.RecoverPanic)
-	return srv
 }
 
 // authenticate puts the principal of a valid bearer token into the context. It does

@@ -36,10 +36,100 @@ type AuthPayload struct {
 	User *db.User `json:"user"`
 }
 
+// WhatsApp lets a business send free-form messages only within 24 hours of the
+// contact's last inbound message; outside it, only a template.
+type ChatWindow struct {
+	// Whether free-form messages may be sent now.
+	IsOpen bool `json:"isOpen"`
+	// When the contact last wrote; null if never.
+	LastFreeMessageTime *time.Time `json:"lastFreeMessageTime,omitempty"`
+	// When the window closes (or closed); null if the contact never wrote.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// Seconds left in the window; 0 when closed.
+	RemainingSeconds int `json:"remainingSeconds"`
+}
+
+// A page of conversations.
+type ConversationConnection struct {
+	Edges    []*ConversationEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+	// All conversations matching, over every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// A conversation and its cursor.
+type ConversationEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *db.Conversation `json:"node"`
+}
+
+// Narrows the conversation list; all given conditions apply.
+type ConversationFilter struct {
+	// Only conversations with received messages not yet READ.
+	UnreadOnly *bool `json:"unreadOnly,omitempty"`
+	// Only conversations whose 24-hour window is open (true) or closed (false).
+	WindowOpen *bool `json:"windowOpen,omitempty"`
+	// Text matching the contact's name or phone number.
+	Search *string `json:"search,omitempty"`
+}
+
+// What markConversationRead changed.
+type MarkConversationReadPayload struct {
+	Conversation *db.Conversation `json:"conversation"`
+	// How many received messages became READ.
+	MarkedCount int `json:"markedCount"`
+}
+
+// A page of messages.
+type MessageConnection struct {
+	Edges    []*MessageEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+	// All messages matching, over every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// A message and its cursor.
+type MessageEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *db.Message `json:"node"`
+}
+
 type Mutation struct {
 }
 
+// Relay paging information.
+type PageInfo struct {
+	HasNextPage     bool    `json:"hasNextPage"`
+	HasPreviousPage bool    `json:"hasPreviousPage"`
+	StartCursor     *string `json:"startCursor,omitempty"`
+	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
 type Query struct {
+}
+
+// Sends a message to a contact of the company.
+type SendMessageInput struct {
+	// The contact (user id).
+	To string `json:"to"`
+	// Free text; inside the 24-hour window only, unless it accompanies a template.
+	Text *string `json:"text,omitempty"`
+	// Defaults from the content: TEMPLATE with templateId, MEDIA with an attachment, else TEXT.
+	Type *MessageType `json:"type,omitempty"`
+	// An attachment of the company (from uploadMedia).
+	AttachmentID *string `json:"attachmentId,omitempty"`
+	// A template the company may use; always allowed.
+	TemplateID *string `json:"templateId,omitempty"`
+	// The template parameters, {{1}} first.
+	Params []string `json:"params,omitempty"`
+}
+
+// What sendMessage changed.
+type SendMessagePayload struct {
+	// The stored message (PENDING; delivery follows).
+	Message *db.Message `json:"message"`
+	// Its conversation (found or created).
+	Conversation *db.Conversation `json:"conversation"`
 }
 
 // Creates a company and its first agent (the OWNER).
@@ -54,6 +144,313 @@ type SignupInput struct {
 	CompanyName string `json:"companyName"`
 	// The business sender, e.g. whatsapp:+14155238886.
 	WhatsappNumber *string `json:"whatsappNumber,omitempty"`
+}
+
+// Starts (or finds) a conversation with a phone number.
+type StartNewChatInput struct {
+	// E.164, e.g. +94717936775.
+	Phone     string  `json:"phone"`
+	FirstName *string `json:"firstName,omitempty"`
+	LastName  *string `json:"lastName,omitempty"`
+	// The opening template (a new contact's window is closed).
+	TemplateID *string  `json:"templateId,omitempty"`
+	Params     []string `json:"params,omitempty"`
+}
+
+// What startNewChat changed.
+type StartNewChatPayload struct {
+	Conversation *db.Conversation `json:"conversation"`
+	Contact      *db.User         `json:"contact"`
+	// The opening template message, when templateId was given.
+	Message *db.Message `json:"message,omitempty"`
+}
+
+// Changes a contact of the company; omitted fields stay.
+type UpdateContactInput struct {
+	ID        string  `json:"id"`
+	FirstName *string `json:"firstName,omitempty"`
+	LastName  *string `json:"lastName,omitempty"`
+	Phone     *string `json:"phone,omitempty"`
+}
+
+// What updateContact changed.
+type UpdateContactPayload struct {
+	Contact *db.User `json:"contact"`
+}
+
+// Changes the signed-in agent's profile, or a contact's.
+type UpdateProfileInput struct {
+	// The user to change; defaults to the signed-in agent.
+	UserID    *string `json:"userId,omitempty"`
+	FirstName *string `json:"firstName,omitempty"`
+	LastName  *string `json:"lastName,omitempty"`
+	Phone     *string `json:"phone,omitempty"`
+}
+
+// What updateProfile changed.
+type UpdateProfilePayload struct {
+	User *db.User `json:"user"`
+}
+
+// A page of contacts.
+type UserConnection struct {
+	Edges    []*UserEdge `json:"edges"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+	// All contacts matching, over every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// A contact and its cursor.
+type UserEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *db.User `json:"node"`
+}
+
+// The kind of file an attachment is, decided from its content.
+type AttachmentType string
+
+const (
+	AttachmentTypeImage    AttachmentType = "IMAGE"
+	AttachmentTypeVideo    AttachmentType = "VIDEO"
+	AttachmentTypeAudio    AttachmentType = "AUDIO"
+	AttachmentTypeDocument AttachmentType = "DOCUMENT"
+)
+
+var AllAttachmentType = []AttachmentType{
+	AttachmentTypeImage,
+	AttachmentTypeVideo,
+	AttachmentTypeAudio,
+	AttachmentTypeDocument,
+}
+
+func (e AttachmentType) IsValid() bool {
+	switch e {
+	case AttachmentTypeImage, AttachmentTypeVideo, AttachmentTypeAudio, AttachmentTypeDocument:
+		return true
+	}
+	return false
+}
+
+func (e AttachmentType) String() string {
+	return string(e)
+}
+
+func (e *AttachmentType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AttachmentType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AttachmentType", str)
+	}
+	return nil
+}
+
+func (e AttachmentType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AttachmentType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AttachmentType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who sent a message: the company (SENT) or the contact (RECEIVED).
+type Direction string
+
+const (
+	// From an agent of the company to the contact.
+	DirectionSent Direction = "SENT"
+	// From the contact to the company.
+	DirectionReceived Direction = "RECEIVED"
+)
+
+var AllDirection = []Direction{
+	DirectionSent,
+	DirectionReceived,
+}
+
+func (e Direction) IsValid() bool {
+	switch e {
+	case DirectionSent, DirectionReceived:
+		return true
+	}
+	return false
+}
+
+func (e Direction) String() string {
+	return string(e)
+}
+
+func (e *Direction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Direction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Direction", str)
+	}
+	return nil
+}
+
+func (e Direction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Direction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Direction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a message is. Outbound messages move forward only:
+// PENDING < QUEUED < SENT < DELIVERED < READ; FAILED and UNDELIVERED happen only before
+// DELIVERED. Received messages are PENDING until an agent marks the conversation read.
+type MessageStatus string
+
+const (
+	MessageStatusPending     MessageStatus = "PENDING"
+	MessageStatusQueued      MessageStatus = "QUEUED"
+	MessageStatusSent        MessageStatus = "SENT"
+	MessageStatusDelivered   MessageStatus = "DELIVERED"
+	MessageStatusRead        MessageStatus = "READ"
+	MessageStatusFailed      MessageStatus = "FAILED"
+	MessageStatusUndelivered MessageStatus = "UNDELIVERED"
+)
+
+var AllMessageStatus = []MessageStatus{
+	MessageStatusPending,
+	MessageStatusQueued,
+	MessageStatusSent,
+	MessageStatusDelivered,
+	MessageStatusRead,
+	MessageStatusFailed,
+	MessageStatusUndelivered,
+}
+
+func (e MessageStatus) IsValid() bool {
+	switch e {
+	case MessageStatusPending, MessageStatusQueued, MessageStatusSent, MessageStatusDelivered, MessageStatusRead, MessageStatusFailed, MessageStatusUndelivered:
+		return true
+	}
+	return false
+}
+
+func (e MessageStatus) String() string {
+	return string(e)
+}
+
+func (e *MessageStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MessageStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MessageStatus", str)
+	}
+	return nil
+}
+
+func (e MessageStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MessageStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MessageStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a message carries.
+type MessageType string
+
+const (
+	// Free text (only inside the 24-hour window).
+	MessageTypeText MessageType = "TEXT"
+	// One or more attachments, with optional text.
+	MessageTypeMedia MessageType = "MEDIA"
+	// An approved WhatsApp template (always allowed).
+	MessageTypeTemplate MessageType = "TEMPLATE"
+)
+
+var AllMessageType = []MessageType{
+	MessageTypeText,
+	MessageTypeMedia,
+	MessageTypeTemplate,
+}
+
+func (e MessageType) IsValid() bool {
+	switch e {
+	case MessageTypeText, MessageTypeMedia, MessageTypeTemplate:
+		return true
+	}
+	return false
+}
+
+func (e MessageType) String() string {
+	return string(e)
+}
+
+func (e *MessageType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MessageType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MessageType", str)
+	}
+	return nil
+}
+
+func (e MessageType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MessageType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MessageType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // The role of an agent within its company.

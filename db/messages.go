@@ -1,0 +1,291 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// MessageCursor is a keyset position in a conversation's messages.
+type MessageCursor struct {
+	Datetime time.Time
+	ID       uuid.UUID
+}
+
+// MessageWindow selects a slice of a conversation's messages, which are ordered
+// newest first (datetime, then id, descending).
+type MessageWindow struct {
+	// Older than this position (paging back into history).
+	Before *MessageCursor
+	// Newer than this position (paging forward).
+	After *MessageCursor
+	Limit int
+	// FromOldest takes the Limit oldest of the selection instead of the newest.
+	FromOldest bool
+}
+
+// ListMessages returns a slice of the conversation's messages, newest first. The
+// conversation must already be known to belong to the company; companyID is checked
+// again so the query never crosses tenants.
+func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID int64, w MessageWindow) ([]*Message, error) {
+	var msgs []*Message
+	q := idb.NewSelect().Model(&msgs).
+		Where("conversation_id = ?", conversationID).
+		Where("company_id = ?", companyID).
+		Limit(w.Limit)
+	if w.Before != nil {
+		q = q.Where("(datetime, id) < (?, ?)", w.Before.Datetime, w.Before.ID)
+	}
+	if w.After != nil {
+		q = q.Where("(datetime, id) > (?, ?)", w.After.Datetime, w.After.ID)
+	}
+	if w.FromOldest {
+		q = q.OrderExpr("datetime ASC, id ASC")
+	} else {
+		q = q.OrderExpr("datetime DESC, id DESC")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	if w.FromOldest {
+		for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+			msgs[i], msgs[j] = msgs[j], msgs[i]
+		}
+	}
+	return msgs, nil
+}
+
+// CountMessages counts a conversation's messages.
+func CountMessages(ctx context.Context, idb bun.IDB, companyID, conversationID int64) (int, error) {
+	return idb.NewSelect().Model((*Message)(nil)).
+		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID).Count(ctx)
+}
+
+// MessagePage returns one legacy page (offset/limit) of a conversation's messages,
+// newest first, with their attachments.
+func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int64, offset, limit int) ([]*Message, error) {
+	var msgs []*Message
+	err := idb.NewSelect().Model(&msgs).
+		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID).
+		OrderExpr("datetime DESC, id DESC").Offset(offset).Limit(limit).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("message page: %w", err)
+	}
+	return msgs, AttachTo(ctx, idb, companyID, msgs)
+}
+
+// AttachTo loads the attachments of msgs in one query.
+func AttachTo(ctx context.Context, idb bun.IDB, companyID int64, msgs []*Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, len(msgs))
+	byID := make(map[uuid.UUID]*Message, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+		byID[m.ID] = m
+		m.Attachments = []*Attachment{}
+	}
+	atts, err := AttachmentsByMessageIDs(ctx, idb, companyID, ids)
+	if err != nil {
+		return err
+	}
+	for _, a := range atts {
+		if m := byID[*a.MessageID]; m != nil {
+			m.Attachments = append(m.Attachments, a)
+		}
+	}
+	return nil
+}
+
+// AttachmentsByMessageIDs returns the attachments of the messages, in message order.
+func AttachmentsByMessageIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []uuid.UUID) ([]*Attachment, error) {
+	var atts []*Attachment
+	err := idb.NewSelect().Model(&atts).
+		Where("message_id IN (?)", bun.In(ids)).Where("company_id = ?", companyID).
+		OrderExpr("message_id, ord NULLS LAST, id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("attachments: %w", err)
+	}
+	return atts, nil
+}
+
+// LastMessages returns the newest message of each conversation, one index probe per
+// conversation (a LATERAL join, not a scan of every message).
+func LastMessages(ctx context.Context, idb bun.IDB, companyID int64, conversationIDs []int64) ([]*Message, error) {
+	var msgs []*Message
+	err := idb.NewRaw(`SELECT m.* FROM unnest(?::bigint[]) AS c(id)
+		CROSS JOIN LATERAL (SELECT * FROM messages WHERE conversation_id = c.id AND company_id = ?
+			ORDER BY datetime DESC, id DESC LIMIT 1) m`, pgArray(conversationIDs), companyID).Scan(ctx, &msgs)
+	if err != nil {
+		return nil, fmt.Errorf("last messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// UnreadCounts returns, per conversation, the received messages not yet READ.
+func UnreadCounts(ctx context.Context, idb bun.IDB, companyID int64, conversationIDs []int64) (map[int64]int, error) {
+	var rows []struct {
+		ConversationID int64 `bun:"conversation_id"`
+		N              int   `bun:"n"`
+	}
+	err := idb.NewRaw(`SELECT conversation_id, count(*) AS n FROM messages
+		WHERE conversation_id IN (?) AND company_id = ? AND direction = 'RECEIVED' AND status <> 'READ'
+		GROUP BY conversation_id`, bun.In(conversationIDs), companyID).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("unread counts: %w", err)
+	}
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		out[r.ConversationID] = r.N
+	}
+	return out, nil
+}
+
+// MessagesByIDs returns the company's messages among ids, in any order.
+func MessagesByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []uuid.UUID) ([]*Message, error) {
+	var msgs []*Message
+	err := idb.NewSelect().Model(&msgs).Where("id IN (?)", bun.In(ids)).Where("company_id = ?", companyID).Scan(ctx)
+	return msgs, err
+}
+
+// MarkConversationRead makes every received, unread message of the conversation READ
+// and returns the messages that changed.
+func MarkConversationRead(ctx context.Context, idb bun.IDB, companyID, conversationID int64) ([]StatusChange, error) {
+	var out []StatusChange
+	err := idb.NewUpdate().Model((*Message)(nil)).Set("status = ?", StatusRead).
+		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID).
+		Where("direction = ?", DirectionReceived).Where("status <> ?", StatusRead).
+		Returning("id, company_id, conversation_id, status, direction").Scan(ctx, &out)
+	return out, err
+}
+
+// SearchCursor is a keyset position in search results (best rank first, then newest).
+type SearchCursor struct {
+	Rank     float64
+	Datetime time.Time
+	ID       uuid.UUID
+}
+
+// SearchHit is a message found by SearchMessages, with its rank.
+type SearchHit struct {
+	Message
+	Rank float64 `bun:"rank"`
+}
+
+// searchQuery turns a user's term into a prefix tsquery over the "simple"
+// configuration (works for any language): every word must match the start of a word.
+// It returns "" when the term has no searchable word.
+func searchQuery(term string) string {
+	words := strings.FieldsFunc(term, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	parts := make([]string, 0, len(words))
+	for _, w := range words {
+		if len(parts) == 16 {
+			break
+		}
+		parts = append(parts, strings.ToLower(w)+":*")
+	}
+	return strings.Join(parts, " & ")
+}
+
+// searchBase is the shared FROM/WHERE of a search: full-text prefix matches, plus
+// substring matches (trigram index) for parts of words and numbers.
+func searchBase(idb bun.IDB, companyID int64, term string) *bun.SelectQuery {
+	tsq := searchQuery(term)
+	like := "%" + escapeLike(strings.TrimSpace(term)) + "%"
+	return idb.NewSelect().
+		TableExpr("messages AS m").
+		Where("m.company_id = ?", companyID).
+		Where("((? <> '' AND m.search @@ to_tsquery('simple', ?)) OR m.content ILIKE ?)", tsq, tsq, like)
+}
+
+func rankExpr(term string) (string, []any) {
+	tsq := searchQuery(term)
+	return "(CASE WHEN ? <> '' THEN ts_rank(m.search, to_tsquery('simple', ?)) ELSE 0 END)::float8", []any{tsq, tsq}
+}
+
+// SearchMessages returns up to limit of the company's messages matching term after
+// the cursor, best match first, then newest.
+func SearchMessages(ctx context.Context, idb bun.IDB, companyID int64, term string, after *SearchCursor, offset, limit int) ([]*SearchHit, error) {
+	rank, args := rankExpr(term)
+	inner := searchBase(idb, companyID, term).ColumnExpr("m.*").ColumnExpr(rank+" AS rank", args...)
+	q := idb.NewSelect().TableExpr("(?) AS hit", inner).ColumnExpr("hit.*").
+		OrderExpr("hit.rank DESC, hit.datetime DESC, hit.id DESC").Limit(limit)
+	if offset > 0 {
+		q = q.Offset(offset)
+	}
+	if after != nil {
+		q = q.Where("(hit.rank < ? OR (hit.rank = ? AND (hit.datetime, hit.id) < (?, ?)))",
+			after.Rank, after.Rank, after.Datetime, after.ID)
+	}
+	var hits []*SearchHit
+	if err := q.Scan(ctx, &hits); err != nil {
+		return nil, fmt.Errorf("search messages: %w", err)
+	}
+	return hits, nil
+}
+
+// CountSearch counts the company's messages matching term.
+func CountSearch(ctx context.Context, idb bun.IDB, companyID int64, term string) (int, error) {
+	return searchBase(idb, companyID, term).Count(ctx)
+}
+
+// InsertMessage stores a message and links the given attachments of the company to
+// it, in order. An attachment already carried by another message is copied, so one
+// upload can be sent many times.
+func InsertMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []int64) error {
+	if _, err := idb.NewInsert().Model(m).Exec(ctx); err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	for i, aid := range attachmentIDs {
+		res, err := idb.NewUpdate().Model((*Attachment)(nil)).
+			Set("message_id = ?", m.ID).Set("ord = ?", i).
+			Where("id = ?", aid).Where("company_id = ?", m.CompanyID).Where("message_id IS NULL").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("link attachment: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		if _, err := idb.NewRaw(`INSERT INTO attachments (company_id, message_id, ord, type, filename, filesize,
+				content_type, storage_key, source_url, state)
+			SELECT company_id, ?, ?, type, filename, filesize, content_type, storage_key, source_url, state
+			FROM attachments WHERE id = ? AND company_id = ?`, m.ID, i, aid, m.CompanyID).Exec(ctx); err != nil {
+			return fmt.Errorf("copy attachment: %w", err)
+		}
+	}
+	return nil
+}
+
+// DeliveryChannel is the NOTIFY channel that wakes the delivery workers.
+const DeliveryChannel = "connectme_deliveries"
+
+// EnqueueDelivery adds the outbox job that sends message id, and wakes the workers
+// when the transaction commits.
+func EnqueueDelivery(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID, runAt time.Time) error {
+	if _, err := idb.NewRaw(`INSERT INTO deliveries (message_id, company_id, run_at) VALUES (?, ?, ?)`,
+		id, companyID, runAt).Exec(ctx); err != nil {
+		return fmt.Errorf("enqueue delivery: %w", err)
+	}
+	_, err := idb.ExecContext(ctx, "SELECT pg_notify(?, '')", DeliveryChannel)
+	return err
+}
+
+// pgArray formats ids as a PostgreSQL array literal.
+func pgArray(ids []int64) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprint(&b, id)
+	}
+	b.WriteByte('}')
+	return b.String()
+}

@@ -1,0 +1,134 @@
+package resolvers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/db"
+)
+
+// Loaders batch the lookups of one GraphQL request (or one subscription event), so
+// a list of N conversations with their contacts, last messages and unread counts
+// costs a constant number of queries. Every loader is bound to one company.
+type Loaders struct {
+	Users         *dataloadgen.Loader[int64, *db.User]
+	Conversations *dataloadgen.Loader[int64, *db.Conversation]
+	LastMessages  *dataloadgen.Loader[int64, *db.Message]
+	UnreadCounts  *dataloadgen.Loader[int64, int]
+	Attachments   *dataloadgen.Loader[uuid.UUID, []*db.Attachment]
+	Templates     *dataloadgen.Loader[int64, *db.Template]
+}
+
+type loadersKey struct{}
+
+// loaderWait is how long a loader gathers keys before it queries.
+const loaderWait = 500 * time.Microsecond
+
+// NewLoaders returns loaders for one company.
+func (r *Resolver) NewLoaders(companyID int64) *Loaders {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(500)}
+	return &Loaders{
+		Users: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*db.User, []error) {
+			us, err := db.UsersByIDs(ctx, r.DB, companyID, ids)
+			return byKey(ids, us, err, func(u *db.User) int64 { return u.ID })
+		}, opts...),
+		Conversations: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*db.Conversation, []error) {
+			cs, err := db.ConversationsByIDs(ctx, r.DB, companyID, ids)
+			return byKey(ids, cs, err, func(c *db.Conversation) int64 { return c.ID })
+		}, opts...),
+		LastMessages: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*db.Message, []error) {
+			ms, err := db.LastMessages(ctx, r.DB, companyID, ids)
+			return byKey(ids, ms, err, func(m *db.Message) int64 { return m.ConversationID })
+		}, opts...),
+		UnreadCounts: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]int, []error) {
+			counts, err := db.UnreadCounts(ctx, r.DB, companyID, ids)
+			out := make([]int, len(ids))
+			if err != nil {
+				return out, fill(len(ids), err)
+			}
+			for i, id := range ids {
+				out[i] = counts[id]
+			}
+			return out, nil
+		}, opts...),
+		Attachments: dataloadgen.NewLoader(func(ctx context.Context, ids []uuid.UUID) ([][]*db.Attachment, []error) {
+			atts, err := db.AttachmentsByMessageIDs(ctx, r.DB, companyID, ids)
+			out := make([][]*db.Attachment, len(ids))
+			if err != nil {
+				return out, fill(len(ids), err)
+			}
+			pos := make(map[uuid.UUID]int, len(ids))
+			for i, id := range ids {
+				pos[id] = i
+				out[i] = []*db.Attachment{}
+			}
+			for _, a := range atts {
+				i := pos[*a.MessageID]
+				out[i] = append(out[i], a)
+			}
+			return out, nil
+		}, opts...),
+		Templates: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*db.Template, []error) {
+			ts, err := db.TemplatesByIDs(ctx, r.DB, companyID, ids)
+			return byKey(ids, ts, err, func(t *db.Template) int64 { return t.ID })
+		}, opts...),
+	}
+}
+
+// byKey lines items up with keys; a missing key gets the zero value (nil), which the
+// field resolvers treat as "none" or as a tenancy failure, as fits the field.
+func byKey[K comparable, V any](keys []K, items []V, err error, key func(V) K) ([]V, []error) {
+	out := make([]V, len(keys))
+	if err != nil {
+		return out, fill(len(keys), err)
+	}
+	m := make(map[K]V, len(items))
+	for _, it := range items {
+		m[key(it)] = it
+	}
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out, nil
+}
+
+func fill(n int, err error) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
+}
+
+// WithLoaders returns ctx carrying loaders.
+func WithLoaders(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, loadersKey{}, l)
+}
+
+// loaders returns the request's loaders, making them for the caller's company when
+// the request has none (e.g. a call from outside GraphQL).
+func (r *Resolver) loaders(ctx context.Context) (*Loaders, error) {
+	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
+		return l, nil
+	}
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.NewLoaders(p.CompanyID), nil
+}
+
+// LoaderMiddleware gives every authenticated GraphQL request fresh loaders.
+func (r *Resolver) LoaderMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if p := auth.FromContext(req.Context()); p != nil {
+			req = req.WithContext(WithLoaders(req.Context(), r.NewLoaders(p.CompanyID)))
+		}
+		next.ServeHTTP(w, req)
+	})
+}

@@ -1,0 +1,207 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/graph/model"
+)
+
+// ListMessages returns a page of a conversation's messages (newest first) as a Relay
+// connection: first/after page back into older history, last/before forward to newer
+// messages. Keyset cursors keep pages exact while messages arrive.
+func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
+	n, fromEnd, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	afterCur, err := decodeMessageCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	beforeCur, err := decodeMessageCursor(before)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.ConversationByID(ctx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	// In list order (newest first) "after" a cursor is older, "before" it is newer.
+	w := db.MessageWindow{Before: afterCur, After: beforeCur, Limit: n + 1, FromOldest: fromEnd}
+	msgs, err := db.ListMessages(ctx, r.DB, c.CompanyID, c.ID, w)
+	if err != nil {
+		return nil, err
+	}
+	more := len(msgs) > n
+	if more {
+		if fromEnd {
+			msgs = msgs[1:]
+		} else {
+			msgs = msgs[:n]
+		}
+	}
+	conn := &model.MessageConnection{Edges: make([]*model.MessageEdge, len(msgs))}
+	for i, m := range msgs {
+		conn.Edges[i] = &model.MessageEdge{Cursor: messageCursor(m), Node: m}
+	}
+	start, end := "", ""
+	if len(msgs) > 0 {
+		start, end = conn.Edges[0].Cursor, conn.Edges[len(msgs)-1].Cursor
+	}
+	hasNext, hasPrev := more, afterCur != nil
+	if fromEnd {
+		hasNext, hasPrev = beforeCur != nil, more
+	}
+	conn.PageInfo = pageInfo(start, end, len(msgs), hasNext, hasPrev)
+	if wantsTotal(ctx) {
+		if conn.TotalCount, err = db.CountMessages(ctx, r.DB, c.CompanyID, c.ID); err != nil {
+			return nil, err
+		}
+	}
+	return conn, nil
+}
+
+// MessagePage is the legacy page of a conversation's messages, newest first, with
+// attachments, and the conversation's message count.
+func (r *Resolver) MessagePage(ctx context.Context, conversationID int64, page, limit int) ([]*db.Message, int, error) {
+	offset, err := ValidatePage(page, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	c, err := r.ConversationByID(ctx, conversationID)
+	if err != nil {
+		return nil, 0, err
+	}
+	msgs, err := db.MessagePage(ctx, r.DB, c.CompanyID, c.ID, offset, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := db.CountMessages(ctx, r.DB, c.CompanyID, c.ID)
+	return msgs, total, err
+}
+
+// maxSearchTerm bounds search terms.
+const maxSearchTerm = 200
+
+func validateTerm(term string) (string, error) {
+	t := strings.TrimSpace(term)
+	if t == "" {
+		return "", apperr.Invalidf("term should not be empty")
+	}
+	if utf8.RuneCountInString(t) > maxSearchTerm {
+		return "", apperr.Invalidf("term must be shorter than or equal to %d characters", maxSearchTerm)
+	}
+	return t, nil
+}
+
+// SearchMessages searches the caller's company's messages (Relay connection), best
+// match first, then newest.
+func (r *Resolver) SearchMessages(ctx context.Context, term string, first *int, after *string) (*model.MessageConnection, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := validateTerm(term)
+	if err != nil {
+		return nil, err
+	}
+	n, _, err := pageSize(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := decodeSearchCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, cur, 0, n+1)
+	if err != nil {
+		return nil, err
+	}
+	more := len(hits) > n
+	if more {
+		hits = hits[:n]
+	}
+	conn := &model.MessageConnection{Edges: make([]*model.MessageEdge, len(hits))}
+	for i, h := range hits {
+		m := h.Message
+		conn.Edges[i] = &model.MessageEdge{Cursor: searchCursor(h), Node: &m}
+	}
+	start, end := "", ""
+	if len(hits) > 0 {
+		start, end = conn.Edges[0].Cursor, conn.Edges[len(hits)-1].Cursor
+	}
+	conn.PageInfo = pageInfo(start, end, len(hits), more, cur != nil)
+	if wantsTotal(ctx) {
+		if conn.TotalCount, err = db.CountSearch(ctx, r.DB, p.CompanyID, t); err != nil {
+			return nil, err
+		}
+	}
+	return conn, nil
+}
+
+// SearchHit is a legacy search result: a message with its contact.
+type SearchHit struct {
+	Message *db.Message
+	Contact *db.User
+}
+
+// SearchMessagePage is the legacy page of search results with each message's contact.
+func (r *Resolver) SearchMessagePage(ctx context.Context, term string, page, limit int) ([]SearchHit, int, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	t, err := validateTerm(term)
+	if err != nil {
+		return nil, 0, err
+	}
+	offset, err := ValidatePage(page, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, nil, offset, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := db.CountSearch(ctx, r.DB, p.CompanyID, t)
+	if err != nil {
+		return nil, 0, err
+	}
+	msgs := make([]*db.Message, len(hits))
+	convIDs := make([]int64, 0, len(hits))
+	for i, h := range hits {
+		m := h.Message
+		msgs[i] = &m
+		convIDs = append(convIDs, m.ConversationID)
+	}
+	if err := db.AttachTo(ctx, r.DB, p.CompanyID, msgs); err != nil {
+		return nil, 0, err
+	}
+	convs, err := db.ConversationsByIDs(ctx, r.DB, p.CompanyID, convIDs)
+	if err != nil {
+		return nil, 0, err
+	}
+	userOf := make(map[int64]int64, len(convs))
+	userIDs := make([]int64, 0, len(convs))
+	for _, c := range convs {
+		userOf[c.ID] = c.UserID
+		userIDs = append(userIDs, c.UserID)
+	}
+	users, err := db.UsersByIDs(ctx, r.DB, p.CompanyID, userIDs)
+	if err != nil {
+		return nil, 0, err
+	}
+	byID := make(map[int64]*db.User, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	out := make([]SearchHit, len(msgs))
+	for i, m := range msgs {
+		out[i] = SearchHit{Message: m, Contact: byID[userOf[m.ConversationID]]}
+	}
+	return out, total, nil
+}

@@ -1,0 +1,327 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/phone"
+)
+
+// MaxTextLength is WhatsApp's limit on a message body.
+const MaxTextLength = 4096
+
+// maxTemplateLength is the provider's limit on a rendered template (Twilio 63021).
+const maxTemplateLength = 1024
+
+// maxParamLength bounds one template parameter.
+const maxParamLength = 1024
+
+var placeholder = regexp.MustCompile(`\{\{\s*(\d{1,2})\s*\}\}`)
+
+// ParameterCount returns how many parameters a template takes: its highest {{n}}.
+func ParameterCount(content string) int {
+	max := 0
+	for _, m := range placeholder.FindAllStringSubmatch(content, -1) {
+		if n, _ := strconv.Atoi(m[1]); n > max {
+			max = n
+		}
+	}
+	return max
+}
+
+// RenderTemplate replaces every {{n}} with the n-th parameter. A wrong number of
+// parameters is a validation error.
+func RenderTemplate(content string, params []string) (string, error) {
+	want := ParameterCount(content)
+	if len(params) != want {
+		return "", apperr.Invalidf("params must have exactly %d items for this template, not %d", want, len(params))
+	}
+	for i, p := range params {
+		if utf8.RuneCountInString(p) > maxParamLength {
+			return "", apperr.Invalidf("params.%d must be shorter than or equal to %d characters", i, maxParamLength)
+		}
+	}
+	return placeholder.ReplaceAllStringFunc(content, func(m string) string {
+		n, _ := strconv.Atoi(placeholder.FindStringSubmatch(m)[1])
+		if n < 1 {
+			return m
+		}
+		return params[n-1]
+	}), nil
+}
+
+// SendInput is a message an agent sends (REST POST /message, GraphQL sendMessage).
+type SendInput struct {
+	// To is the contact's user id.
+	To           int64
+	Text         *string
+	Type         string
+	AttachmentID *int64
+	// MediaURL names an attachment by its relative URL (/media/{id}), as legacy
+	// clients do.
+	MediaURL   *string
+	TemplateID *int64
+	Params     []string
+	// Direction, when given, must be SEND or SENT.
+	Direction *string
+}
+
+// SendMessage stores an outbound message and its delivery job in one transaction:
+// after the answer a crash cannot lose it, and the outbox sends it once. Free text
+// needs an open 24-hour window; templates are always allowed.
+func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, *db.Conversation, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := r.planSend(ctx, p.CompanyID, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	contact, err := r.Contact(ctx, in.To)
+	if err != nil {
+		return nil, nil, err
+	}
+	var msg *db.Message
+	var conv *db.Conversation
+	err = r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		conv, err = db.UpsertConversation(ctx, tx, p.CompanyID, contact.ID, db.ChannelWhatsApp)
+		if err != nil {
+			return err
+		}
+		if plan.template == nil && !windowOf(conv.LastFreeMessageTime, r.now()).IsOpen() {
+			return apperr.New(apperr.WindowClosed,
+				"the 24-hour window of this conversation is closed: only a template message can be sent now")
+		}
+		msg, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return msg, conv, nil
+}
+
+// sendPlan is a validated outbound message, before it is stored.
+type sendPlan struct {
+	kind        string
+	content     *string
+	template    *db.Template
+	params      []string
+	attachments []int64
+}
+
+func (r *Resolver) planSend(ctx context.Context, companyID int64, in SendInput) (*sendPlan, error) {
+	var v apperr.Validation
+	if in.To <= 0 {
+		v.Addf("to should not be empty")
+	}
+	if in.Direction != nil {
+		if d := strings.ToUpper(strings.TrimSpace(*in.Direction)); d != "SEND" && d != "SENT" {
+			v.Addf("direction must be SEND or SENT")
+		}
+	}
+	plan := &sendPlan{}
+	if in.Text != nil && *in.Text != "" {
+		if n := utf8.RuneCountInString(*in.Text); n > MaxTextLength {
+			v.Addf("text must be shorter than or equal to %d characters", MaxTextLength)
+		}
+		t := *in.Text
+		plan.content = &t
+	}
+	attID := in.AttachmentID
+	if attID == nil && in.MediaURL != nil && strings.TrimSpace(*in.MediaURL) != "" {
+		id, err := attachmentIDFromURL(*in.MediaURL)
+		if err != nil {
+			v.Addf("mediaUrl must be the URL of an uploaded attachment (/media/{attachmentId})")
+		} else {
+			attID = &id
+		}
+	}
+	kind := strings.ToUpper(strings.TrimSpace(in.Type))
+	switch kind {
+	case "", db.TypeText, db.TypeMedia, db.TypeTemplate:
+	default:
+		v.Addf("type must be one of TEXT, MEDIA, TEMPLATE")
+	}
+	if in.TemplateID == nil && len(in.Params) > 0 {
+		v.Addf("params need a templateId")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if plan.content == nil && attID == nil && in.TemplateID == nil {
+		return nil, apperr.Invalidf("a message needs text, an attachment or a template")
+	}
+	switch {
+	case in.TemplateID != nil:
+		plan.kind = db.TypeTemplate
+	case attID != nil:
+		plan.kind = db.TypeMedia
+	default:
+		plan.kind = db.TypeText
+	}
+	if kind != "" && kind != plan.kind {
+		return nil, apperr.Invalidf("type %s does not match the message content (%s)", kind, plan.kind)
+	}
+	if in.TemplateID != nil {
+		t, err := db.TemplateByID(ctx, r.DB, companyID, *in.TemplateID)
+		if errors.Is(err, db.ErrNotFound) || errors.Is(err, db.ErrForeign) {
+			return nil, apperr.New(apperr.Forbidden, "you don't have access to this template")
+		}
+		if err != nil {
+			return nil, err
+		}
+		text, err := RenderTemplate(t.Content, in.Params)
+		if err != nil {
+			return nil, err
+		}
+		if utf8.RuneCountInString(text) > maxTemplateLength {
+			return nil, apperr.Invalidf("the rendered template must be shorter than or equal to %d characters", maxTemplateLength)
+		}
+		plan.template, plan.params, plan.content = t, in.Params, &text
+		if plan.params == nil {
+			plan.params = []string{}
+		}
+	}
+	if attID != nil {
+		if _, err := r.attachmentForSend(ctx, companyID, *attID); err != nil {
+			return nil, err
+		}
+		plan.attachments = []int64{*attID}
+	}
+	return plan, nil
+}
+
+// attachmentForSend returns an attachment of the company, or FORBIDDEN.
+func (r *Resolver) attachmentForSend(ctx context.Context, companyID, id int64) (*db.Attachment, error) {
+	a, err := db.AttachmentByID(ctx, r.DB, companyID, id)
+	if errors.Is(err, db.ErrNotFound) || errors.Is(err, db.ErrForeign) {
+		return nil, apperr.New(apperr.Forbidden, "you don't have access to this attachment")
+	}
+	return a, err
+}
+
+func attachmentIDFromURL(s string) (int64, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return 0, err
+	}
+	rest, ok := strings.CutPrefix(u.Path, "/media/")
+	if !ok {
+		rest = u.Path
+	}
+	id, err := strconv.ParseInt(strings.Trim(rest, "/"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("not an attachment URL")
+	}
+	return id, nil
+}
+
+// storeOutbound inserts the message, links its attachments, enqueues its delivery,
+// touches the conversation and publishes the events, all in tx.
+func (r *Resolver) storeOutbound(ctx context.Context, tx bun.Tx, agentID int64, conv *db.Conversation, plan *sendPlan) (*db.Message, error) {
+	now := r.now()
+	msg := &db.Message{
+		ID: db.NewMessageID(), CompanyID: conv.CompanyID, ConversationID: conv.ID, SenderID: &agentID,
+		Direction: db.DirectionSent, MessageType: plan.kind, Content: plan.content,
+		Datetime: now, Status: db.StatusPending, TemplateParams: plan.params,
+	}
+	if plan.template != nil {
+		msg.TemplateID = &plan.template.ID
+	}
+	if err := db.InsertMessage(ctx, tx, msg, plan.attachments); err != nil {
+		return nil, err
+	}
+	if err := db.EnqueueDelivery(ctx, tx, conv.CompanyID, msg.ID, now); err != nil {
+		return nil, err
+	}
+	if err := db.TouchConversation(ctx, tx, conv.CompanyID, conv.ID, now, false); err != nil {
+		return nil, err
+	}
+	if conv.LastUpdateTime == nil || conv.LastUpdateTime.Before(now) {
+		conv.LastUpdateTime = &now
+	}
+	if err := publishMessage(ctx, tx, msg); err != nil {
+		return nil, err
+	}
+	return msg, publishConversation(ctx, tx, conv)
+}
+
+// NewChatInput starts a conversation with a phone number (REST POST
+// /message/new-chat, GraphQL startNewChat).
+type NewChatInput struct {
+	Phone               string
+	FirstName, LastName *string
+	TemplateID          *int64
+	Params              []string
+}
+
+// NewChat is what StartNewChat found or made.
+type NewChat struct {
+	Conversation *db.Conversation
+	Contact      *db.User
+	// Message is the opening template message, when one was asked for.
+	Message *db.Message
+}
+
+// StartNewChat finds or creates the contact and the WhatsApp conversation for a
+// phone number, and sends the opening template when one is given. Calling it again
+// for the same phone returns the same conversation.
+func (r *Resolver) StartNewChat(ctx context.Context, in NewChatInput) (*NewChat, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var v apperr.Validation
+	num, perr := phone.Normalize(in.Phone)
+	if perr != nil {
+		v.Addf("phone %s", perr)
+	}
+	for name, s := range map[string]*string{"firstName": in.FirstName, "lastName": in.LastName} {
+		if s != nil && utf8.RuneCountInString(*s) > maxNameLength {
+			v.Addf("%s must be shorter than or equal to %d characters", name, maxNameLength)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var plan *sendPlan
+	if in.TemplateID != nil {
+		if plan, err = r.planSend(ctx, p.CompanyID, SendInput{To: 1, TemplateID: in.TemplateID, Params: in.Params}); err != nil {
+			return nil, err
+		}
+	} else if len(in.Params) > 0 {
+		return nil, apperr.Invalidf("params need a templateId")
+	}
+	out := &NewChat{}
+	err = r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		contact := &db.User{CompanyID: p.CompanyID, FirstName: trimmed(in.FirstName), LastName: trimmed(in.LastName), Phone: &num}
+		if err := db.UpsertContact(ctx, tx, contact); err != nil {
+			return err
+		}
+		conv, err := db.UpsertConversation(ctx, tx, p.CompanyID, contact.ID, db.ChannelWhatsApp)
+		if err != nil {
+			return err
+		}
+		out.Contact, out.Conversation = contact, conv
+		if plan != nil {
+			out.Message, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

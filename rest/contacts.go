@@ -1,0 +1,126 @@
+package rest
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/resolvers"
+)
+
+func toLegacyUsers(us []*db.User) []legacyUser {
+	out := make([]legacyUser, len(us))
+	for i, u := range us {
+		out[i] = toLegacyUser(u)
+	}
+	return out
+}
+
+// contacts is GET /contact: the company's contacts by name; page and limit are
+// optional (without them, up to 1000 contacts).
+func (a *API) contacts(w http.ResponseWriter, r *http.Request) {
+	page, limit := 0, 0
+	q := r.URL.Query()
+	if q.Has("page") || q.Has("limit") {
+		var err error
+		if page, limit, err = pageParams(r); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	us, err := a.R.ContactList(r.Context(), page, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toLegacyUsers(us))
+}
+
+// contactSearch is GET /contact/search/{phone}.
+func (a *API) contactSearch(w http.ResponseWriter, r *http.Request) {
+	q, err := url.PathUnescape(chi.URLParam(r, "phone"))
+	if err != nil {
+		a.fail(w, r, apperr.Invalidf("phone must contain only digits, +, spaces and dashes"))
+		return
+	}
+	us, err := a.R.SearchContactsByPhone(r.Context(), q)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toLegacyUsers(us))
+}
+
+func profileUpdate(b *body, required bool) resolvers.ProfileUpdate {
+	return resolvers.ProfileUpdate{
+		FirstName: b.String("firstName", required),
+		LastName:  b.String("lastName", required),
+		Phone:     b.String("phone", required),
+	}
+}
+
+// updateContact is PUT /contact.
+func (a *API) updateContact(w http.ResponseWriter, r *http.Request) {
+	b, err := decodeBody(w, r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	id := b.ID("userId", true)
+	upd := profileUpdate(b, false)
+	if err := b.Err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	u, err := a.R.UpdateContact(r.Context(), *id, upd)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toLegacyUser(u))
+}
+
+// profile is GET /profile/{profileId}.
+func (a *API) profile(w http.ResponseWriter, r *http.Request) {
+	s := chi.URLParam(r, "profileId")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		a.fail(w, r, apperr.Invalidf("profileId must be a positive integer id"))
+		return
+	}
+	u, err := a.R.Profile(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toLegacyUser(u))
+}
+
+type statusResponse struct {
+	Status  bool   `json:"status"`
+	Message string `json:"message"`
+}
+
+// updateProfile is PUT /profile.
+func (a *API) updateProfile(w http.ResponseWriter, r *http.Request) {
+	b, err := decodeBody(w, r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	id := b.ID("userId", true)
+	upd := profileUpdate(b, true)
+	if err := b.Err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if _, err := a.R.UpdateProfile(r.Context(), *id, upd); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusResponse{Status: true, Message: "Profile Update sucessfully"})
+}

@@ -1,0 +1,53 @@
+package rest
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/connectme/connectme/apperr"
+)
+
+// pageParams reads page and limit: integers, page >= 1, 1 <= limit <= 100. Missing
+// ones default to page 1 and limit 20; anything else is a 400 naming the field.
+func pageParams(r *http.Request) (int, int, error) {
+	var v apperr.Validation
+	read := func(name string, def int) int {
+		s, ok := r.URL.Query()[name]
+		if !ok {
+			return def
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s[0]))
+		if err != nil {
+			v.Addf("%s must be an integer number", name)
+			return def
+		}
+		return n
+	}
+	page, limit := read("page", 1), read("limit", 20)
+	if err := v.Err(); err != nil {
+		return 0, 0, err
+	}
+	var w apperr.Validation
+	if page < 1 {
+		w.Addf("page must not be less than 1")
+	}
+	if limit < 1 {
+		w.Addf("limit must not be less than 1")
+	} else if limit > 100 {
+		w.Addf("limit must not be greater than 100")
+	}
+	return page, limit, w.Err()
+}
+
+// pathID reads a numeric id from the path.
+func pathID(r *http.Request, name string) (int64, error) {
+	s := chi.URLParam(r, name)
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.Invalidf("%s must be a positive integer id", name)
+	}
+	return id, nil
+}

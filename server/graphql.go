@@ -1,0 +1,129 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/connectme/connectme/graph"
+	"github.com/connectme/connectme/graph/model"
+)
+
+// GraphQL protection limits.
+const (
+	// maxQueryDepth bounds how deeply selections nest.
+	maxQueryDepth = 12
+	// maxComplexity bounds the estimated cost of an operation; a connection costs
+	// its page size times the cost of its nodes.
+	maxComplexity = 5000
+	// maxGraphQLBody bounds a GraphQL request (uploads have their own limit).
+	maxGraphQLBody = 256 << 10
+)
+
+// newGraphQL builds the gqlgen server with its transports and protections.
+func newGraphQL(d Deps) http.Handler {
+	cfg := graph.Config{Resolvers: d.Resolver}
+	setComplexity(&cfg.Complexity)
+	srv := handler.New(graph.NewExecutableSchema(cfg))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if d.Config.GraphQLIntrospection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(maxComplexity))
+	srv.Use(depthLimit{max: maxQueryDepth})
+	srv.SetErrorPresenter(d.Resolver.PresentError)
+	srv.SetRecoverFunc(d.Resolver.RecoverPanic)
+	return http.MaxBytesHandler(d.Resolver.LoaderMiddleware(srv), maxGraphQLBody)
+}
+
+// pageCost is the page size a connection argument asks for (default 20).
+func pageCost(first, last *int) int {
+	n := 20
+	if first != nil && *first > 0 {
+		n = *first
+	}
+	if last != nil && *last > 0 {
+		n = *last
+	}
+	return n
+}
+
+func setComplexity(c *graph.ComplexityRoot) {
+	c.Query.Conversations = func(child int, first *int, _ *string, _ *model.ConversationFilter) int {
+		return 1 + pageCost(first, nil)*child
+	}
+	c.Query.Messages = func(child int, _ string, first *int, _ *string, last *int, _ *string) int {
+		return 1 + pageCost(first, last)*child
+	}
+	c.Query.SearchMessages = func(child int, _ string, first *int, _ *string) int {
+		return 10 + pageCost(first, nil)*child
+	}
+	c.Query.Contacts = func(child int, first *int, _ *string, _ *string) int {
+		return 1 + pageCost(first, nil)*child
+	}
+	c.Conversation.Messages = func(child int, first *int, _ *string, last *int, _ *string) int {
+		return 1 + pageCost(first, last)*child
+	}
+}
+
+// depthLimit refuses operations whose selections nest deeper than max.
+type depthLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit{}
+
+func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, oc.Doc, 0); depth > d.max {
+		err := gqlerror.Errorf("operation is nested %d levels deep; the limit is %d", depth, d.max)
+		err.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+		return err
+	}
+	return nil
+}
+
+func selectionDepth(set ast.SelectionSet, doc *ast.QueryDocument, seen int) int {
+	if seen > 64 {
+		return seen
+	}
+	max := seen
+	for _, s := range set {
+		var d int
+		switch s := s.(type) {
+		case *ast.Field:
+			if len(s.SelectionSet) == 0 {
+				d = seen + 1
+			} else {
+				d = selectionDepth(s.SelectionSet, doc, seen+1)
+			}
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, doc, seen)
+		case *ast.FragmentSpread:
+			if f := doc.Fragments.ForName(s.Name); f != nil {
+				d = selectionDepth(f.SelectionSet, doc, seen)
+			}
+		}
+		if d > max {
+			max = d
+		}
+	}
+	return max
+}
