@@ -27,7 +27,7 @@ type Loaders struct {
 type loadersKey struct{}
 
 // loaderWait is how long a loader gathers keys before it queries.
-const loaderWait = 500 * time.Microsecond
+const loaderWait = time.Millisecond
 
 // NewLoaders returns loaders for one company.
 func (r *Resolver) NewLoaders(companyID int64) *Loaders {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/graph/model"
+	"github.com/connectme/connectme/resolvers"
 )
 
 // GraphQL protection limits.
@@ -47,7 +48,8 @@ func newGraphQL(d Deps) http.Handler {
 	return http.MaxBytesHandler(d.Resolver.LoaderMiddleware(srv), maxGraphQLBody)
 }
 
-// pageCost is the page size a connection argument asks for (default 20).
+// pageCost is the page size a connection argument asks for (default 20). Sizes over
+// the maximum cost as the maximum: the resolver refuses them with a clearer message.
 func pageCost(first, last *int) int {
 	n := 20
 	if first != nil && *first > 0 {
@@ -56,7 +58,7 @@ func pageCost(first, last *int) int {
 	if last != nil && *last > 0 {
 		n = *last
 	}
-	return n
+	return min(n, resolvers.MaxPageSize)
 }
 
 func setComplexity(c *graph.ComplexityRoot) {
