@@ -58,7 +58,9 @@ func TestUpdateContact_ChangesFieldsAndRemembersEditedName(t *testing.T) {
 	theirs := testkit.Contact(t, app.DB, b.company.ID)
 	q := `mutation($in: UpdateContactInput!) { updateContact(input: $in) { contact { id firstName lastName phone } } }`
 	var o struct {
-		UpdateContact struct{ Contact struct{ FirstName, LastName, Phone string } }
+		UpdateContact struct {
+			Contact struct{ FirstName, LastName, Phone string }
+		}
 	}
 	gql(t, app, a.token, q, map[string]any{"in": map[string]any{"id": fmt.Sprint(c.ID), "firstName": "Kamal"}}, &o)
 	if o.UpdateContact.Contact.FirstName != "Kamal" || o.UpdateContact.Contact.LastName != c.LastName || o.UpdateContact.Contact.Phone != *c.Phone {
@@ -85,7 +87,9 @@ func TestUpdateProfile_SelfOrContactOnly(t *testing.T) {
 	colleague := testkit.Agent(t, app.DB, a.company.ID)
 	q := `mutation($in: UpdateProfileInput!) { updateProfile(input: $in) { user { id firstName } } }`
 	var o struct {
-		UpdateProfile struct{ User struct{ ID, FirstName string } }
+		UpdateProfile struct {
+			User struct{ ID, FirstName string }
+		}
 	}
 	gql(t, app, a.token, q, map[string]any{"in": map[string]any{"firstName": "Me"}}, &o)
 	if o.UpdateProfile.User.ID != fmt.Sprint(a.agent.ID) || o.UpdateProfile.User.FirstName != "Me" {

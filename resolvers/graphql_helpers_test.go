@@ -54,8 +54,10 @@ func wantCode(t *testing.T, app *testkit.App, token, query string, vars map[stri
 // queryCounter is a Bun query hook that counts statements.
 type queryCounter struct{ n atomic.Int64 }
 
-func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent)                        { q.n.Add(1) }
+func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) { q.n.Add(1) }
 
 func ago(app *testkit.App, d time.Duration) time.Time { return app.Clock.Now().Add(-d) }
 

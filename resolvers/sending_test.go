@@ -29,7 +29,7 @@ type sendOut struct {
 func countRows(t *testing.T, app *testkit.App, table string) int {
 	t.Helper()
 	var n int
-	if err := app.DB.NewRaw("SELECT count(*) FROM " + table).Scan(t.Context(), &n); err != nil {
+	if err := app.DB.NewRaw("SELECT count(*) FROM "+table).Scan(t.Context(), &n); err != nil {
 		t.Fatal(err)
 	}
 	return n
