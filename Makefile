@@ -2,7 +2,7 @@
 GO ?= go
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/connectme?sslmode=disable
 
-.PHONY: run test generate check-generated build vet fmt bench
+.PHONY: run test generate check-generated build vet fmt bench playground-assets
 
 ## run: migrate, seed the demo data and serve on :8080
 run:
@@ -29,3 +29,21 @@ vet:
 
 fmt:
 	gofmt -l -w .
+
+## playground-assets: rebuild the vendored GraphiQL/React bundles in server/playground/assets
+## from the versions pinned in web/playground/package-lock.json (needs npm; the result is
+## committed, so building and running the server never needs npm or the internet)
+PLAYGROUND_NPM := web/playground/node_modules
+PLAYGROUND_ASSETS := server/playground/assets
+playground-assets:
+	cd web/playground && npm ci --no-audit --no-fund --ignore-scripts
+	cp $(PLAYGROUND_NPM)/graphiql/graphiql.min.js $(PLAYGROUND_NPM)/graphiql/graphiql.min.css $(PLAYGROUND_ASSETS)/
+	cp $(PLAYGROUND_NPM)/react/umd/react.production.min.js $(PLAYGROUND_ASSETS)/
+	cp $(PLAYGROUND_NPM)/react-dom/umd/react-dom.production.min.js $(PLAYGROUND_ASSETS)/
+	cp $(PLAYGROUND_NPM)/graphiql/LICENSE $(PLAYGROUND_ASSETS)/LICENSE.graphiql
+	cp $(PLAYGROUND_NPM)/react/LICENSE $(PLAYGROUND_ASSETS)/LICENSE.react
+	cp $(PLAYGROUND_NPM)/react-dom/LICENSE $(PLAYGROUND_ASSETS)/LICENSE.react-dom
+	@# The bundles name source maps that are not vendored; drop the reference so
+	@# browser devtools do not ask the server for them.
+	sed -i '/^\/\/# sourceMappingURL=/d' $(PLAYGROUND_ASSETS)/graphiql.min.js
+	@cd web/playground && node -e 'const l=require("./package-lock.json").packages; for (const p of ["graphiql","react","react-dom"]) console.log(p, l["node_modules/"+p].version)'
