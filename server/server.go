@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/go-chi/chi/v5"
 	"github.com/uptrace/bun"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/rest"
+	"github.com/connectme/connectme/server/playground"
 )
 
 // Deps is what the HTTP handler is built from.
@@ -54,7 +54,10 @@ func New(d Deps) http.Handler {
 	gql := newGraphQL(d)
 	r.Handle("/graphql", gql)
 	if d.Config.Playground {
-		r.Handle("/playground", playground.Handler("CONNECTME", "/graphql"))
+		// GraphiQL from assets embedded in the binary: no CDN, works offline.
+		pg := playground.Handler()
+		r.Handle(playground.Path, pg)
+		r.Handle(playground.Path+"/*", pg)
 	}
 
 	api := &rest.API{R: d.Resolver, Log: d.Log}
