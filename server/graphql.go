@@ -111,9 +111,16 @@ func selectionDepth(set ast.SelectionSet, doc *ast.QueryDocument, seen int) int 
 		var d int
 		switch s := s.(type) {
 		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
+			switch {
+			case len(s.SelectionSet) == 0:
 				d = seen + 1
-			} else {
+			case s.Name == "ofType" && s.ObjectDefinition != nil && s.ObjectDefinition.Name == "__Type":
+				// __Type.ofType unwraps list and non-null wrappers: its chain ends
+				// after a few steps whatever the query asks, so it costs no depth.
+				// Without this, the standard introspection query (GraphiQL's docs,
+				// codegen tools) nests 15 levels deep and is refused.
+				d = selectionDepth(s.SelectionSet, doc, seen)
+			default:
 				d = selectionDepth(s.SelectionSet, doc, seen+1)
 			}
 		case *ast.InlineFragment:
