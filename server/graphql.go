@@ -34,8 +34,7 @@ func newGraphQL(d Deps) http.Handler {
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(graph.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(graphQLHTTP{}) // GET and POST as GraphQL over HTTP says: graphql_http.go
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if d.Config.GraphQLIntrospection {
 		srv.Use(extension.Introspection{})
