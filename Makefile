@@ -2,7 +2,7 @@
 GO ?= go
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/connectme?sslmode=disable
 
-.PHONY: run test generate check-generated build vet fmt bench playground-assets
+.PHONY: run test generate check-generated build vet fmt bench playground-assets e2e
 
 ## run: migrate, seed the demo data and serve on :8080
 run:
@@ -20,6 +20,11 @@ generate:
 ## check-generated: fail when the committed generated code is stale
 check-generated: generate
 	@git diff --exit-code -- graph/ resolvers/ || (echo "graph/ is stale: run make generate and commit" >&2; exit 1)
+
+## e2e: the real binary on a throwaway database, checked by the graphql-http audit
+## and by the playground in headless Chromium (needs node, npm and Debian's chromium)
+e2e:
+	bash scripts/e2e.sh
 
 build:
 	$(GO) build -o bin/connectme ./cmd/connectme

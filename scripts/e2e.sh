@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# End-to-end checks against the real binary (`make e2e`; CI runs it after `make test`):
+#   1. the graphql-http audit: the GraphQL-over-HTTP spec's test suite, fails on a
+#      MUST (web/checks/graphql-http-audit.mjs);
+#   2. the playground in headless Chromium runs { apiInfo { name version } }
+#      (web/checks/playground-browser.mjs; screenshot in $SCREENSHOT, default
+#      /tmp/playground.png).
+# It builds `connectme`, serves it on a throwaway database and a free port, waits
+# for /readyz, runs both checks, then stops the server and drops the database
+# whatever happens. Needs Go, Node.js + npm, Debian's chromium, and PostgreSQL at
+# 127.0.0.1:5432 (E2E_PG overrides the server URL, without a database name).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pg=${E2E_PG:-postgres://postgres@127.0.0.1:5432}
+db="connectme_e2e_$(date +%s)_$$"
+work=$(mktemp -d)
+server_pid=""
+
+cleanup() {
+  local status=$?
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if ! psql "$pg/postgres?sslmode=disable" -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1; then
+    echo "warning: could not drop the database $db" >&2
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "e2e: node dependencies (npm ci in web/checks)"
+(cd web/checks && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+
+echo "e2e: build"
+go build -o "$work/connectme" ./cmd/connectme
+
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+base="http://127.0.0.1:$port"
+echo "e2e: serve on $base, database $db"
+DATABASE_URL="$pg/$db?sslmode=disable" PORT="$port" LISTEN_ADDR="127.0.0.1:$port" PUBLIC_BASE_URL="$base" \
+  APP_ENV=development GRAPHQL_INTROSPECTION=true PLAYGROUND=true \
+  JWT_SECRET="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+  MEDIA_DIR="$work/media" LOG_LEVEL=warn \
+  "$work/connectme" serve >"$work/server.log" 2>&1 &
+server_pid=$!
+
+ready=""
+for _ in $(seq 1 120); do
+  if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
+  if curl -fsS -o /dev/null --max-time 2 "$base/readyz" 2>/dev/null; then ready=1; break; fi
+  sleep 0.5
+done
+if [ -z "$ready" ]; then
+  echo "e2e: the server did not become ready within 60 s; its log:" >&2
+  cat "$work/server.log" >&2
+  exit 1
+fi
+
+failed=0
+echo
+echo "e2e: graphql-http audit"
+node web/checks/graphql-http-audit.mjs "$base/graphql" || failed=1
+echo
+echo "e2e: playground in headless Chromium"
+node web/checks/playground-browser.mjs "$base" || failed=1
+
+if [ "$failed" != 0 ]; then
+  echo "e2e: FAILED; the server's log:" >&2
+  tail -n 100 "$work/server.log" >&2
+fi
+exit "$failed"
