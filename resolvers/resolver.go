@@ -14,6 +14,7 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/ratelimit"
 )
 
@@ -27,6 +28,10 @@ type Resolver struct {
 	Log *slog.Logger
 	// AuthLimiter limits login and signup attempts per client address and email.
 	AuthLimiter *ratelimit.Limiter
+	// Bus delivers events to this instance's subscriptions.
+	Bus *events.Bus
+
+	events eventObjects
 }
 
 // now returns the current time in UTC from the Resolver's clock, at PostgreSQL's

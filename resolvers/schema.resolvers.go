@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/graph/model"
 )
@@ -276,6 +277,18 @@ func (r *queryResolver) ChatWindow(ctx context.Context, conversationID string) (
 	return chatWindowModel(w), nil
 }
 
+func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
+	return r.SubscribeMessages(ctx, events.MessageAdded, conversationID)
+}
+
+func (r *subscriptionResolver) MessageStatusChanged(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
+	return r.SubscribeMessages(ctx, events.MessageStatusChanged, conversationID)
+}
+
+func (r *subscriptionResolver) ConversationUpdated(ctx context.Context) (<-chan *db.Conversation, error) {
+	return r.SubscribeConversations(ctx)
+}
+
 func (r *templateResolver) Shared(ctx context.Context, obj *db.Template) (bool, error) {
 	return obj.CompanyID == nil, nil
 }
@@ -311,6 +324,8 @@ func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 func (r *Resolver) Template() graph.TemplateResolver { return &templateResolver{r} }
 
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
@@ -322,6 +337,7 @@ type (
 	messageResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 	templateResolver     struct{ *Resolver }
 	userResolver         struct{ *Resolver }
 )

@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/graph/model"
 	"github.com/connectme/connectme/resolvers"
@@ -33,6 +34,7 @@ func newGraphQL(d Deps) http.Handler {
 	cfg := graph.Config{Resolvers: d.Resolver}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(graph.NewExecutableSchema(cfg))
+	srv.AddTransport(websocketTransport(d))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -45,7 +47,15 @@ func newGraphQL(d Deps) http.Handler {
 	srv.Use(depthLimit{max: maxQueryDepth})
 	srv.SetErrorPresenter(d.Resolver.PresentError)
 	srv.SetRecoverFunc(d.Resolver.RecoverPanic)
-	return http.MaxBytesHandler(d.Resolver.LoaderMiddleware(srv), maxGraphQLBody)
+	// Fresh loaders for every response: per request for queries and mutations, per
+	// event for subscriptions (a socket-long cache would serve stale rows).
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if p := auth.FromContext(ctx); p != nil {
+			ctx = resolvers.WithLoaders(ctx, d.Resolver.NewLoaders(p.CompanyID))
+		}
+		return next(ctx)
+	})
+	return http.MaxBytesHandler(srv, maxGraphQLBody)
 }
 
 // pageCost is the page size a connection argument asks for (default 20). Sizes over

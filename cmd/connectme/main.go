@@ -21,6 +21,7 @@ import (
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/ratelimit"
 	"github.com/connectme/connectme/resolvers"
@@ -121,9 +122,15 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 		Log:         log,
 		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, nil),
 	}
+	bus := events.NewBus(bdb, log)
+	res.Bus = bus
+	busCtx, stopBus := context.WithCancel(context.Background())
+	defer stopBus()
+	go bus.Run(busCtx)
+
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
-		Handler:           server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log}),
+		Handler:           server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,

@@ -165,6 +165,14 @@ type StartNewChatPayload struct {
 	Message *db.Message `json:"message,omitempty"`
 }
 
+// Live updates over a websocket on /graphql (graphql-transport-ws or the legacy
+// graphql-ws protocol). Send {"Authorization": "Bearer …"} in the connection_init
+// payload. Events raised on any server instance arrive, and only those of the caller's
+// company. After a reconnect, refetch from your last cursor: events sent while the
+// socket was down are not replayed.
+type Subscription struct {
+}
+
 // Changes a contact of the company; omitted fields stay.
 type UpdateContactInput struct {
 	ID        string  `json:"id"`
