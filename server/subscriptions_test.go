@@ -33,7 +33,9 @@ func sendText(t *testing.T, app *testkit.App, token string, to int64, text strin
 	if len(res.Errors) > 0 {
 		t.Fatalf("send: %+v", res.Errors)
 	}
-	var out struct{ SendMessage struct{ Message struct{ ID string } } }
+	var out struct {
+		SendMessage struct{ Message struct{ ID string } }
+	}
 	_ = json.Unmarshal(res.Data, &out)
 	return out.SendMessage.Message.ID
 }
