@@ -76,6 +76,8 @@ type StoredFile struct {
 	Size        int64
 	ContentType string
 	Type        string
+	// Filename names an attachment that came without a name ("file.jpg").
+	Filename string
 }
 
 // MarkAttachmentStored records that a pending attachment's file is now in storage.
@@ -84,8 +86,9 @@ type StoredFile struct {
 func MarkAttachmentStored(ctx context.Context, idb bun.IDB, id int64, f StoredFile) (bool, error) {
 	res, err := idb.NewRaw(`
 		UPDATE attachments
-		SET state = 'STORED', storage_key = ?, filesize = ?, content_type = ?, type = ?, last_error = NULL
-		WHERE id = ? AND state = 'PENDING'`, f.Key, f.Size, f.ContentType, f.Type, id).Exec(ctx)
+		SET state = 'STORED', storage_key = ?, filesize = ?, content_type = ?, type = ?, last_error = NULL,
+			filename = CASE WHEN filename = '' THEN ? ELSE filename END
+		WHERE id = ? AND state = 'PENDING'`, f.Key, f.Size, f.ContentType, f.Type, f.Filename, id).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("mark attachment stored: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"slices"
 	"strings"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -117,19 +118,6 @@ func Classify(head []byte) (Kind, error) {
 	return k, nil
 }
 
-// LimitOf returns the size limit of an attachment type.
-func LimitOf(attachmentType string) int64 {
-	switch attachmentType {
-	case db.AttachmentImage:
-		return MaxImage
-	case db.AttachmentVideo:
-		return MaxVideo
-	case db.AttachmentAudio:
-		return MaxAudio
-	}
-	return MaxDocument
-}
-
 func isAny(m *mimetype.MIME, types []string) bool {
 	for _, t := range types {
 		if m.Is(t) {
@@ -158,20 +146,11 @@ func InlineSafe(attachmentType, contentType string) bool {
 	}
 	switch attachmentType {
 	case db.AttachmentImage:
-		return contains(imageTypes, mt)
+		return slices.Contains(imageTypes, mt)
 	case db.AttachmentVideo:
-		return contains(videoTypes, mt)
+		return slices.Contains(videoTypes, mt)
 	case db.AttachmentAudio:
-		return contains(audioTypes, mt)
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+		return slices.Contains(audioTypes, mt)
 	}
 	return false
 }

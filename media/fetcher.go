@@ -168,7 +168,8 @@ func (f *Fetcher) download(ctx context.Context, a *db.Attachment) error {
 		return err
 	}
 	stored, err := db.MarkAttachmentStored(ctx, f.DB, a.ID, db.StoredFile{
-		Key: saved.Key, Size: saved.Size, ContentType: saved.ContentType, Type: saved.Type})
+		Key: saved.Key, Size: saved.Size, ContentType: saved.ContentType, Type: saved.Type,
+		Filename: CleanFilename("", saved.Extension)})
 	if err != nil || !stored {
 		// Nothing points at the copy: drop it.
 		_ = f.Store.Storage.Delete(context.WithoutCancel(ctx), saved.Key)

@@ -123,7 +123,8 @@ func TestFetcher_DownloadsWithProviderCredentialsAndStores(t *testing.T) {
 	}
 	got := e.reload(t, a.ID)
 	if got.State != db.AttachmentStored || got.StorageKey == nil || got.Type != db.AttachmentImage ||
-		got.ContentType != "image/png" || got.Filesize != int64(len(pngFile)) || got.Attempts != 1 {
+		got.ContentType != "image/png" || got.Filesize != int64(len(pngFile)) || got.Attempts != 1 ||
+		got.Filename != "file.png" {
 		t.Fatalf("after fetch: %+v", got.Attachment)
 	}
 	f, err := e.store.Storage.Open(context.Background(), *got.StorageKey)
