@@ -17,6 +17,7 @@ import (
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/logging"
+	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/ratelimit"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/server"
@@ -66,6 +67,7 @@ func NewApp(t testing.TB, opts ...Option) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.MediaDir = t.TempDir()
 	for _, o := range opts {
 		o(cfg)
 	}
@@ -75,12 +77,17 @@ func NewApp(t testing.TB, opts ...Option) *App {
 	if os.Getenv("CONNECTME_TEST_LOG") != "" {
 		log = logging.New(os.Stderr, slog.LevelDebug)
 	}
+	store, err := media.NewStore(cfg.MediaDir, cfg.PublicBaseURL, media.SigningKey(cfg.MediaSigningKey, cfg.JWTSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
 	res := &resolvers.Resolver{
 		DB:          bdb,
 		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, clock.Now),
 		Now:         clock.Now,
 		Log:         log,
 		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, clock.Now),
+		Media:       store,
 	}
 	srv := httptest.NewServer(server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log}))
 	t.Cleanup(srv.Close)
