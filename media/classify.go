@@ -55,6 +55,7 @@ var ErrEmpty = errors.New("the file is empty")
 // RefusedError is returned for content we never store or serve: programs and scripts.
 type RefusedError struct{ ContentType string }
 
+// Error implements error.
 func (e *RefusedError) Error() string {
 	return fmt.Sprintf("executable files are not accepted (%s)", e.ContentType)
 }
@@ -65,6 +66,7 @@ type TooLargeError struct {
 	Limit int64
 }
 
+// Error implements error; the message is safe to show to the client.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s files may be at most %d MB", strings.ToLower(e.Type), e.Limit/MB)
 }

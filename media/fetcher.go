@@ -23,7 +23,9 @@ import (
 // attachment is marked FAILED. Any number of instances may run one: claims use
 // FOR UPDATE SKIP LOCKED and a lease.
 type Fetcher struct {
-	DB    *bun.DB
+	// DB holds the attachments.
+	DB *bun.DB
+	// Store receives the files.
 	Store *Store
 	// Client makes the downloads; nil means a default client.
 	Client *http.Client
@@ -33,7 +35,8 @@ type Fetcher struct {
 	APIBase string
 	// AccountSID and AuthToken are sent as HTTP basic auth when both are set.
 	AccountSID, AuthToken string
-	Log                   *slog.Logger
+	// Log records failures; nil discards them.
+	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// PollInterval is the pause between looks for due attachments (default 2s).

@@ -45,6 +45,7 @@ type Saved struct {
 // fault, not the server's.
 type ReadError struct{ Err error }
 
+// Error implements error.
 func (e *ReadError) Error() string { return "read upload: " + e.Err.Error() }
 
 // Unwrap returns the source's error.

@@ -111,6 +111,7 @@ func (r *Resolver) companyAttachment(ctx context.Context, companyID, id int64) (
 
 // MediaFile is an attachment's content to serve, or where it is for now.
 type MediaFile struct {
+	// Attachment is the row, for the headers.
 	Attachment *db.Attachment
 	// Content is the stored file; the caller closes it. Nil when Redirect is set.
 	Content io.ReadSeekCloser
