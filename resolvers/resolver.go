@@ -15,6 +15,7 @@ import (
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/events"
+	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/ratelimit"
 )
 
@@ -32,6 +33,8 @@ type Resolver struct {
 	Bus *events.Bus
 
 	events eventObjects
+	// Media stores uploaded and inbound files and signs links to them.
+	Media *media.Store
 }
 
 // now returns the current time in UTC from the Resolver's clock, at PostgreSQL's

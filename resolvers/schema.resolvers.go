@@ -9,6 +9,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/graph"
@@ -17,6 +18,10 @@ import (
 
 func (r *attachmentResolver) Type(ctx context.Context, obj *db.Attachment) (model.AttachmentType, error) {
 	return model.AttachmentType(obj.Type), nil
+}
+
+func (r *attachmentResolver) URL(ctx context.Context, obj *db.Attachment) (string, error) {
+	return r.AttachmentURL(obj), nil
 }
 
 func (r *channelResolver) ID(ctx context.Context, obj *db.Channel) (string, error) {
@@ -163,6 +168,14 @@ func (r *mutationResolver) StartNewChat(ctx context.Context, input model.StartNe
 		return nil, err
 	}
 	return &model.StartNewChatPayload{Conversation: nc.Conversation, Contact: nc.Contact, Message: nc.Message}, nil
+}
+
+func (r *mutationResolver) UploadMedia(ctx context.Context, file graphql.Upload) (*model.UploadMediaPayload, error) {
+	att, err := r.Resolver.UploadMedia(ctx, file.Filename, file.File)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UploadMediaPayload{Attachment: att}, nil
 }
 
 func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error) {

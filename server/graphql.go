@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -15,6 +16,7 @@ import (
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/graph/model"
+	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/resolvers"
 )
 
@@ -38,6 +40,9 @@ func newGraphQL(d Deps) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	// Uploads stream to a temp file past 1 MiB; media.Store applies the per-type
+	// limits while reading.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: media.MaxUploadRequest, MaxMemory: 1 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if d.Config.GraphQLIntrospection {
 		srv.Use(extension.Introspection{})
@@ -55,7 +60,12 @@ func newGraphQL(d Deps) http.Handler {
 		}
 		return next(ctx)
 	})
-	return http.MaxBytesHandler(srv, maxGraphQLBody)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxGraphQLBody)
+		}
+		srv.ServeHTTP(w, r)
+	})
 }
 
 // pageCost is the page size a connection argument asks for (default 20). Sizes over

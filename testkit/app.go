@@ -19,6 +19,7 @@ import (
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/logging"
+	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/ratelimit"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/server"
@@ -74,6 +75,7 @@ func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.MediaDir = t.TempDir()
 	for _, o := range opts {
 		o(cfg)
 	}
@@ -83,12 +85,17 @@ func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
 	if os.Getenv("CONNECTME_TEST_LOG") != "" {
 		log = logging.New(os.Stderr, slog.LevelDebug)
 	}
+	store, err := media.NewStore(cfg.MediaDir, cfg.PublicBaseURL, media.SigningKey(cfg.MediaSigningKey, cfg.JWTSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
 	res := &resolvers.Resolver{
 		DB:          bdb,
 		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, clock.Now),
 		Now:         clock.Now,
 		Log:         log,
 		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, clock.Now),
+		Media:       store,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	bus := events.NewBus(bdb, log)

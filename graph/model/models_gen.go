@@ -200,6 +200,12 @@ type UpdateProfilePayload struct {
 	User *db.User `json:"user"`
 }
 
+// What uploadMedia stored.
+type UploadMediaPayload struct {
+	// The new attachment; send it with sendMessage(input: {attachmentId}).
+	Attachment *db.Attachment `json:"attachment"`
+}
+
 // A page of contacts.
 type UserConnection struct {
 	Edges    []*UserEdge `json:"edges"`
