@@ -188,3 +188,19 @@ func TestUrlVariants(t *testing.T) {
 		}
 	}
 }
+
+// The documentation's example as a request reaching the server: PUBLIC_BASE_URL plus
+// the path and query the server sees, and the POST parameters from the body.
+func TestVerifier_TwilioDocumentationRequest(t *testing.T) {
+	v := Verifier{AuthToken: docToken, PublicBaseURL: "https://mycompany.com"}
+	form := docParams()
+	r := httptest.NewRequest("POST", "http://10.0.0.7:8080/myapp.php?foo=1&bar=2", bytes.NewBufferString(form.Encode()))
+	r.Header.Set(SignatureHeader, docSig)
+	if err := v.VerifyForm(r, form); err != nil {
+		t.Fatalf("documentation request refused: %v", err)
+	}
+	form.Set("Digits", "4321")
+	if err := v.VerifyForm(r, form); err == nil {
+		t.Fatal("changed parameters accepted")
+	}
+}
