@@ -95,7 +95,7 @@ func (a *API) readWebhook(w http.ResponseWriter, r *http.Request) (*webhookBody,
 	}
 	if isJSON {
 		if err := a.Webhooks.VerifyJSON(r, raw); err != nil {
-			return nil, errBadSignature
+			return nil, a.badSignature(r)
 		}
 	}
 	b, err := decodeWebhook(isJSON, raw)
@@ -104,14 +104,21 @@ func (a *API) readWebhook(w http.ResponseWriter, r *http.Request) (*webhookBody,
 	}
 	if !isJSON {
 		if err := a.Webhooks.VerifyForm(r, b.form); err != nil {
-			return nil, errBadSignature
+			return nil, a.badSignature(r)
 		}
 	}
 	return b, nil
 }
 
-// errBadSignature is the 403 of a webhook call that is not signed by the provider.
-var errBadSignature = apperr.New(apperr.Forbidden, "invalid or missing "+twilio.SignatureHeader)
+// badSignature logs a refused signature with the URL it was checked against (a wrong
+// PUBLIC_BASE_URL refuses every call, and this line says why) and returns the 403.
+func (a *API) badSignature(r *http.Request) error {
+	if a.Log != nil {
+		a.Log.WarnContext(r.Context(), "webhook refused: invalid or missing "+twilio.SignatureHeader,
+			"checked_url", a.Webhooks.URL(r))
+	}
+	return apperr.New(apperr.Forbidden, "invalid or missing %s", twilio.SignatureHeader)
+}
 
 // webhookContentType accepts the provider's form encoding and JSON, and reports which.
 func webhookContentType(header string) (isJSON bool, err error) {
