@@ -71,8 +71,10 @@ func lockProviderSID(ctx context.Context, tx bun.Tx, sid string) error {
 // ApplyProviderStatus applies a status callback for a provider message id. When no
 // message carries that id yet (the callback beat the send call's answer), the status
 // is kept in early_statuses and applied by AttachProviderSID. It returns the change,
-// or nil when nothing moved.
-func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, errorCode *string) (*StatusChange, error) {
+// or nil when nothing moved. When the status moved, each of then runs inside the
+// transaction (to publish the change with it).
+func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, errorCode *string,
+	then ...func(context.Context, bun.IDB, *StatusChange) error) (*StatusChange, error) {
 	var change *StatusChange
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockProviderSID(ctx, tx, sid); err != nil {
@@ -84,6 +86,11 @@ func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, e
 		}
 		if len(out) > 0 {
 			change = &out[0]
+			for _, f := range then {
+				if err := f(ctx, tx, change); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		known, err := tx.NewSelect().Model((*Message)(nil)).Where("provider_sid = ?", sid).Exists(ctx)
