@@ -126,6 +126,7 @@ type Message struct {
 	MessageType    string    `bun:"message_type,notnull"`
 	Content        *string   `bun:"content"`
 	TemplateID     *int64    `bun:"template_id"`
+	TemplateParams []string  `bun:"template_params,array"`
 	Datetime       time.Time `bun:"datetime,notnull"`
 	Status         string    `bun:"status,notnull"`
 	ProviderSID    *string   `bun:"provider_sid"`
