@@ -95,11 +95,15 @@ type Client struct {
 // NewClient returns a client for the account; baseURL is TWILIO_API_BASE
 // ("https://api.twilio.com", or a fake provider in tests).
 func NewClient(accountSID, authToken, baseURL string) *Client {
+	// Every call goes to one host: keep enough idle connections for all the
+	// delivery workers, not net/http's default of 2, or each burst redials TLS.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 32
 	return &Client{
 		accountSID: accountSID,
 		authToken:  authToken,
 		baseURL:    strings.TrimRight(baseURL, "/"),
-		http:       &http.Client{Timeout: DefaultTimeout},
+		http:       &http.Client{Timeout: DefaultTimeout, Transport: transport},
 	}
 }
 
