@@ -24,7 +24,9 @@ type Config struct {
 	TwilioAuthToken      string
 	TwilioAPIBase        string
 	MediaDir             string
+	MediaSigningKey      string
 	AuthRateLimit        int
+	DeliveryWorkers      int
 	GraphQLIntrospection bool
 	Playground           bool
 	CORSOrigins          []string
@@ -52,7 +54,9 @@ var Vars = []Var{
 	{"TWILIO_AUTH_TOKEN", "", "provider token; with it, webhooks must be signed and messages go through Twilio"},
 	{"TWILIO_API_BASE", "https://api.twilio.com", "provider API base URL (tests and staging point it at a fake)"},
 	{"MEDIA_DIR", "./data/media", "where uploaded files live"},
+	{"MEDIA_SIGNING_KEY", "derived from JWT_SECRET", "HMAC key of signed media links (at least 32 bytes); changing it invalidates the links given out"},
 	{"AUTH_RATE_LIMIT", "10", "login and signup attempts per minute for one client address and email; 0 turns the limit off"},
+	{"DELIVERY_WORKERS", "4", "messages this instance hands to the provider at once"},
 	{"GRAPHQL_INTROSPECTION", "true in development, false in production", "GraphQL introspection"},
 	{"PLAYGROUND", "true in development, false in production", "serve the GraphiQL playground at /playground"},
 	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and open websockets"},
@@ -77,6 +81,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		TwilioAuthToken:  get("TWILIO_AUTH_TOKEN", ""),
 		TwilioAPIBase:    strings.TrimRight(get("TWILIO_API_BASE", "https://api.twilio.com"), "/"),
 		MediaDir:         get("MEDIA_DIR", "./data/media"),
+		MediaSigningKey:  getenv("MEDIA_SIGNING_KEY"),
 		LogLevel:         get("LOG_LEVEL", "info"),
 	}
 	if c.AppEnv != "development" && c.AppEnv != "production" && c.AppEnv != "test" {
@@ -101,6 +106,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.AuthRateLimit = rl
 
+	dw, err := strconv.Atoi(get("DELIVERY_WORKERS", "4"))
+	if err != nil || dw < 1 {
+		return nil, fmt.Errorf("DELIVERY_WORKERS must be a whole number >= 1, not %q", getenv("DELIVERY_WORKERS"))
+	}
+	c.DeliveryWorkers = dw
+
 	prod := c.IsProduction()
 	if c.GraphQLIntrospection, err = parseBool(get("GRAPHQL_INTROSPECTION", strconv.FormatBool(!prod))); err != nil {
 		return nil, fmt.Errorf("GRAPHQL_INTROSPECTION: %w", err)
@@ -114,6 +125,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
+	if c.MediaSigningKey != "" && len(c.MediaSigningKey) < 32 {
+		return nil, errors.New("MEDIA_SIGNING_KEY must be at least 32 bytes")
+	}
 	if s := getenv("JWT_SECRET"); s != "" {
 		c.JWTSecret = []byte(s)
 	}
@@ -164,7 +178,9 @@ func (c *Config) Masked() map[string]any {
 		"TWILIO_AUTH_TOKEN":     mask(c.TwilioAuthToken),
 		"TWILIO_API_BASE":       c.TwilioAPIBase,
 		"MEDIA_DIR":             c.MediaDir,
+		"MEDIA_SIGNING_KEY":     mask(c.MediaSigningKey),
 		"AUTH_RATE_LIMIT":       c.AuthRateLimit,
+		"DELIVERY_WORKERS":      c.DeliveryWorkers,
 		"GRAPHQL_INTROSPECTION": c.GraphQLIntrospection,
 		"PLAYGROUND":            c.Playground,
 		"CORS_ORIGINS":          c.CORSOrigins,

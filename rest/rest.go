@@ -12,12 +12,16 @@ import (
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/resolvers"
+	"github.com/connectme/connectme/twilio"
 )
 
 // API is the legacy REST layer.
 type API struct {
 	R   *resolvers.Resolver
 	Log *slog.Logger
+	// Webhooks checks the provider's signature on the webhooks; its zero value (no
+	// TWILIO_AUTH_TOKEN) accepts unsigned calls.
+	Webhooks twilio.Verifier
 }
 
 // Routes mounts the REST paths on r.
@@ -25,6 +29,8 @@ func (a *API) Routes(r chi.Router) {
 	r.Get("/", a.info)
 	r.Post("/auth/signup", a.signup)
 	r.Post("/auth/login", a.login)
+	r.Post("/message/messagein", a.messageIn)
+	r.Post("/message/status", a.messageStatus)
 	r.Group(func(r chi.Router) {
 		r.Use(RequireAuth)
 		r.Get("/template", a.templates)
@@ -39,7 +45,12 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/conversation/conversation-page-list", a.conversationPageList)
 		r.Get("/profile/{profileId}", a.profile)
 		r.Put("/profile", a.updateProfile)
+		r.Post("/media/save", a.saveMedia)
 	})
+	// A media link is opened by an agent's token or by its own signature (the
+	// provider has no token), so the handler checks access itself.
+	r.Get("/media/{attachmentId}", a.getMedia)
+	r.Head("/media/{attachmentId}", a.getMedia)
 }
 
 // RequireAuth answers 401 in the legacy shape when the request carries no valid token.
