@@ -3,7 +3,6 @@ package rest
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
@@ -86,10 +85,9 @@ func (a *API) updateContact(w http.ResponseWriter, r *http.Request) {
 
 // profile is GET /profile/{profileId}.
 func (a *API) profile(w http.ResponseWriter, r *http.Request) {
-	s := chi.URLParam(r, "profileId")
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		a.fail(w, r, apperr.Invalidf("profileId must be a positive integer id"))
+	id, err := pathID(r, "profileId")
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	u, err := a.R.Profile(r.Context(), id)

@@ -44,10 +44,19 @@ func pageParams(r *http.Request) (int, int, error) {
 
 // pathID reads a numeric id from the path.
 func pathID(r *http.Request, name string) (int64, error) {
-	s := chi.URLParam(r, name)
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := parseID(chi.URLParam(r, name))
+	if !ok {
 		return 0, apperr.Invalidf("%s must be a positive integer id", name)
 	}
 	return id, nil
+}
+
+// parseID reads a positive id written with decimal digits only: strconv alone would
+// also take a sign ("+5").
+func parseID(s string) (int64, bool) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
 }
