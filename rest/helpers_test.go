@@ -48,10 +48,11 @@ func newWorld(t *testing.T) *world {
 // now is the app's clock.
 func (w *world) now() time.Time { return w.app.Clock.Now() }
 
-// do sends a request as A's agent and checks the answer against the document.
+// do sends a request as A's agent and checks the answer against the document. The
+// token is issued now, so tests may move the clock past a token's lifetime.
 func (w *world) do(t testing.TB, method, path string, body any) *testkit.Response {
 	t.Helper()
-	return call(t, w.app, method, path, w.tokA, body)
+	return call(t, w.app, method, path, w.app.Token(w.agentA), body)
 }
 
 // tables are the tables a REST request could write to.
