@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,3 +167,6 @@ func messageAt(t testing.TB, app *testkit.App, conv *db.Conversation, id uuid.UU
 	}
 	return m
 }
+
+// itoa formats an id for a path.
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }
