@@ -2,11 +2,7 @@ package rest
 
 import (
 	"net/http"
-	"net/url"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/resolvers"
 )
@@ -41,9 +37,9 @@ func (a *API) contacts(w http.ResponseWriter, r *http.Request) {
 
 // contactSearch is GET /contact/search/{phone}.
 func (a *API) contactSearch(w http.ResponseWriter, r *http.Request) {
-	q, err := url.PathUnescape(chi.URLParam(r, "phone"))
+	q, err := pathText(r, "phone")
 	if err != nil {
-		a.fail(w, r, apperr.Invalidf("phone must contain only digits, +, spaces and dashes"))
+		a.fail(w, r, err)
 		return
 	}
 	us, err := a.R.SearchContactsByPhone(r.Context(), q)
