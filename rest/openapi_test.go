@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -117,6 +118,12 @@ func checkDocumented(t testing.TB, method, path, token string, body any, headers
 		return
 	case err != nil:
 		t.Fatalf("%s %s: find the route in the document: %v", method, path, err)
+	}
+	// The router matches the escaped path and hands its variables over escaped.
+	for k, v := range params {
+		if u, err := url.PathUnescape(v); err == nil {
+			params[k] = u
+		}
 	}
 
 	reqInput := &openapi3filter.RequestValidationInput{
