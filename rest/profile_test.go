@@ -83,8 +83,9 @@ func TestUpdateProfile_AnyoneElseIsTheSame403AndNothingChanges(t *testing.T) {
 		"another company's agent":      w.agentB.ID,
 		"unknown":                      foreign.ID + 1000,
 	} {
-		wantBody(t, w.do(t, "PUT", "/profile", profileBody(id)), http.StatusForbidden, noProfile)
-		_ = name
+		t.Run(name, func(t *testing.T) {
+			wantBody(t, w.do(t, "PUT", "/profile", profileBody(id)), http.StatusForbidden, noProfile)
+		})
 	}
 	var n int
 	_ = w.app.DB.NewRaw("SELECT count(*) FROM users WHERE first_name = 'Nimal'").Scan(context.Background(), &n)
