@@ -24,6 +24,7 @@ type Config struct {
 	TwilioAuthToken      string
 	TwilioAPIBase        string
 	MediaDir             string
+	MediaSigningKey      string
 	AuthRateLimit        int
 	GraphQLIntrospection bool
 	Playground           bool
@@ -52,6 +53,7 @@ var Vars = []Var{
 	{"TWILIO_AUTH_TOKEN", "", "provider token; with it, webhooks must be signed and messages go through Twilio"},
 	{"TWILIO_API_BASE", "https://api.twilio.com", "provider API base URL (tests and staging point it at a fake)"},
 	{"MEDIA_DIR", "./data/media", "where uploaded files live"},
+	{"MEDIA_SIGNING_KEY", "derived from JWT_SECRET", "HMAC key of signed media links (at least 32 bytes); changing it invalidates the links given out"},
 	{"AUTH_RATE_LIMIT", "10", "login and signup attempts per minute for one client address and email; 0 turns the limit off"},
 	{"GRAPHQL_INTROSPECTION", "true in development, false in production", "GraphQL introspection"},
 	{"PLAYGROUND", "true in development, false in production", "serve the GraphiQL playground at /playground"},
@@ -77,6 +79,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		TwilioAuthToken:  get("TWILIO_AUTH_TOKEN", ""),
 		TwilioAPIBase:    strings.TrimRight(get("TWILIO_API_BASE", "https://api.twilio.com"), "/"),
 		MediaDir:         get("MEDIA_DIR", "./data/media"),
+		MediaSigningKey:  getenv("MEDIA_SIGNING_KEY"),
 		LogLevel:         get("LOG_LEVEL", "info"),
 	}
 	if c.AppEnv != "development" && c.AppEnv != "production" && c.AppEnv != "test" {
@@ -114,6 +117,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
+	if c.MediaSigningKey != "" && len(c.MediaSigningKey) < 32 {
+		return nil, errors.New("MEDIA_SIGNING_KEY must be at least 32 bytes")
+	}
 	if s := getenv("JWT_SECRET"); s != "" {
 		c.JWTSecret = []byte(s)
 	}
@@ -164,6 +170,7 @@ func (c *Config) Masked() map[string]any {
 		"TWILIO_AUTH_TOKEN":     mask(c.TwilioAuthToken),
 		"TWILIO_API_BASE":       c.TwilioAPIBase,
 		"MEDIA_DIR":             c.MediaDir,
+		"MEDIA_SIGNING_KEY":     mask(c.MediaSigningKey),
 		"AUTH_RATE_LIMIT":       c.AuthRateLimit,
 		"GRAPHQL_INTROSPECTION": c.GraphQLIntrospection,
 		"PLAYGROUND":            c.Playground,

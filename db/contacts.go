@@ -108,16 +108,3 @@ func TemplatesByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []int
 		Where("company_id IS NULL OR company_id = ?", companyID).Scan(ctx)
 	return ts, err
 }
-
-// AttachmentByID returns an attachment of the company, ErrForeign when it is another
-// company's, or ErrNotFound.
-func AttachmentByID(ctx context.Context, idb bun.IDB, companyID, id int64) (*Attachment, error) {
-	a := new(Attachment)
-	if err := idb.NewSelect().Model(a).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err)
-	}
-	if a.CompanyID != companyID {
-		return nil, ErrForeign
-	}
-	return a, nil
-}

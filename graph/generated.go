@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	Message() MessageResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	Template() TemplateResolver
 	User() UserResolver
 }
@@ -60,6 +61,7 @@ type ComplexityRoot struct {
 		ID          func(childComplexity int) int
 		Order       func(childComplexity int) int
 		Type        func(childComplexity int) int
+		URL         func(childComplexity int) int
 	}
 
 	AuthPayload struct {
@@ -148,6 +150,7 @@ type ComplexityRoot struct {
 		StartNewChat         func(childComplexity int, input model.StartNewChatInput) int
 		UpdateContact        func(childComplexity int, input model.UpdateContactInput) int
 		UpdateProfile        func(childComplexity int, input model.UpdateProfileInput) int
+		UploadMedia          func(childComplexity int, file graphql.Upload) int
 	}
 
 	PageInfo struct {
@@ -181,6 +184,12 @@ type ComplexityRoot struct {
 		Message      func(childComplexity int) int
 	}
 
+	Subscription struct {
+		ConversationUpdated  func(childComplexity int) int
+		MessageAdded         func(childComplexity int, conversationID *string) int
+		MessageStatusChanged func(childComplexity int, conversationID *string) int
+	}
+
 	Template struct {
 		Content        func(childComplexity int) int
 		ContentSID     func(childComplexity int) int
@@ -197,6 +206,10 @@ type ComplexityRoot struct {
 
 	UpdateProfilePayload struct {
 		User func(childComplexity int) int
+	}
+
+	UploadMediaPayload struct {
+		Attachment func(childComplexity int) int
 	}
 
 	User struct {
@@ -227,6 +240,8 @@ type ComplexityRoot struct {
 
 type AttachmentResolver interface {
 	Type(ctx context.Context, obj *db.Attachment) (model.AttachmentType, error)
+
+	URL(ctx context.Context, obj *db.Attachment) (string, error)
 }
 type ChannelResolver interface {
 	ID(ctx context.Context, obj *db.Channel) (string, error)
@@ -256,6 +271,7 @@ type MutationResolver interface {
 	Login(ctx context.Context, email string, password string) (*model.AuthPayload, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error)
 	StartNewChat(ctx context.Context, input model.StartNewChatInput) (*model.StartNewChatPayload, error)
+	UploadMedia(ctx context.Context, file graphql.Upload) (*model.UploadMediaPayload, error)
 	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error)
 	UpdateContact(ctx context.Context, input model.UpdateContactInput) (*model.UpdateContactPayload, error)
 	MarkConversationRead(ctx context.Context, conversationID string) (*model.MarkConversationReadPayload, error)
@@ -271,6 +287,11 @@ type QueryResolver interface {
 	Contact(ctx context.Context, id string) (*db.User, error)
 	Templates(ctx context.Context) ([]*db.Template, error)
 	ChatWindow(ctx context.Context, conversationID string) (*model.ChatWindow, error)
+}
+type SubscriptionResolver interface {
+	MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error)
+	MessageStatusChanged(ctx context.Context, conversationID *string) (<-chan *db.Message, error)
+	ConversationUpdated(ctx context.Context) (<-chan *db.Conversation, error)
 }
 type TemplateResolver interface {
 	Shared(ctx context.Context, obj *db.Template) (bool, error)
@@ -366,6 +387,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attachment.Type(childComplexity), true
+	case "Attachment.url":
+		if e.ComplexityRoot.Attachment.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.URL(childComplexity), true
 
 	case "AuthPayload.expiresAt":
 		if e.ComplexityRoot.AuthPayload.ExpiresAt == nil {
@@ -730,6 +757,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(model.UpdateProfileInput)), true
+	case "Mutation.uploadMedia":
+		if e.ComplexityRoot.Mutation.UploadMedia == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadMedia_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadMedia(childComplexity, args["file"].(graphql.Upload)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -885,6 +923,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StartNewChatPayload.Message(childComplexity), true
 
+	case "Subscription.conversationUpdated":
+		if e.ComplexityRoot.Subscription.ConversationUpdated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ConversationUpdated(childComplexity), true
+	case "Subscription.messageAdded":
+		if e.ComplexityRoot.Subscription.MessageAdded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_messageAdded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MessageAdded(childComplexity, args["conversationId"].(*string)), true
+	case "Subscription.messageStatusChanged":
+		if e.ComplexityRoot.Subscription.MessageStatusChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_messageStatusChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MessageStatusChanged(childComplexity, args["conversationId"].(*string)), true
+
 	case "Template.content":
 		if e.ComplexityRoot.Template.Content == nil {
 			break
@@ -941,6 +1008,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateProfilePayload.User(childComplexity), true
+
+	case "UploadMediaPayload.attachment":
+		if e.ComplexityRoot.UploadMediaPayload.Attachment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadMediaPayload.Attachment(childComplexity), true
 
 	case "User.company":
 		if e.ComplexityRoot.User.Company == nil {
@@ -1082,6 +1156,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1115,10 +1206,14 @@ Ids are opaque strings; timestamps are RFC 3339.
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "An RFC 3339 timestamp in UTC, e.g. 2021-01-08T08:55:30.422Z."
 scalar Time
+
+"A file sent as a multipart request (GraphQL multipart request spec)."
+scalar Upload
 
 "What this server is."
 type ApiInfo {
@@ -1312,6 +1407,8 @@ type Attachment {
   filesize: Int!
   "MIME type decided from the content."
   contentType: String!
+  "A signed link to the file, valid for about a day."
+  url: String!
 }
 
 "A WhatsApp message template with {{1}}, {{2}} … placeholders."
@@ -1489,6 +1586,12 @@ type UpdateContactPayload {
   contact: User!
 }
 
+"What uploadMedia stored."
+type UploadMediaPayload {
+  "The new attachment; send it with sendMessage(input: {attachmentId})."
+  attachment: Attachment!
+}
+
 "What markConversationRead changed."
 type MarkConversationReadPayload {
   conversation: Conversation!
@@ -1508,12 +1611,33 @@ type Mutation {
   sendMessage(input: SendMessageInput!): SendMessagePayload!
   "Finds or creates the contact and conversation for a phone number; may open it with a template."
   startNewChat(input: StartNewChatInput!): StartNewChatPayload!
+  """
+  Stores a file for the company. Its type comes from its content (IMAGE: JPEG/PNG up to
+  5 MB; VIDEO: MP4/3GPP up to 16 MB; AUDIO up to 16 MB; DOCUMENT up to 100 MB).
+  """
+  uploadMedia(file: Upload!): UploadMediaPayload!
   "Changes a profile (the agent's own or a contact's of the company)."
   updateProfile(input: UpdateProfileInput!): UpdateProfilePayload!
   "Changes a contact of the company."
   updateContact(input: UpdateContactInput!): UpdateContactPayload!
   "Marks every received message of the conversation READ."
   markConversationRead(conversationId: ID!): MarkConversationReadPayload!
+}
+
+"""
+Live updates over a websocket on /graphql (graphql-transport-ws or the legacy
+graphql-ws protocol). Send {"Authorization": "Bearer …"} in the connection_init
+payload. Events raised on any server instance arrive, and only those of the caller's
+company. After a reconnect, refetch from your last cursor: events sent while the
+socket was down are not replayed.
+"""
+type Subscription {
+  "Messages added to one conversation, or to any of the company's when conversationId is omitted."
+  messageAdded(conversationId: ID): Message!
+  "Messages whose status moved (delivery receipts, reads), in the order the changes happened."
+  messageStatusChanged(conversationId: ID): Message!
+  "Conversations that changed (new message, window reopened, marked read)."
+  conversationUpdated: Conversation!
 }
 `, BuiltIn: false},
 }
@@ -1553,6 +1677,8 @@ func (ec *executionContext) childFields_Attachment(ctx context.Context, field gr
 		return ec.fieldContext_Attachment_filesize(ctx, field)
 	case "contentType":
 		return ec.fieldContext_Attachment_contentType(ctx, field)
+	case "url":
+		return ec.fieldContext_Attachment_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Attachment", field.Name)
 }
@@ -1783,6 +1909,14 @@ func (ec *executionContext) childFields_UpdateProfilePayload(ctx context.Context
 		return ec.fieldContext_UpdateProfilePayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateProfilePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UploadMediaPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "attachment":
+		return ec.fieldContext_UploadMediaPayload_attachment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UploadMediaPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2087,6 +2221,20 @@ func (ec *executionContext) field_Mutation_updateProfile_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_uploadMedia_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2276,6 +2424,34 @@ func (ec *executionContext) field_Query_searchMessages_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_messageAdded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_messageStatusChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
 	return args, nil
 }
 
@@ -2604,6 +2780,29 @@ func (ec *executionContext) _Attachment_contentType(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Attachment_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Attachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attachment_url(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Attachment().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, true, "String")
 }
 
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -3982,6 +4181,50 @@ func (ec *executionContext) fieldContext_Mutation_startNewChat(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_uploadMedia(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadMedia(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadMedia(ctx, fc.Args["file"].(graphql.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UploadMediaPayload) graphql.Marshaler {
+			return ec.marshalNUploadMediaPayload2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐUploadMediaPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadMedia(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UploadMediaPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadMedia_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4846,6 +5089,126 @@ func (ec *executionContext) fieldContext_StartNewChatPayload_message(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_messageAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_messageAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MessageAdded(ctx, fc.Args["conversationId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_messageAdded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_messageAdded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_messageStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_messageStatusChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MessageStatusChanged(ctx, fc.Args["conversationId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_messageStatusChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_messageStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_conversationUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_conversationUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().ConversationUpdated(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_conversationUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Template_id(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5066,6 +5429,38 @@ func (ec *executionContext) fieldContext_UpdateProfilePayload_user(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UploadMediaPayload_attachment(ctx context.Context, field graphql.CollectedField, obj *model.UploadMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadMediaPayload_attachment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attachment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Attachment) graphql.Marshaler {
+			return ec.marshalNAttachment2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐAttachment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadMediaPayload_attachment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UploadMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attachment(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6972,6 +7367,12 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Attachment_url(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7583,6 +7984,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "uploadMedia":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadMedia(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateProfile":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateProfile(ctx, field)
@@ -7860,6 +8268,30 @@ func (ec *executionContext) _StartNewChatPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "messageAdded":
+		return ec._Subscription_messageAdded(ctx, fields[0])
+	case "messageStatusChanged":
+		return ec._Subscription_messageStatusChanged(ctx, fields[0])
+	case "conversationUpdated":
+		return ec._Subscription_conversationUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var templateImplementors = []string{"Template"}
 
 func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet, obj *db.Template) graphql.Marshaler {
@@ -7971,6 +8403,39 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("UpdateProfilePayload")
 		case "user":
 			out.Values[i] = ec._UpdateProfilePayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uploadMediaPayloadImplementors = []string{"UploadMediaPayload"}
+
+func (ec *executionContext) _UploadMediaPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UploadMediaPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uploadMediaPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UploadMediaPayload")
+		case "attachment":
+			out.Values[i] = ec._UploadMediaPayload_attachment(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8882,6 +9347,28 @@ func (ec *executionContext) marshalNUpdateProfilePayload2ᚖgithubᚗcomᚋconne
 		return graphql.Null
 	}
 	return ec._UpdateProfilePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNUploadMediaPayload2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐUploadMediaPayload(ctx context.Context, sel ast.SelectionSet, v *model.UploadMediaPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UploadMediaPayload!")
+		return graphql.Null
+	}
+	return ec._UploadMediaPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx context.Context, sel ast.SelectionSet, v *db.User) graphql.Marshaler {

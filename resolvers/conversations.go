@@ -65,6 +65,7 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 	if hasNext {
 		convs = convs[:n]
 	}
+	r.prefetchConversations(ctx, convs)
 	conn := &model.ConversationConnection{Edges: make([]*model.ConversationEdge, len(convs))}
 	for i, c := range convs {
 		conn.Edges[i] = &model.ConversationEdge{Cursor: conversationCursor(c), Node: c}

@@ -2,13 +2,11 @@ package resolvers
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
 
-	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/db"
 )
 
@@ -27,7 +25,7 @@ type Loaders struct {
 type loadersKey struct{}
 
 // loaderWait is how long a loader gathers keys before it queries.
-const loaderWait = 500 * time.Microsecond
+const loaderWait = time.Millisecond
 
 // NewLoaders returns loaders for one company.
 func (r *Resolver) NewLoaders(companyID int64) *Loaders {
@@ -121,14 +119,4 @@ func (r *Resolver) loaders(ctx context.Context) (*Loaders, error) {
 		return nil, err
 	}
 	return r.NewLoaders(p.CompanyID), nil
-}
-
-// LoaderMiddleware gives every authenticated GraphQL request fresh loaders.
-func (r *Resolver) LoaderMiddleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if p := auth.FromContext(req.Context()); p != nil {
-			req = req.WithContext(WithLoaders(req.Context(), r.NewLoaders(p.CompanyID)))
-		}
-		next.ServeHTTP(w, req)
-	})
 }

@@ -44,6 +44,7 @@ func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, first
 			msgs = msgs[:n]
 		}
 	}
+	r.prefetchMessageNodes(ctx, msgs)
 	conn := &model.MessageConnection{Edges: make([]*model.MessageEdge, len(msgs))}
 	for i, m := range msgs {
 		conn.Edges[i] = &model.MessageEdge{Cursor: messageCursor(m), Node: m}
@@ -126,10 +127,13 @@ func (r *Resolver) SearchMessages(ctx context.Context, term string, first *int, 
 		hits = hits[:n]
 	}
 	conn := &model.MessageConnection{Edges: make([]*model.MessageEdge, len(hits))}
+	nodes := make([]*db.Message, len(hits))
 	for i, h := range hits {
 		m := h.Message
+		nodes[i] = &m
 		conn.Edges[i] = &model.MessageEdge{Cursor: searchCursor(h), Node: &m}
 	}
+	r.prefetchMessageNodes(ctx, nodes)
 	start, end := "", ""
 	if len(hits) > 0 {
 		start, end = conn.Edges[0].Cursor, conn.Edges[len(hits)-1].Cursor

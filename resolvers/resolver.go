@@ -14,6 +14,8 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/events"
+	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/ratelimit"
 )
 
@@ -27,6 +29,12 @@ type Resolver struct {
 	Log *slog.Logger
 	// AuthLimiter limits login and signup attempts per client address and email.
 	AuthLimiter *ratelimit.Limiter
+	// Bus delivers events to this instance's subscriptions.
+	Bus *events.Bus
+
+	events eventObjects
+	// Media stores uploaded and inbound files and signs links to them.
+	Media *media.Store
 }
 
 // now returns the current time in UTC from the Resolver's clock, at PostgreSQL's

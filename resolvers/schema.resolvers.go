@@ -9,13 +9,19 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/graph/model"
 )
 
 func (r *attachmentResolver) Type(ctx context.Context, obj *db.Attachment) (model.AttachmentType, error) {
 	return model.AttachmentType(obj.Type), nil
+}
+
+func (r *attachmentResolver) URL(ctx context.Context, obj *db.Attachment) (string, error) {
+	return r.AttachmentURL(obj), nil
 }
 
 func (r *channelResolver) ID(ctx context.Context, obj *db.Channel) (string, error) {
@@ -164,6 +170,14 @@ func (r *mutationResolver) StartNewChat(ctx context.Context, input model.StartNe
 	return &model.StartNewChatPayload{Conversation: nc.Conversation, Contact: nc.Contact, Message: nc.Message}, nil
 }
 
+func (r *mutationResolver) UploadMedia(ctx context.Context, file graphql.Upload) (*model.UploadMediaPayload, error) {
+	att, err := r.Resolver.UploadMedia(ctx, file.Filename, file.File)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UploadMediaPayload{Attachment: att}, nil
+}
+
 func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error) {
 	var id int64
 	if input.UserID != nil {
@@ -276,6 +290,18 @@ func (r *queryResolver) ChatWindow(ctx context.Context, conversationID string) (
 	return chatWindowModel(w), nil
 }
 
+func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
+	return r.SubscribeMessages(ctx, events.MessageAdded, conversationID)
+}
+
+func (r *subscriptionResolver) MessageStatusChanged(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
+	return r.SubscribeMessages(ctx, events.MessageStatusChanged, conversationID)
+}
+
+func (r *subscriptionResolver) ConversationUpdated(ctx context.Context) (<-chan *db.Conversation, error) {
+	return r.SubscribeConversations(ctx)
+}
+
 func (r *templateResolver) Shared(ctx context.Context, obj *db.Template) (bool, error) {
 	return obj.CompanyID == nil, nil
 }
@@ -311,6 +337,8 @@ func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 func (r *Resolver) Template() graph.TemplateResolver { return &templateResolver{r} }
 
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
@@ -322,6 +350,7 @@ type (
 	messageResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 	templateResolver     struct{ *Resolver }
 	userResolver         struct{ *Resolver }
 )

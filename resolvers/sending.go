@@ -195,21 +195,12 @@ func (r *Resolver) planSend(ctx context.Context, companyID int64, in SendInput) 
 		}
 	}
 	if attID != nil {
-		if _, err := r.attachmentForSend(ctx, companyID, *attID); err != nil {
+		if _, err := r.AttachmentForSend(ctx, *attID); err != nil {
 			return nil, err
 		}
 		plan.attachments = []int64{*attID}
 	}
 	return plan, nil
-}
-
-// attachmentForSend returns an attachment of the company, or FORBIDDEN.
-func (r *Resolver) attachmentForSend(ctx context.Context, companyID, id int64) (*db.Attachment, error) {
-	a, err := db.AttachmentByID(ctx, r.DB, companyID, id)
-	if errors.Is(err, db.ErrNotFound) || errors.Is(err, db.ErrForeign) {
-		return nil, apperr.New(apperr.Forbidden, "you don't have access to this attachment")
-	}
-	return a, err
 }
 
 func attachmentIDFromURL(s string) (int64, error) {

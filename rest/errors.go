@@ -50,7 +50,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	body := errorBody{StatusCode: status, Message: e.Message, Error: http.StatusText(status)}
+	body := errorBody{StatusCode: status, Message: e.Message, Error: statusText(status)}
 	switch e.Code {
 	case apperr.Unauthenticated:
 		body = errorBody{StatusCode: status, Message: "Unauthorized"}
@@ -62,6 +62,15 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		body.Message = details
 	}
 	writeJSON(w, status, body)
+}
+
+// statusText is the reason phrase NestJS puts in "error"; Go names 413 by its older
+// RFC 2616 phrase.
+func statusText(status int) string {
+	if status == http.StatusRequestEntityTooLarge {
+		return "Payload Too Large"
+	}
+	return http.StatusText(status)
 }
 
 // NotFoundHandler answers unknown paths in the NestJS shape.

@@ -40,7 +40,12 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/conversation/conversation-page-list", a.conversationPageList)
 		r.Get("/profile/{profileId}", a.profile)
 		r.Put("/profile", a.updateProfile)
+		r.Post("/media/save", a.saveMedia)
 	})
+	// A media link is opened by an agent's token or by its own signature (the
+	// provider has no token), so the handler checks access itself.
+	r.Get("/media/{attachmentId}", a.getMedia)
+	r.Head("/media/{attachmentId}", a.getMedia)
 }
 
 // RequireAuth answers 401 in the legacy shape when the request carries no valid token.

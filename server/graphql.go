@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -12,8 +13,11 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/graph/model"
+	"github.com/connectme/connectme/media"
+	"github.com/connectme/connectme/resolvers"
 )
 
 // GraphQL protection limits.
@@ -32,9 +36,13 @@ func newGraphQL(d Deps) http.Handler {
 	cfg := graph.Config{Resolvers: d.Resolver}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(graph.NewExecutableSchema(cfg))
+	srv.AddTransport(websocketTransport(d))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	// Uploads stream to a temp file past 1 MiB; media.Store applies the per-type
+	// limits while reading.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: media.MaxUploadRequest, MaxMemory: 1 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if d.Config.GraphQLIntrospection {
 		srv.Use(extension.Introspection{})
@@ -44,10 +52,24 @@ func newGraphQL(d Deps) http.Handler {
 	srv.Use(depthLimit{max: maxQueryDepth})
 	srv.SetErrorPresenter(d.Resolver.PresentError)
 	srv.SetRecoverFunc(d.Resolver.RecoverPanic)
-	return http.MaxBytesHandler(d.Resolver.LoaderMiddleware(srv), maxGraphQLBody)
+	// Fresh loaders for every response: per request for queries and mutations, per
+	// event for subscriptions (a socket-long cache would serve stale rows).
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if p := auth.FromContext(ctx); p != nil {
+			ctx = resolvers.WithLoaders(ctx, d.Resolver.NewLoaders(p.CompanyID))
+		}
+		return next(ctx)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxGraphQLBody)
+		}
+		srv.ServeHTTP(w, r)
+	})
 }
 
-// pageCost is the page size a connection argument asks for (default 20).
+// pageCost is the page size a connection argument asks for (default 20). Sizes over
+// the maximum cost as the maximum: the resolver refuses them with a clearer message.
 func pageCost(first, last *int) int {
 	n := 20
 	if first != nil && *first > 0 {
@@ -56,7 +78,7 @@ func pageCost(first, last *int) int {
 	if last != nil && *last > 0 {
 		n = *last
 	}
-	return n
+	return min(n, resolvers.MaxPageSize)
 }
 
 func setComplexity(c *graph.ComplexityRoot) {

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/rest"
 )
@@ -25,6 +27,10 @@ type Deps struct {
 	DB       *bun.DB
 	Resolver *resolvers.Resolver
 	Log      *slog.Logger
+	// Bus is this instance's event listener (its health shows in /readyz).
+	Bus *events.Bus
+	// Done, when cancelled, closes every websocket cleanly (graceful shutdown).
+	Done context.Context
 }
 
 // New returns the whole HTTP handler of one instance.
@@ -42,13 +48,22 @@ func New(d Deps) http.Handler {
 		ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "application/json")
+		status := readiness{Status: "ok", Database: "ok", Events: "ok"}
 		if err := db.Ping(ctx, d.DB); err != nil {
 			d.Log.WarnContext(req.Context(), "readiness check failed", "err", err.Error())
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"status":"unavailable","database":"unreachable"}` + "\n"))
-			return
+			status.Status, status.Database = "unavailable", "unreachable"
 		}
-		_, _ = w.Write([]byte(`{"status":"ok","database":"ok"}` + "\n"))
+		if d.Bus != nil {
+			if ok, why := d.Bus.Healthy(); !ok {
+				status.Status, status.Events = "unavailable", why
+			}
+		}
+		code := http.StatusOK
+		if status.Status != "ok" {
+			code = http.StatusServiceUnavailable
+		}
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(status)
 	})
 
 	gql := newGraphQL(d)
@@ -60,6 +75,12 @@ func New(d Deps) http.Handler {
 	api := &rest.API{R: d.Resolver, Log: d.Log}
 	api.Routes(r)
 	return r
+}
+
+type readiness struct {
+	Status   string `json:"status"`
+	Database string `json:"database"`
+	Events   string `json:"events"`
 }
 
 // authenticate puts the principal of a valid bearer token into the context. It does

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,7 +17,9 @@ import (
 
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/config"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/logging"
+	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/ratelimit"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/server"
@@ -48,10 +51,16 @@ func (c *Clock) Set(t time.Time) { c.t.Store(t) }
 // Option changes an App's configuration before it starts.
 type Option func(*config.Config)
 
-// NewApp starts the server on a fresh database. env overrides configuration.
+// NewApp starts the server on a fresh database.
 func NewApp(t testing.TB, opts ...Option) *App {
 	t.Helper()
-	bdb := DB(t)
+	return NewAppOn(t, DB(t), opts...)
+}
+
+// NewAppOn starts another server instance on an existing database (several
+// instances behind one load balancer share one database).
+func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
+	t.Helper()
 	cfg, err := config.Load(func(k string) string {
 		switch k {
 		case "JWT_SECRET":
@@ -66,6 +75,7 @@ func NewApp(t testing.TB, opts ...Option) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.MediaDir = t.TempDir()
 	for _, o := range opts {
 		o(cfg)
 	}
@@ -75,15 +85,37 @@ func NewApp(t testing.TB, opts ...Option) *App {
 	if os.Getenv("CONNECTME_TEST_LOG") != "" {
 		log = logging.New(os.Stderr, slog.LevelDebug)
 	}
+	store, err := media.NewStore(cfg.MediaDir, cfg.PublicBaseURL, media.SigningKey(cfg.MediaSigningKey, cfg.JWTSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
 	res := &resolvers.Resolver{
 		DB:          bdb,
 		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, clock.Now),
 		Now:         clock.Now,
 		Log:         log,
 		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, clock.Now),
+		Media:       store,
 	}
-	srv := httptest.NewServer(server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log}))
-	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	bus := events.NewBus(bdb, log)
+	res.Bus = bus
+	busDone := make(chan struct{})
+	go func() { bus.Run(ctx); close(busDone) }()
+	srv := httptest.NewServer(server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx}))
+	t.Cleanup(func() {
+		cancel()
+		srv.Close()
+		<-busDone
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if ok, _ := bus.Healthy(); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the event listener did not connect")
+		}
+	}
 	return &App{T: t, DB: bdb, Config: cfg, Resolver: res, Server: srv, Clock: clock}
 }
 

@@ -21,7 +21,9 @@ import (
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/logging"
+	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/ratelimit"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/seed"
@@ -115,15 +117,33 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 	}
 	log.Info("configuration", "config", cfg.Masked(), "version", version)
 
+	store, err := media.NewStore(cfg.MediaDir, cfg.PublicBaseURL, media.SigningKey(cfg.MediaSigningKey, cfg.JWTSecret))
+	if err != nil {
+		return err
+	}
 	res := &resolvers.Resolver{
 		DB:          bdb,
 		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, nil),
 		Log:         log,
 		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, nil),
+		Media:       store,
 	}
+	bus := events.NewBus(bdb, log)
+	res.Bus = bus
+	busCtx, stopBus := context.WithCancel(context.Background())
+	defer stopBus()
+	go bus.Run(busCtx)
+
+	// Inbound media are downloaded in the background until the server stops.
+	fetcher := &media.Fetcher{DB: bdb, Store: store, APIBase: cfg.TwilioAPIBase,
+		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, Log: log}
+	fetchDone := make(chan struct{})
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	defer func() { stopFetch(); <-fetchDone }()
+	go func() { defer close(fetchDone); fetcher.Run(fetchCtx) }()
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
-		Handler:           server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log}),
+		Handler:           server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,

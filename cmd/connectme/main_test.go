@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -81,10 +82,12 @@ func TestMigrate_ConcurrentStartsDoNotCorrupt(t *testing.T) {
 			t.Errorf("concurrent migrate: %v", err)
 		}
 	}
+	// Each migration is recorded once, however many instances ran it.
+	ups, _ := fs.Glob(db.MigrationFiles(), "*.up.sql")
 	var n int
 	_ = bdb.NewRaw("SELECT count(*) FROM bun_migrations").Scan(t.Context(), &n)
-	if n != 1 {
-		t.Errorf("bun_migrations rows = %d, want 1", n)
+	if n != len(ups) {
+		t.Errorf("bun_migrations rows = %d, want %d", n, len(ups))
 	}
 }
 

@@ -165,6 +165,14 @@ type StartNewChatPayload struct {
 	Message *db.Message `json:"message,omitempty"`
 }
 
+// Live updates over a websocket on /graphql (graphql-transport-ws or the legacy
+// graphql-ws protocol). Send {"Authorization": "Bearer …"} in the connection_init
+// payload. Events raised on any server instance arrive, and only those of the caller's
+// company. After a reconnect, refetch from your last cursor: events sent while the
+// socket was down are not replayed.
+type Subscription struct {
+}
+
 // Changes a contact of the company; omitted fields stay.
 type UpdateContactInput struct {
 	ID        string  `json:"id"`
@@ -190,6 +198,12 @@ type UpdateProfileInput struct {
 // What updateProfile changed.
 type UpdateProfilePayload struct {
 	User *db.User `json:"user"`
+}
+
+// What uploadMedia stored.
+type UploadMediaPayload struct {
+	// The new attachment; send it with sendMessage(input: {attachmentId}).
+	Attachment *db.Attachment `json:"attachment"`
 }
 
 // A page of contacts.

@@ -1,0 +1,131 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Attachment states: STORED files are in our storage; PENDING inbound media still
+// live only at the provider (source_url) until the fetcher downloads them; FAILED
+// ones could not be downloaded or were refused.
+const (
+	AttachmentStored  = "STORED"
+	AttachmentPending = "PENDING"
+	AttachmentFailed  = "FAILED"
+)
+
+// InsertAttachment stores a new attachment and fills a with the stored row.
+func InsertAttachment(ctx context.Context, idb bun.IDB, a *Attachment) error {
+	if _, err := idb.NewInsert().Model(a).Returning("*").Exec(ctx); err != nil {
+		return fmt.Errorf("insert attachment: %w", err)
+	}
+	return nil
+}
+
+// AttachmentByID returns an attachment of the company. It returns ErrNotFound when no
+// attachment has that id and ErrForeign when it belongs to another company; callers
+// answer both the same way so that existence does not leak.
+func AttachmentByID(ctx context.Context, idb bun.IDB, companyID, id int64) (*Attachment, error) {
+	a, err := AttachmentByIDAnyCompany(ctx, idb, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.CompanyID != companyID {
+		return nil, ErrForeign
+	}
+	return a, nil
+}
+
+// AttachmentByIDAnyCompany returns an attachment whatever its company. Only callers
+// that have already proved access some other way (a signed link) may use it.
+func AttachmentByIDAnyCompany(ctx context.Context, idb bun.IDB, id int64) (*Attachment, error) {
+	a := new(Attachment)
+	if err := idb.NewSelect().Model(a).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err)
+	}
+	return a, nil
+}
+
+// ClaimPendingAttachments claims up to limit pending attachments that are due at now
+// for downloading. Each claim counts as an attempt and pushes the attachment's next
+// try to now+lease, so concurrent workers (SKIP LOCKED) never take the same one and an
+// attempt lost with a crashed worker is retried when the lease runs out.
+func ClaimPendingAttachments(ctx context.Context, idb bun.IDB, now time.Time, lease time.Duration, limit int) ([]*Attachment, error) {
+	var out []*Attachment
+	err := idb.NewRaw(`
+		UPDATE attachments SET attempts = attempts + 1, next_fetch_at = ?
+		WHERE id IN (
+			SELECT id FROM attachments
+			WHERE state = 'PENDING' AND next_fetch_at <= ?
+			ORDER BY next_fetch_at, id
+			LIMIT ?
+			FOR UPDATE SKIP LOCKED)
+		RETURNING *`, now.Add(lease), now, limit).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("claim pending attachments: %w", err)
+	}
+	return out, nil
+}
+
+// StoredFile is where and what a downloaded file is.
+type StoredFile struct {
+	Key         string
+	Size        int64
+	ContentType string
+	Type        string
+	// Filename names an attachment that came without a name ("file.jpg").
+	Filename string
+}
+
+// MarkAttachmentStored records that a pending attachment's file is now in storage.
+// It reports false when the attachment is no longer pending (another worker stored
+// it after this one's lease ran out), so the caller can drop its copy.
+func MarkAttachmentStored(ctx context.Context, idb bun.IDB, id int64, f StoredFile) (bool, error) {
+	res, err := idb.NewRaw(`
+		UPDATE attachments
+		SET state = 'STORED', storage_key = ?, filesize = ?, content_type = ?, type = ?, last_error = NULL,
+			filename = CASE WHEN filename = '' THEN ? ELSE filename END
+		WHERE id = ? AND state = 'PENDING'`, f.Key, f.Size, f.ContentType, f.Type, f.Filename, id).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("mark attachment stored: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// RetryAttachmentFetch schedules another download of a pending attachment at next.
+func RetryAttachmentFetch(ctx context.Context, idb bun.IDB, id int64, next time.Time, reason string) error {
+	_, err := idb.NewRaw(`
+		UPDATE attachments SET next_fetch_at = ?, last_error = ?
+		WHERE id = ? AND state = 'PENDING'`, next, reason, id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("schedule attachment fetch: %w", err)
+	}
+	return nil
+}
+
+// FailAttachmentFetch gives up on a pending attachment.
+func FailAttachmentFetch(ctx context.Context, idb bun.IDB, id int64, reason string) error {
+	_, err := idb.NewRaw(`
+		UPDATE attachments SET state = 'FAILED', last_error = ?
+		WHERE id = ? AND state = 'PENDING'`, reason, id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark attachment failed: %w", err)
+	}
+	return nil
+}
+
+// ReleaseAttachmentClaim hands a claimed attachment back without counting the attempt
+// (the worker is stopping), due again at now.
+func ReleaseAttachmentClaim(ctx context.Context, idb bun.IDB, id int64, now time.Time) error {
+	_, err := idb.NewRaw(`
+		UPDATE attachments SET attempts = greatest(attempts - 1, 0), next_fetch_at = ?
+		WHERE id = ? AND state = 'PENDING'`, now, id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("release attachment claim: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package events
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// Bus receives this instance's share of every event through one LISTEN connection
+// and fans it out to the local subscribers of the event's company. A subscriber that
+// cannot keep up is dropped (its Done channel closes) rather than slowing the others
+// or growing memory.
+type Bus struct {
+	db  *bun.DB
+	log *slog.Logger
+	// pingChannel is this instance's own channel: the bus NOTIFYs it to prove the
+	// LISTEN connection still delivers.
+	pingChannel string
+
+	mu   sync.RWMutex
+	subs map[int64]map[*Subscription]struct{}
+
+	connected atomic.Bool
+	lastErr   atomic.Value // string
+	received  atomic.Int64
+}
+
+// Subscription is one subscriber's view of the bus.
+type Subscription struct {
+	bus       *Bus
+	companyID int64
+	// C delivers the company's events; it is never closed (select on Done too).
+	C    chan Event
+	done chan struct{}
+	once sync.Once
+}
+
+// SubscriptionBuffer is how many events may wait for a subscriber before it is
+// considered too slow and dropped.
+const SubscriptionBuffer = 64
+
+// Timing of the listener's health checks.
+const (
+	pingInterval   = 5 * time.Second
+	receiveTimeout = 3 * pingInterval
+	maxBackoff     = 10 * time.Second
+)
+
+// NewBus returns a bus on db; Run starts it.
+func NewBus(db *bun.DB, log *slog.Logger) *Bus {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return &Bus{db: db, log: log, pingChannel: "connectme_ping_" + hex.EncodeToString(b[:]),
+		subs: map[int64]map[*Subscription]struct{}{}}
+}
+
+// Subscribe returns a subscription to the company's events.
+func (b *Bus) Subscribe(companyID int64) *Subscription {
+	s := &Subscription{bus: b, companyID: companyID, C: make(chan Event, SubscriptionBuffer), done: make(chan struct{})}
+	b.mu.Lock()
+	if b.subs[companyID] == nil {
+		b.subs[companyID] = map[*Subscription]struct{}{}
+	}
+	b.subs[companyID][s] = struct{}{}
+	b.mu.Unlock()
+	return s
+}
+
+// Done is closed when the subscription ends (Close, or dropped for being slow).
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+// Close ends the subscription.
+func (s *Subscription) Close() {
+	s.once.Do(func() {
+		s.bus.mu.Lock()
+		delete(s.bus.subs[s.companyID], s)
+		if len(s.bus.subs[s.companyID]) == 0 {
+			delete(s.bus.subs, s.companyID)
+		}
+		s.bus.mu.Unlock()
+		close(s.done)
+	})
+}
+
+// Subscribers returns how many subscriptions are live on this instance.
+func (b *Bus) Subscribers() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	n := 0
+	for _, m := range b.subs {
+		n += len(m)
+	}
+	return n
+}
+
+// Healthy reports whether the LISTEN connection is up, and the last error if not.
+func (b *Bus) Healthy() (bool, string) {
+	if b.connected.Load() {
+		return true, ""
+	}
+	s, _ := b.lastErr.Load().(string)
+	if s == "" {
+		s = "not connected yet"
+	}
+	return false, s
+}
+
+// dispatch hands ev to the local subscribers of its company without blocking.
+func (b *Bus) dispatch(ev Event) {
+	var slow []*Subscription
+	b.mu.RLock()
+	for s := range b.subs[ev.CompanyID] {
+		select {
+		case s.C <- ev:
+		default:
+			slow = append(slow, s)
+		}
+	}
+	b.mu.RUnlock()
+	for _, s := range slow {
+		b.log.Warn("dropping a subscriber that cannot keep up", "company_id", s.companyID)
+		s.Close()
+	}
+}
+
+// Run listens until ctx ends, reconnecting with backoff when the connection drops.
+// Notifications sent while it is disconnected are lost: clients refetch from their
+// last cursor after a reconnect (see README).
+func (b *Bus) Run(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	go b.ping(ctx)
+	for ctx.Err() == nil {
+		err := b.listen(ctx)
+		b.connected.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		b.lastErr.Store(err.Error())
+		b.log.Warn("event listener disconnected; reconnecting", "err", err.Error(), "backoff", backoff.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, maxBackoff)
+		if b.received.Load() > 0 {
+			backoff = 100 * time.Millisecond
+			b.received.Store(0)
+		}
+	}
+}
+
+func (b *Bus) listen(ctx context.Context) error {
+	ln := pgdriver.NewListener(b.db)
+	defer ln.Close()
+	// Closing the listener is what interrupts a blocked read when ctx ends.
+	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer stop()
+	if err := ln.Listen(ctx, Channel, b.pingChannel); err != nil {
+		return err
+	}
+	b.connected.Store(true)
+	b.log.Info("event listener connected", "channel", Channel)
+	for {
+		ch, payload, err := ln.ReceiveTimeout(ctx, receiveTimeout)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return errors.New("no notification (not even our own ping) within " + receiveTimeout.String())
+			}
+			return err
+		}
+		b.received.Add(1)
+		if ch != Channel {
+			continue
+		}
+		ev, err := Decode(payload)
+		if err != nil {
+			b.log.Warn("ignoring a malformed event", "payload", payload)
+			continue
+		}
+		b.dispatch(ev)
+	}
+}
+
+// ping NOTIFYs this instance's own channel, so a silent, dead LISTEN connection is
+// noticed within receiveTimeout.
+func (b *Bus) ping(ctx context.Context) {
+	t := time.NewTicker(pingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pctx, cancel := context.WithTimeout(ctx, pingInterval)
+			_, _ = b.db.ExecContext(pctx, "SELECT pg_notify(?, '')", b.pingChannel)
+			cancel()
+		}
+	}
+}

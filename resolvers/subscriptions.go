@@ -1,0 +1,211 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
+)
+
+// MaxSubscriptionsPerSocket bounds the subscriptions one websocket may hold.
+const MaxSubscriptionsPerSocket = 50
+
+type socketKey struct{}
+
+// socketState counts the live subscriptions of one websocket connection.
+type socketState struct{ subs atomic.Int32 }
+
+// WithSocket marks ctx as one websocket connection's, so its subscriptions are
+// counted against MaxSubscriptionsPerSocket.
+func WithSocket(ctx context.Context) context.Context {
+	return context.WithValue(ctx, socketKey{}, &socketState{})
+}
+
+// subscribe validates a subscription request and returns the bus subscription plus
+// the conversation it is narrowed to (0: the whole company).
+func (r *Resolver) subscribe(ctx context.Context, conversationID *string) (*events.Subscription, int64, func(), error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if r.Bus == nil {
+		return nil, 0, nil, apperr.New(apperr.Unavailable, "live updates are not available")
+	}
+	var convID int64
+	if conversationID != nil {
+		if convID, err = parseID("conversationId", *conversationID); err != nil {
+			return nil, 0, nil, err
+		}
+		if _, err := r.ConversationByID(ctx, convID); err != nil {
+			return nil, 0, nil, err
+		}
+	}
+	release := func() {}
+	if st, ok := ctx.Value(socketKey{}).(*socketState); ok {
+		if st.subs.Add(1) > MaxSubscriptionsPerSocket {
+			st.subs.Add(-1)
+			return nil, 0, nil, apperr.New(apperr.Invalid, "too many subscriptions on one connection (limit %d)", MaxSubscriptionsPerSocket)
+		}
+		release = func() { st.subs.Add(-1) }
+	}
+	return r.Bus.Subscribe(p.CompanyID), convID, release, nil
+}
+
+// forward runs one subscription: it filters the company's events, loads each
+// event's object once per instance (shared by every subscriber), and stops when the
+// client goes away or the bus drops a slow subscriber.
+func forward[T any](ctx context.Context, sub *events.Subscription, release func(), match func(events.Event) bool, load func(context.Context, events.Event) (T, bool)) <-chan T {
+	out := make(chan T)
+	go func() {
+		defer close(out)
+		defer release()
+		defer sub.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sub.Done():
+				return
+			case ev := <-sub.C:
+				if !match(ev) {
+					continue
+				}
+				v, ok := load(ctx, ev)
+				if !ok {
+					continue
+				}
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return
+				case <-sub.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// SubscribeMessages streams messages added to (kind MessageAdded) or changed in
+// (MessageStatusChanged) the caller's company, optionally one conversation.
+func (r *Resolver) SubscribeMessages(ctx context.Context, kind events.Kind, conversationID *string) (<-chan *db.Message, error) {
+	sub, convID, release, err := r.subscribe(ctx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	match := func(ev events.Event) bool {
+		return ev.Kind == kind && (convID == 0 || ev.ConversationID == convID)
+	}
+	return forward(ctx, sub, release, match, r.eventMessage), nil
+}
+
+// SubscribeConversations streams the caller's company's conversations as they change.
+func (r *Resolver) SubscribeConversations(ctx context.Context) (<-chan *db.Conversation, error) {
+	sub, _, release, err := r.subscribe(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	match := func(ev events.Event) bool { return ev.Kind == events.ConversationUpdated }
+	return forward(ctx, sub, release, match, r.eventConversation), nil
+}
+
+// eventObjects caches, per instance, the object of each recent event: a thousand
+// subscribers of one company cost one query per event, not a thousand.
+type eventObjects struct {
+	mu      sync.Mutex
+	entries map[events.Event]*eventEntry
+	swept   time.Time
+}
+
+type eventEntry struct {
+	once sync.Once
+	at   time.Time
+	msg  *db.Message
+	conv *db.Conversation
+}
+
+const eventCacheTTL = 10 * time.Second
+
+func (c *eventObjects) entry(ev events.Event) *eventEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if c.entries == nil {
+		c.entries = map[events.Event]*eventEntry{}
+	}
+	if now.Sub(c.swept) > eventCacheTTL {
+		for k, e := range c.entries {
+			if now.Sub(e.at) > eventCacheTTL {
+				delete(c.entries, k)
+			}
+		}
+		c.swept = now
+	}
+	e := c.entries[ev]
+	if e == nil {
+		e = &eventEntry{at: now}
+		c.entries[ev] = e
+	}
+	return e
+}
+
+func (r *Resolver) eventMessage(ctx context.Context, ev events.Event) (*db.Message, bool) {
+	id, err := uuid.Parse(ev.MessageID)
+	if err != nil {
+		return nil, false
+	}
+	e := r.events.entry(ev)
+	e.once.Do(func() {
+		msgs, err := db.MessagesByIDs(context.WithoutCancel(ctx), r.DB, ev.CompanyID, []uuid.UUID{id})
+		if err != nil || len(msgs) == 0 {
+			if err != nil && r.Log != nil {
+				r.Log.WarnContext(ctx, "load event message", "err", err.Error())
+			}
+			return
+		}
+		m := msgs[0]
+		// A status event shows the status it announced, even if a later one landed.
+		if ev.Status != "" {
+			m.Status = ev.Status
+		}
+		e.msg = m
+	})
+	if e.msg == nil {
+		return nil, false
+	}
+	cp := *e.msg
+	return &cp, true
+}
+
+func (r *Resolver) eventConversation(ctx context.Context, ev events.Event) (*db.Conversation, bool) {
+	e := r.events.entry(ev)
+	e.once.Do(func() {
+		cs, err := db.ConversationsByIDs(context.WithoutCancel(ctx), r.DB, ev.CompanyID, []int64{ev.ConversationID})
+		if err == nil && len(cs) == 1 {
+			e.conv = cs[0]
+		}
+	})
+	if e.conv == nil {
+		return nil, false
+	}
+	cp := *e.conv
+	return &cp, true
+}
+
+// ReceiveStatusForTest applies a provider status (lower case, as the provider sends
+// it) and publishes the change, as the status webhook does.
+func (r *Resolver) ReceiveStatusForTest(ctx context.Context, sid, status string) error {
+	ch, err := db.ApplyProviderStatus(ctx, r.DB, sid, strings.ToUpper(status), nil)
+	if err != nil || ch == nil {
+		return err
+	}
+	return publishStatus(ctx, r.DB, ch)
+}

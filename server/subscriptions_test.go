@@ -1,0 +1,201 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/testkit"
+)
+
+const messageAddedSub = `subscription($c: ID) { messageAdded(conversationId: $c) { id content direction conversation { id } sender { id } } }`
+
+type tenantT struct {
+	company *db.Company
+	agent   *db.User
+	token   string
+}
+
+func tenantOf(t *testing.T, app *testkit.App) tenantT {
+	c := testkit.Company(t, app.DB)
+	a := testkit.Agent(t, app.DB, c.ID)
+	return tenantT{c, a, app.Token(a)}
+}
+
+func sendText(t *testing.T, app *testkit.App, token string, to int64, text string) string {
+	t.Helper()
+	res := app.GraphQL(token, `mutation($in: SendMessageInput!) { sendMessage(input: $in) { message { id } } }`,
+		map[string]any{"in": map[string]any{"to": fmt.Sprint(to), "text": text}})
+	if len(res.Errors) > 0 {
+		t.Fatalf("send: %+v", res.Errors)
+	}
+	var out struct {
+		SendMessage struct{ Message struct{ ID string } }
+	}
+	_ = json.Unmarshal(res.Data, &out)
+	return out.SendMessage.Message.ID
+}
+
+func TestSubscriptions_EventOnOneInstanceReachesTheOtherAndOnlyItsCompany(t *testing.T) {
+	for _, proto := range []string{"graphql-transport-ws", "graphql-ws"} {
+		t.Run(proto, func(t *testing.T) {
+			app1 := testkit.NewApp(t)
+			app2 := testkit.NewAppOn(t, app1.DB)
+			a, b := tenantOf(t, app1), tenantOf(t, app1)
+			conv := testkit.Conversation(t, app1.DB, a.company.ID, app1.Clock.Now().Add(-time.Hour))
+
+			subA, err := dialWS(t, app1, proto, a.token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			subA.subscribe("1", messageAddedSub, nil)
+			subB, err := dialWS(t, app1, proto, b.token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			subB.subscribe("1", messageAddedSub, nil)
+			time.Sleep(100 * time.Millisecond) // let both subscriptions register
+
+			id := sendText(t, app2, a.token, conv.UserID, "hello from instance 2")
+			got, err := subA.next(10 * time.Second)
+			if err != nil {
+				t.Fatalf("subscriber A: %v", err)
+			}
+			if !strings.Contains(string(got.Data), id) || !strings.Contains(string(got.Data), "hello from instance 2") {
+				t.Errorf("A got %s %+v", got.Data, got.Errors)
+			}
+			// B (another company, same instance) must get nothing.
+			if r, err := subB.next(700 * time.Millisecond); err == nil {
+				t.Errorf("company B received %s", r.Data)
+			}
+		})
+	}
+}
+
+func TestSubscriptions_StatusChangesArriveInOrder(t *testing.T) {
+	app := testkit.NewApp(t)
+	a := tenantOf(t, app)
+	conv := testkit.Conversation(t, app.DB, a.company.ID, app.Clock.Now().Add(-time.Hour))
+	m := testkit.Message(t, app.DB, conv, db.DirectionSent, "x", app.Clock.Now())
+	cl, err := dialWS(t, app, "graphql-transport-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.subscribe("s", `subscription($c: ID) { messageStatusChanged(conversationId: $c) { id status } }`, map[string]any{"c": fmt.Sprint(conv.ID)})
+	time.Sleep(100 * time.Millisecond)
+	if _, err := db.AttachProviderSID(context.Background(), app.DB, a.company.ID, m.ID, "SMorder1", db.StatusQueued); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{"sent", "delivered", "read"} {
+		if err := app.Resolver.ReceiveStatusForTest(context.Background(), "SMorder1", st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"SENT", "DELIVERED", "READ"}
+	for _, w := range want {
+		r, err := cl.next(10 * time.Second)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", w, err)
+		}
+		if !strings.Contains(string(r.Data), `"status":"`+w+`"`) {
+			t.Fatalf("got %s, want %s", r.Data, w)
+		}
+	}
+}
+
+func TestSubscriptions_BadTokenCloses4403(t *testing.T) {
+	app := testkit.NewApp(t)
+	for _, proto := range []string{"graphql-transport-ws", "graphql-ws"} {
+		for name, tok := range map[string]string{"missing": "", "forged": "abc.def.ghi"} {
+			t.Run(proto+"/"+name, func(t *testing.T) {
+				_, err := dialWS(t, app, proto, tok)
+				if closeStatus(err) != 4403 {
+					t.Errorf("close = %v (%v), want 4403", closeStatus(err), err)
+				}
+			})
+		}
+	}
+}
+
+func TestSubscriptions_ForeignConversationIsForbidden(t *testing.T) {
+	app := testkit.NewApp(t)
+	a, b := tenantOf(t, app), tenantOf(t, app)
+	theirs := testkit.Conversation(t, app.DB, b.company.ID, app.Clock.Now())
+	cl, err := dialWS(t, app, "graphql-transport-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.subscribe("x", messageAddedSub, map[string]any{"c": fmt.Sprint(theirs.ID)})
+	r, err := cl.next(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "FORBIDDEN" {
+		t.Errorf("got %+v", r)
+	}
+	// Garbage on the socket is a protocol error, never a crash.
+	cl.send(wsMsg{Type: "no-such-type"})
+	for {
+		r, err := cl.next(5 * time.Second)
+		if err != nil {
+			// gqlgen ends the connection; an internal error would be a crash.
+			if code := closeStatus(err); code == 1011 {
+				t.Errorf("closed with %v", code)
+			}
+			break
+		}
+		if r.Type != "complete" {
+			t.Fatalf("unknown message type accepted: %+v", r)
+		}
+	}
+	if r := app.Do("GET", "/healthz", "", nil); r.Status != 200 {
+		t.Error("server unhealthy after bad frames")
+	}
+}
+
+func TestSubscriptions_ListenerSurvivesTerminatedConnection(t *testing.T) {
+	app := testkit.NewApp(t)
+	a := tenantOf(t, app)
+	conv := testkit.Conversation(t, app.DB, a.company.ID, app.Clock.Now().Add(-time.Hour))
+	cl, err := dialWS(t, app, "graphql-transport-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.subscribe("1", messageAddedSub, nil)
+	time.Sleep(100 * time.Millisecond)
+	// Kill the LISTEN connection from the server side.
+	listenerPID := func() int {
+		var pid int
+		_ = app.DB.NewRaw("SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'").Scan(t.Context(), &pid)
+		return pid
+	}
+	old := listenerPID()
+	if old == 0 {
+		t.Fatal("no LISTEN connection found")
+	}
+	if _, err := app.DB.ExecContext(t.Context(), "SELECT pg_terminate_backend(?)", old); err != nil {
+		t.Fatal(err)
+	}
+	// Events sent while the listener is down are lost by design (clients refetch);
+	// wait until it is back, then expect delivery.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, _ := app.Resolver.Bus.Healthy()
+		if pid := listenerPID(); ok && pid != 0 && pid != old {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the listener did not reconnect")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sendText(t, app, a.token, conv.UserID, "after the drop")
+	r, err := cl.next(10 * time.Second)
+	if err != nil || !strings.Contains(string(r.Data), "after the drop") {
+		t.Fatalf("after reconnect: %s %v", r.Data, err)
+	}
+}
