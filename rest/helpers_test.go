@@ -89,7 +89,11 @@ func wantError(t testing.TB, r *testkit.Response, status int, msg string) {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
 	m := r.Map(t)
-	if m["statusCode"] != float64(status) || m["error"] != http.StatusText(status) {
+	reason := http.StatusText(status)
+	if status == http.StatusRequestEntityTooLarge {
+		reason = "Payload Too Large" // NestJS's phrase (RFC 9110), not Go's older one
+	}
+	if m["statusCode"] != float64(status) || m["error"] != reason {
 		t.Errorf("error shape: %s", r.Body)
 	}
 	if msg == "" {
