@@ -578,3 +578,14 @@ func TestGetMedia_InboundMediaBeforeAndAfterTheFetch(t *testing.T) {
 	expectError(t, e.get(t, http.MethodGet, fmt.Sprintf("/media/%d", pending.ID), e.otherToken), 403)
 	expectError(t, e.get(t, http.MethodGet, fmt.Sprintf("/media/%d", failed.ID), e.token), 404)
 }
+
+func TestGetMedia_IDsAreDigitsOnly(t *testing.T) {
+	e := newMediaEnv(t)
+	s := e.upload(t, "a.pdf", pdfHead)
+	for _, id := range []string{"+" + fmt.Sprint(s.AttachmentID), "0", "-1", "1.0", "abc"} {
+		m := expectError(t, e.get(t, http.MethodGet, "/media/"+id, e.token), http.StatusBadRequest)
+		if fmt.Sprint(m["message"]) != "[attachmentId must be a positive integer id]" {
+			t.Errorf("%s: %v", id, m["message"])
+		}
+	}
+}
