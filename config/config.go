@@ -26,6 +26,7 @@ type Config struct {
 	MediaDir             string
 	MediaSigningKey      string
 	AuthRateLimit        int
+	DeliveryWorkers      int
 	GraphQLIntrospection bool
 	Playground           bool
 	CORSOrigins          []string
@@ -55,6 +56,7 @@ var Vars = []Var{
 	{"MEDIA_DIR", "./data/media", "where uploaded files live"},
 	{"MEDIA_SIGNING_KEY", "derived from JWT_SECRET", "HMAC key of signed media links (at least 32 bytes); changing it invalidates the links given out"},
 	{"AUTH_RATE_LIMIT", "10", "login and signup attempts per minute for one client address and email; 0 turns the limit off"},
+	{"DELIVERY_WORKERS", "4", "messages this instance hands to the provider at once"},
 	{"GRAPHQL_INTROSPECTION", "true in development, false in production", "GraphQL introspection"},
 	{"PLAYGROUND", "true in development, false in production", "serve the GraphiQL playground at /playground"},
 	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and open websockets"},
@@ -103,6 +105,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("AUTH_RATE_LIMIT must be a whole number >= 0, not %q", getenv("AUTH_RATE_LIMIT"))
 	}
 	c.AuthRateLimit = rl
+
+	dw, err := strconv.Atoi(get("DELIVERY_WORKERS", "4"))
+	if err != nil || dw < 1 {
+		return nil, fmt.Errorf("DELIVERY_WORKERS must be a whole number >= 1, not %q", getenv("DELIVERY_WORKERS"))
+	}
+	c.DeliveryWorkers = dw
 
 	prod := c.IsProduction()
 	if c.GraphQLIntrospection, err = parseBool(get("GRAPHQL_INTROSPECTION", strconv.FormatBool(!prod))); err != nil {
@@ -172,6 +180,7 @@ func (c *Config) Masked() map[string]any {
 		"MEDIA_DIR":             c.MediaDir,
 		"MEDIA_SIGNING_KEY":     mask(c.MediaSigningKey),
 		"AUTH_RATE_LIMIT":       c.AuthRateLimit,
+		"DELIVERY_WORKERS":      c.DeliveryWorkers,
 		"GRAPHQL_INTROSPECTION": c.GraphQLIntrospection,
 		"PLAYGROUND":            c.Playground,
 		"CORS_ORIGINS":          c.CORSOrigins,

@@ -262,20 +262,6 @@ func InsertMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs [
 	return nil
 }
 
-// DeliveryChannel is the NOTIFY channel that wakes the delivery workers.
-const DeliveryChannel = "connectme_deliveries"
-
-// EnqueueDelivery adds the outbox job that sends message id, and wakes the workers
-// when the transaction commits.
-func EnqueueDelivery(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID, runAt time.Time) error {
-	if _, err := idb.NewRaw(`INSERT INTO deliveries (message_id, company_id, run_at) VALUES (?, ?, ?)`,
-		id, companyID, runAt).Exec(ctx); err != nil {
-		return fmt.Errorf("enqueue delivery: %w", err)
-	}
-	_, err := idb.ExecContext(ctx, "SELECT pg_notify(?, '')", DeliveryChannel)
-	return err
-}
-
 // pgArray formats ids as a PostgreSQL array literal.
 func pgArray(ids []int64) string {
 	var b strings.Builder

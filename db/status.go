@@ -71,8 +71,10 @@ func lockProviderSID(ctx context.Context, tx bun.Tx, sid string) error {
 // ApplyProviderStatus applies a status callback for a provider message id. When no
 // message carries that id yet (the callback beat the send call's answer), the status
 // is kept in early_statuses and applied by AttachProviderSID. It returns the change,
-// or nil when nothing moved.
-func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, errorCode *string) (*StatusChange, error) {
+// or nil when nothing moved. When the status moved, each of then runs inside the
+// transaction (to publish the change with it).
+func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, errorCode *string,
+	then ...func(context.Context, bun.IDB, *StatusChange) error) (*StatusChange, error) {
 	var change *StatusChange
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockProviderSID(ctx, tx, sid); err != nil {
@@ -84,6 +86,11 @@ func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, e
 		}
 		if len(out) > 0 {
 			change = &out[0]
+			for _, f := range then {
+				if err := f(ctx, tx, change); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		known, err := tx.NewSelect().Model((*Message)(nil)).Where("provider_sid = ?", sid).Exists(ctx)
@@ -104,32 +111,41 @@ func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, e
 func AttachProviderSID(ctx context.Context, bdb *bun.DB, companyID int64, id uuid.UUID, sid, status string) (*StatusChange, error) {
 	var last *StatusChange
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockProviderSID(ctx, tx, sid); err != nil {
-			return err
-		}
-		if _, err := tx.NewUpdate().Model((*Message)(nil)).Set("provider_sid = ?", sid).
-			Where("id = ?", id).Where("company_id = ?", companyID).Exec(ctx); err != nil {
-			return fmt.Errorf("record provider sid: %w", err)
-		}
-		type early struct {
-			Status    string  `bun:"status"`
-			ErrorCode *string `bun:"error_code"`
-		}
-		var earlies []early
-		if err := tx.NewRaw(`DELETE FROM early_statuses WHERE provider_sid = ? RETURNING status, error_code`, sid).Scan(ctx, &earlies); err != nil {
-			return fmt.Errorf("take early statuses: %w", err)
-		}
-		steps := append([]early{{Status: status}}, earlies...)
-		for _, s := range steps {
-			ch, err := AdvanceStatusByID(ctx, tx, companyID, id, s.Status, s.ErrorCode)
-			if err != nil {
-				return err
-			}
-			if ch != nil {
-				last = ch
-			}
-		}
-		return nil
+		var err error
+		last, err = AttachProviderSIDTx(ctx, tx, companyID, id, sid, status)
+		return err
 	})
 	return last, err
+}
+
+// AttachProviderSIDTx is AttachProviderSID inside the caller's transaction, so the
+// delivery worker can also remove its outbox row and publish the change atomically.
+func AttachProviderSIDTx(ctx context.Context, tx bun.Tx, companyID int64, id uuid.UUID, sid, status string) (*StatusChange, error) {
+	if err := lockProviderSID(ctx, tx, sid); err != nil {
+		return nil, err
+	}
+	if _, err := tx.NewUpdate().Model((*Message)(nil)).Set("provider_sid = ?", sid).
+		Where("id = ?", id).Where("company_id = ?", companyID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("record provider sid: %w", err)
+	}
+	type early struct {
+		Status    string  `bun:"status"`
+		ErrorCode *string `bun:"error_code"`
+	}
+	var earlies []early
+	if err := tx.NewRaw(`DELETE FROM early_statuses WHERE provider_sid = ? RETURNING status, error_code`, sid).Scan(ctx, &earlies); err != nil {
+		return nil, fmt.Errorf("take early statuses: %w", err)
+	}
+	var last *StatusChange
+	steps := append([]early{{Status: status}}, earlies...)
+	for _, s := range steps {
+		ch, err := AdvanceStatusByID(ctx, tx, companyID, id, s.Status, s.ErrorCode)
+		if err != nil {
+			return nil, err
+		}
+		if ch != nil {
+			last = ch
+		}
+	}
+	return last, nil
 }

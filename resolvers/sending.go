@@ -234,7 +234,7 @@ func (r *Resolver) storeOutbound(ctx context.Context, tx bun.Tx, agentID int64, 
 	if err := db.InsertMessage(ctx, tx, msg, plan.attachments); err != nil {
 		return nil, err
 	}
-	if err := db.EnqueueDelivery(ctx, tx, conv.CompanyID, msg.ID, now); err != nil {
+	if err := db.EnqueueDelivery(ctx, tx, conv.CompanyID, msg.ID); err != nil {
 		return nil, err
 	}
 	if err := db.TouchConversation(ctx, tx, conv.CompanyID, conv.ID, now, false); err != nil {

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,14 +197,4 @@ func (r *Resolver) eventConversation(ctx context.Context, ev events.Event) (*db.
 	}
 	cp := *e.conv
 	return &cp, true
-}
-
-// ReceiveStatusForTest applies a provider status (lower case, as the provider sends
-// it) and publishes the change, as the status webhook does.
-func (r *Resolver) ReceiveStatusForTest(ctx context.Context, sid, status string) error {
-	ch, err := db.ApplyProviderStatus(ctx, r.DB, sid, strings.ToUpper(status), nil)
-	if err != nil || ch == nil {
-		return err
-	}
-	return publishStatus(ctx, r.DB, ch)
 }

@@ -12,12 +12,16 @@ import (
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/resolvers"
+	"github.com/connectme/connectme/twilio"
 )
 
 // API is the legacy REST layer.
 type API struct {
 	R   *resolvers.Resolver
 	Log *slog.Logger
+	// Webhooks checks the provider's signature on the webhooks; its zero value (no
+	// TWILIO_AUTH_TOKEN) accepts unsigned calls.
+	Webhooks twilio.Verifier
 }
 
 // Routes mounts the REST paths on r.
@@ -26,6 +30,8 @@ func (a *API) Routes(r chi.Router) {
 	r.Get("/openapi.json", a.openAPI)
 	r.Post("/auth/signup", a.signup)
 	r.Post("/auth/login", a.login)
+	r.Post("/message/messagein", a.messageIn)
+	r.Post("/message/status", a.messageStatus)
 	r.Group(func(r chi.Router) {
 		r.Use(RequireAuth)
 		r.Get("/template", a.templates)

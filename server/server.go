@@ -19,6 +19,7 @@ import (
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/rest"
+	"github.com/connectme/connectme/twilio"
 )
 
 // Deps is what the HTTP handler is built from.
@@ -72,7 +73,8 @@ func New(d Deps) http.Handler {
 		r.Handle("/playground", playground.Handler("CONNECTME", "/graphql"))
 	}
 
-	api := &rest.API{R: d.Resolver, Log: d.Log}
+	api := &rest.API{R: d.Resolver, Log: d.Log,
+		Webhooks: twilio.Verifier{AuthToken: d.Config.TwilioAuthToken, PublicBaseURL: d.Config.PublicBaseURL}}
 	api.Routes(r)
 	return r
 }

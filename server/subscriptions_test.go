@@ -91,7 +91,7 @@ func TestSubscriptions_StatusChangesArriveInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, st := range []string{"sent", "delivered", "read"} {
-		if err := app.Resolver.ReceiveStatusForTest(context.Background(), "SMorder1", st); err != nil {
+		if err := app.Resolver.ReceiveStatus(context.Background(), "SMorder1", st, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/delivery"
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/media"
@@ -28,6 +30,7 @@ import (
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/seed"
 	"github.com/connectme/connectme/server"
+	"github.com/connectme/connectme/twilio"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -121,6 +124,12 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	stopDelivery, err := startDelivery(ctx, cfg, bdb, store, log)
+	if err != nil {
+		return err
+	}
+	defer stopDelivery()
+
 	res := &resolvers.Resolver{
 		DB:          bdb,
 		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, nil),
@@ -165,8 +174,51 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	log.Info("shutting down: finishing in-flight sends")
+	stopDelivery()
 	log.Info("stopped")
 	return nil
+}
+
+// startDelivery runs this instance's delivery workers: through Twilio when its
+// credentials are set, else through the development provider, which only logs. The
+// returned stop waits for the sends in flight, so they are recorded before the
+// database closes.
+func startDelivery(ctx context.Context, cfg *config.Config, bdb *bun.DB, store *media.Store, log *slog.Logger) (stop func(), err error) {
+	var provider delivery.Provider
+	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
+		provider = twilio.NewClient(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIBase)
+		log.Info("delivery: sending through Twilio", "api_base", cfg.TwilioAPIBase, "workers", cfg.DeliveryWorkers)
+	} else {
+		provider = delivery.DevProvider{Log: log}
+		log.Warn("delivery: TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set: the development provider logs messages instead of sending them",
+			"workers", cfg.DeliveryWorkers)
+	}
+	pool, err := delivery.New(delivery.Config{
+		DB: bdb, Provider: provider, Log: log, Workers: cfg.DeliveryWorkers,
+		StatusCallbackURL: cfg.PublicBaseURL + "/message/status",
+		// The provider fetches our files through signed links; inbound files still
+		// at the provider go by their source URL.
+		MediaURL: func(a *db.Attachment) string {
+			if a.State == db.AttachmentPending && a.SourceURL != nil {
+				return *a.SourceURL
+			}
+			return store.URL(a.ID, time.Now())
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pool.Run(runCtx)
+	}()
+	return sync.OnceFunc(func() {
+		cancel()
+		<-done
+	}), nil
 }
 
 func usage(w io.Writer) {

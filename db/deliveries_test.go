@@ -1,0 +1,266 @@
+package db_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/testkit"
+)
+
+// queued stores n outbound messages of one conversation and queues each for delivery.
+func queued(t *testing.T, bdb *bun.DB, n int) []uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	co := testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, co.ID, time.Now())
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		m := testkit.Message(t, bdb, conv, db.DirectionSent, "hello", time.Now())
+		if err := db.EnqueueDelivery(ctx, bdb, co.ID, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = m.ID
+	}
+	return ids
+}
+
+func TestClaimDeliveries_TakesOnlyDueUnleasedRows(t *testing.T) {
+	ctx := context.Background()
+	bdb := testkit.DB(t)
+	ids := queued(t, bdb, 3)
+	if _, err := bdb.NewRaw("UPDATE deliveries SET run_at = now() + interval '1 hour' WHERE message_id = ?", ids[2]).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := db.ClaimDeliveries(ctx, bdb, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("claimed %d, want the 2 due ones", len(got))
+	}
+	for _, d := range got {
+		if d.MessageID == ids[2] {
+			t.Error("claimed a delivery that is not due")
+		}
+		if d.Attempts != 1 || d.LockedUntil == nil || d.CompanyID == 0 {
+			t.Errorf("claimed row = %+v", d)
+		}
+	}
+	again, err := db.ClaimDeliveries(ctx, bdb, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 0 {
+		t.Errorf("claimed %d leased rows a second time", len(again))
+	}
+}
+
+func TestClaimDeliveries_ConcurrentClaimersNeverShareARow(t *testing.T) {
+	ctx := context.Background()
+	bdb := testkit.DB(t)
+	ids := queued(t, bdb, 60)
+
+	var mu sync.Mutex
+	seen := map[uuid.UUID]int{}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				got, err := db.ClaimDeliveries(ctx, bdb, 3, time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range got {
+					seen[d.MessageID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != len(ids) {
+		t.Errorf("claimed %d distinct rows, want %d", len(seen), len(ids))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s claimed %d times", id, n)
+		}
+	}
+}
+
+func TestClaimDeliveries_ExpiredLeaseIsClaimedAgain(t *testing.T) {
+	ctx := context.Background()
+	bdb := testkit.DB(t)
+	ids := queued(t, bdb, 1)
+	first, err := db.ClaimDeliveries(ctx, bdb, 1, 50*time.Millisecond)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first claim: %v %v", first, err)
+	}
+	// The claimer "crashed": nobody finishes the row. It must come back after the lease.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := db.ClaimDeliveries(ctx, bdb, 1, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 1 {
+			if got[0].MessageID != ids[0] || got[0].Attempts != 2 {
+				t.Errorf("reclaimed row = %+v", got[0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a row whose lease expired was never claimed again")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRetryDelivery_OnlyTheCurrentClaimerDecides(t *testing.T) {
+	ctx := context.Background()
+	bdb := testkit.DB(t)
+	ids := queued(t, bdb, 1)
+	got, err := db.ClaimDeliveries(ctx, bdb, 1, time.Minute)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim: %v %v", got, err)
+	}
+	if ok, err := db.RetryDelivery(ctx, bdb, ids[0], got[0].Attempts-1, time.Hour, "stale"); err != nil || ok {
+		t.Fatalf("a stale claimer rescheduled the row: ok=%v err=%v", ok, err)
+	}
+	if ok, err := db.RetryDelivery(ctx, bdb, ids[0], got[0].Attempts, time.Hour, "HTTP 500"); err != nil || !ok {
+		t.Fatalf("retry: ok=%v err=%v", ok, err)
+	}
+	var d db.Delivery
+	if err := bdb.NewSelect().Model(&d).Where("message_id = ?", ids[0]).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d.LockedUntil != nil || d.LastError == nil || *d.LastError != "HTTP 500" || time.Until(d.RunAt) < 30*time.Minute {
+		t.Errorf("retried row = %+v", d)
+	}
+	if again, _ := db.ClaimDeliveries(ctx, bdb, 1, time.Minute); len(again) != 0 {
+		t.Error("a row scheduled for later was claimed now")
+	}
+}
+
+func TestReleaseDelivery_UncountsTheAttemptAndFreesTheRow(t *testing.T) {
+	ctx := context.Background()
+	bdb := testkit.DB(t)
+	queued(t, bdb, 1)
+	got, err := db.ClaimDeliveries(ctx, bdb, 1, time.Hour)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim: %v %v", got, err)
+	}
+	if err := db.ReleaseDelivery(ctx, bdb, got[0].MessageID, got[0].Attempts); err != nil {
+		t.Fatal(err)
+	}
+	again, err := db.ClaimDeliveries(ctx, bdb, 1, time.Hour)
+	if err != nil || len(again) != 1 || again[0].Attempts != 1 {
+		t.Fatalf("claim after release: %+v %v", again, err)
+	}
+}
+
+func TestEnqueueDelivery_WakesListenersOnCommitOnly(t *testing.T) {
+	ctx := context.Background()
+	bdb := testkit.DB(t)
+	co := testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, co.ID, time.Now())
+	ln := pgdriver.NewListener(bdb)
+	defer ln.Close()
+	if err := ln.Listen(ctx, db.DeliveriesChannel); err != nil {
+		t.Fatal(err)
+	}
+
+	// Rolled back: neither a row nor a wake-up.
+	m1 := testkit.Message(t, bdb, conv, db.DirectionSent, "rolled back", time.Now())
+	_ = bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.EnqueueDelivery(ctx, tx, co.ID, m1.ID); err != nil {
+			t.Fatal(err)
+		}
+		return context.Canceled
+	})
+	if _, _, err := ln.ReceiveTimeout(ctx, 300*time.Millisecond); err == nil {
+		t.Fatal("a rolled back enqueue sent a notification")
+	}
+
+	m2 := testkit.Message(t, bdb, conv, db.DirectionSent, "committed", time.Now())
+	if err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return db.EnqueueDelivery(ctx, tx, co.ID, m2.ID)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ch, _, err := ln.ReceiveTimeout(ctx, 10*time.Second)
+	if err != nil || ch != db.DeliveriesChannel {
+		t.Fatalf("notification: %q %v", ch, err)
+	}
+	n, err := bdb.NewSelect().Model((*db.Delivery)(nil)).Count(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("deliveries = %d (%v), want 1", n, err)
+	}
+}
+
+func TestOutboundByIDs_LoadsWhatTheSendNeedsForABatch(t *testing.T) {
+	ctx := context.Background()
+	bdb := testkit.DB(t)
+	co := testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, co.ID, time.Now())
+	sid := "HX0123"
+	tpl := &db.Template{CompanyID: &co.ID, Name: "greet", Language: "en", Content: "Hi {{1}}, {{2}}", ContentSID: &sid}
+	if _, err := bdb.NewInsert().Model(tpl).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tm := testkit.Message(t, bdb, conv, db.DirectionSent, "Hi Ann, welcome", time.Now())
+	if _, err := bdb.NewUpdate().Model((*db.Message)(nil)).Where("id = ?", tm.ID).
+		Set("template_id = ?", tpl.ID).Set("message_type = ?", db.TypeTemplate).
+		Set("template_params = ?", pgdialect.Array([]string{"Ann", "welcome"})).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mm := testkit.Message(t, bdb, conv, db.DirectionSent, "see attached", time.Now())
+	for i, name := range []string{"second.pdf", "first.jpg"} {
+		ord := 1 - i
+		a := &db.Attachment{CompanyID: co.ID, MessageID: &mm.ID, Order: &ord, Type: db.AttachmentDocument, Filename: name, State: "STORED"}
+		if _, err := bdb.NewInsert().Model(a).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unqueued := testkit.Message(t, bdb, conv, db.DirectionSent, "not queued", time.Now())
+	for _, id := range []uuid.UUID{tm.ID, mm.ID} {
+		if err := db.EnqueueDelivery(ctx, bdb, co.ID, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	got, err := db.OutboundByIDs(ctx, bdb, []uuid.UUID{tm.ID, mm.ID, unqueued.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("loaded %d, want the 2 queued messages", len(got))
+	}
+	o := got[tm.ID]
+	if o.ContentSID == nil || *o.ContentSID != sid || len(o.TemplateParams) != 2 || o.TemplateParams[0] != "Ann" ||
+		o.ContactPhone == nil || *o.ContactPhone != *conv.User.Phone ||
+		o.CompanyNumber == nil || *o.CompanyNumber != *co.WhatsAppNumber || o.ConversationID != conv.ID {
+		t.Errorf("template message = %+v", o)
+	}
+	o = got[mm.ID]
+	if len(o.Attachments) != 2 || o.Attachments[0].Filename != "first.jpg" || o.Attachments[1].Filename != "second.pdf" {
+		t.Errorf("attachments = %+v", o.Attachments)
+	}
+	if o.ContentSID != nil || o.Content == nil || *o.Content != "see attached" {
+		t.Errorf("media message = %+v", o)
+	}
+}

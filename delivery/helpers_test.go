@@ -1,0 +1,286 @@
+package delivery_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/delivery"
+	"github.com/connectme/connectme/events"
+	"github.com/connectme/connectme/logging"
+	"github.com/connectme/connectme/twilio"
+)
+
+const (
+	accountSID  = "ACtest0000000000000000000000000000"
+	authToken   = "test-auth-token"
+	callbackURL = "https://connectme.example/message/status"
+)
+
+// request is one call the fake provider received.
+type request struct {
+	Form       url.Values
+	User, Pass string
+	At         time.Time
+}
+
+// fakeTwilio is a stand-in for Twilio's Messages API that speaks its wire format:
+// form-encoded POSTs with basic auth in, Twilio's JSON answers out.
+type fakeTwilio struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	requests []request
+	// answer decides the reply to the n-th request (from 0); nil accepts every
+	// message with a fresh sid and status "queued".
+	answer func(n int, form url.Values) (status int, body string)
+	// beforeAccept runs before a message is accepted, with the sid it gets.
+	beforeAccept func(sid string)
+}
+
+func newFakeTwilio(t testing.TB) *fakeTwilio {
+	f := &fakeTwilio{}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+accountSID+"/Messages.json" {
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"code":20404,"message":"The requested resource was not found","status":404}`)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	user, pass, _ := r.BasicAuth()
+	f.mu.Lock()
+	n := len(f.requests)
+	f.requests = append(f.requests, request{Form: r.PostForm, User: user, Pass: pass, At: time.Now()})
+	answer, before := f.answer, f.beforeAccept
+	f.mu.Unlock()
+
+	status, body := http.StatusCreated, ""
+	if answer != nil {
+		status, body = answer(n, r.PostForm)
+	}
+	if status == http.StatusCreated && body == "" {
+		sid := newSID()
+		if before != nil {
+			before(sid)
+		}
+		body = fmt.Sprintf(`{"sid":%q,"status":"queued","to":%q,"from":%q,"error_code":null,"error_message":null}`,
+			sid, r.PostForm.Get("To"), r.PostForm.Get("From"))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprint(w, body)
+}
+
+func newSID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "SM" + hex.EncodeToString(b[:])
+}
+
+// Requests returns a copy of what the fake received so far.
+func (f *fakeTwilio) Requests() []request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]request(nil), f.requests...)
+}
+
+// client is a real Twilio client pointed at the fake.
+func (f *fakeTwilio) client() *twilio.Client {
+	return twilio.NewClient(accountSID, authToken, f.srv.URL)
+}
+
+func testLog() *slog.Logger {
+	if os.Getenv("CONNECTME_TEST_LOG") != "" {
+		return logging.New(os.Stderr, slog.LevelDebug)
+	}
+	return logging.New(io.Discard, slog.LevelError)
+}
+
+// fastConfig is a pool configuration with test-sized waits.
+func fastConfig(bdb *bun.DB, p delivery.Provider) delivery.Config {
+	return delivery.Config{
+		DB: bdb, Provider: p, Log: testLog(), Workers: 4,
+		StatusCallbackURL: callbackURL,
+		PollInterval:      50 * time.Millisecond,
+		BackoffBase:       5 * time.Millisecond,
+		BackoffMax:        40 * time.Millisecond,
+	}
+}
+
+// startPool runs a pool until the returned stop is called (or the test ends);
+// stop returns once Run has returned.
+func startPool(t testing.TB, cfg delivery.Config) (stop func()) {
+	t.Helper()
+	p, err := delivery.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run(ctx)
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// outbound describes a message an agent sends.
+type outbound struct {
+	content    string
+	templateID *int64
+	params     []string
+	attach     []*db.Attachment
+}
+
+// store does what the send business function does: in one transaction it stores
+// the message PENDING with its attachments and queues it for delivery.
+func store(t testing.TB, bdb *bun.DB, conv *db.Conversation, o outbound) *db.Message {
+	t.Helper()
+	ctx := context.Background()
+	m := &db.Message{ID: db.NewMessageID(), CompanyID: conv.CompanyID, ConversationID: conv.ID,
+		Direction: db.DirectionSent, MessageType: db.TypeText, Content: &o.content, Datetime: time.Now().UTC(),
+		Status: db.StatusPending, TemplateID: o.templateID, TemplateParams: o.params}
+	if o.templateID != nil {
+		m.MessageType = db.TypeTemplate
+	} else if len(o.attach) > 0 {
+		m.MessageType = db.TypeMedia
+	}
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+			return err
+		}
+		for i, a := range o.attach {
+			ord := i
+			a.CompanyID, a.MessageID, a.Order = conv.CompanyID, &m.ID, &ord
+			if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return db.EnqueueDelivery(ctx, tx, conv.CompanyID, m.ID)
+	})
+	if err != nil {
+		t.Fatalf("store message: %v", err)
+	}
+	return m
+}
+
+// reload reads a message back.
+func reload(t testing.TB, bdb *bun.DB, id uuid.UUID) *db.Message {
+	t.Helper()
+	m := new(db.Message)
+	if err := bdb.NewSelect().Model(m).Where("id = ?", id).Scan(context.Background()); err != nil {
+		t.Fatalf("reload message: %v", err)
+	}
+	return m
+}
+
+// waitFor polls cond until it holds, failing the test after a generous deadline.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitHandled waits until the message left PENDING, which happens in the same
+// transaction that removes its delivery row.
+func waitHandled(t testing.TB, bdb *bun.DB, id uuid.UUID) *db.Message {
+	t.Helper()
+	var m *db.Message
+	waitFor(t, "message "+db.HexID(id)+" to leave PENDING", func() bool {
+		m = reload(t, bdb, id)
+		return m.Status != db.StatusPending
+	})
+	return m
+}
+
+func countRows(t testing.TB, bdb *bun.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := bdb.NewRaw("SELECT count(*) FROM ?", bun.Ident(table)).Scan(context.Background(), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// eventLog collects the events published on the database.
+type eventLog struct {
+	mu  sync.Mutex
+	evs []events.Event
+}
+
+func listenEvents(t testing.TB, bdb *bun.DB) *eventLog {
+	t.Helper()
+	ln := pgdriver.NewListener(bdb)
+	if err := ln.Listen(context.Background(), events.Channel); err != nil {
+		t.Fatal(err)
+	}
+	l := &eventLog{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := range ln.Channel() {
+			if ev, err := events.Decode(n.Payload); err == nil && n.Channel == events.Channel {
+				l.mu.Lock()
+				l.evs = append(l.evs, ev)
+				l.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		<-done
+	})
+	return l
+}
+
+// waitEvent waits for a status change of the message to status.
+func (l *eventLog) waitEvent(t testing.TB, m *db.Message, status string) {
+	t.Helper()
+	waitFor(t, "event "+status+" for "+m.HexID(), func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, ev := range l.evs {
+			if ev.Kind == events.MessageStatusChanged && ev.MessageID == m.HexID() && ev.Status == status &&
+				ev.CompanyID == m.CompanyID && ev.ConversationID == m.ConversationID {
+				return true
+			}
+		}
+		return false
+	})
+}

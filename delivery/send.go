@@ -1,0 +1,265 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
+	"github.com/connectme/connectme/twilio"
+)
+
+// maxLastError bounds the error text kept on a delivery row.
+const maxLastError = 1000
+
+// deliver sends one claimed message and records the outcome. It ignores the pool's
+// cancellation: a send in flight when the pool stops finishes and is recorded, or
+// the message would be sent again by the next claimer.
+func (p *Pool) deliver(parent context.Context, j job) {
+	ctx := context.WithoutCancel(parent)
+	d, o := j.d, j.out
+	log := p.log.With("message_id", db.HexID(d.MessageID), "company_id", d.CompanyID, "attempt", d.Attempts)
+	switch {
+	case o == nil:
+		// Deleted since it was queued, or its delivery row names another company.
+		log.Warn("queued message not found; dropping its delivery")
+		p.commit(ctx, log, "dropped", func(ctx context.Context, tx bun.Tx) error {
+			return db.DeleteDelivery(ctx, tx, d.MessageID)
+		})
+		return
+	case o.ProviderSID != nil || o.Status != db.StatusPending:
+		// An earlier claimer handed it over or gave it up: never send it twice.
+		log.Info("queued message already handled; dropping its delivery", "status", o.Status)
+		p.commit(ctx, log, "dropped", func(ctx context.Context, tx bun.Tx) error {
+			return db.DeleteDelivery(ctx, tx, d.MessageID)
+		})
+		return
+	case d.Attempts > p.cfg.MaxAttempts:
+		// Claimed that often without any outcome recorded: its workers died mid-send.
+		p.fail(ctx, log, d, nil, fmt.Errorf("no outcome after %d claims", d.Attempts-1))
+		return
+	}
+	m, err := p.message(o)
+	if err != nil {
+		p.fail(ctx, log, d, nil, err)
+		return
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, p.cfg.Lease/2)
+	res, err := p.cfg.Provider.Send(sendCtx, m)
+	cancel()
+	switch {
+	case err == nil:
+		p.succeed(ctx, log, d, res)
+	case twilio.IsPermanent(err):
+		p.fail(ctx, log, d, providerCode(err), err)
+	case d.Attempts >= p.cfg.MaxAttempts:
+		p.fail(ctx, log, d, providerCode(err), fmt.Errorf("gave up after %d attempts: %w", d.Attempts, err))
+	default:
+		p.retry(ctx, log, d, err)
+	}
+}
+
+// message builds what the provider gets from a stored message.
+func (p *Pool) message(o *db.Outbound) (*twilio.Message, error) {
+	if o.CompanyNumber == nil || *o.CompanyNumber == "" {
+		return nil, errors.New("the company has no WhatsApp sender number")
+	}
+	if o.ContactPhone == nil || *o.ContactPhone == "" {
+		return nil, errors.New("the contact has no phone number")
+	}
+	m := &twilio.Message{
+		From:           whatsappAddress(*o.CompanyNumber),
+		To:             whatsappAddress(*o.ContactPhone),
+		StatusCallback: p.cfg.StatusCallbackURL,
+	}
+	if o.ContentSID != nil && *o.ContentSID != "" {
+		// An approved template travels by reference; its media, if any, is part of
+		// the template, so no MediaUrl goes with it.
+		m.ContentSID = *o.ContentSID
+		m.ContentVariables = o.TemplateParams
+		return m, nil
+	}
+	if o.Content != nil {
+		m.Body = *o.Content
+	}
+	for _, a := range o.Attachments {
+		if u := p.mediaURL(a); u != "" {
+			m.MediaURLs = append(m.MediaURLs, u)
+		}
+	}
+	if m.Body == "" && len(m.MediaURLs) == 0 {
+		return nil, errors.New("nothing to send: no text, no template and no reachable media")
+	}
+	return m, nil
+}
+
+func (p *Pool) mediaURL(a *db.Attachment) string {
+	if p.cfg.MediaURL != nil {
+		return p.cfg.MediaURL(a)
+	}
+	if a.SourceURL != nil {
+		return *a.SourceURL
+	}
+	return ""
+}
+
+// whatsappAddress is a number in Twilio's WhatsApp address form, "whatsapp:+…".
+func whatsappAddress(number string) string {
+	if strings.HasPrefix(number, "whatsapp:") {
+		return number
+	}
+	return "whatsapp:" + number
+}
+
+// succeed records the provider's id and status, removes the delivery and publishes
+// the change, in one transaction; early status callbacks for the id are applied too.
+func (p *Pool) succeed(ctx context.Context, log *slog.Logger, d *db.Delivery, res *twilio.Result) {
+	status, failed := providerStatus(res.Status)
+	log.Debug("message handed to the provider", "sid", res.SID, "provider_status", res.Status)
+	p.commit(ctx, log.With("sid", res.SID), "sent", func(ctx context.Context, tx bun.Tx) error {
+		change, err := db.AttachProviderSIDTx(ctx, tx, d.CompanyID, d.MessageID, res.SID, status)
+		if err != nil {
+			return err
+		}
+		if failed {
+			var code *string
+			if res.ErrorCode != "" {
+				code = &res.ErrorCode
+			}
+			fc, err := db.AdvanceStatusByID(ctx, tx, d.CompanyID, d.MessageID, db.StatusFailed, code)
+			if err != nil {
+				return err
+			}
+			if fc != nil {
+				change = fc
+			}
+		}
+		if err := db.DeleteDelivery(ctx, tx, d.MessageID); err != nil {
+			return err
+		}
+		return publish(ctx, tx, change)
+	})
+}
+
+// fail marks the message FAILED with the provider's error code (nil when there is
+// none), removes the delivery and publishes the change.
+func (p *Pool) fail(ctx context.Context, log *slog.Logger, d *db.Delivery, code *string, reason error) {
+	log.Warn("message failed", "err", reason, "error_code", code)
+	p.commit(ctx, log, "failed", func(ctx context.Context, tx bun.Tx) error {
+		change, err := db.AdvanceStatusByID(ctx, tx, d.CompanyID, d.MessageID, db.StatusFailed, code)
+		if err != nil {
+			return err
+		}
+		if err := db.DeleteDelivery(ctx, tx, d.MessageID); err != nil {
+			return err
+		}
+		return publish(ctx, tx, change)
+	})
+}
+
+// retry puts the message back in the queue after a backoff, and wakes this pool
+// then, so a retry does not wait for the next poll.
+func (p *Pool) retry(ctx context.Context, log *slog.Logger, d *db.Delivery, cause error) {
+	delay := p.backoff(d.Attempts)
+	var te *twilio.Error
+	if errors.As(cause, &te) && te.HTTPStatus == 401 {
+		log.Error("the provider refused our credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN", "err", cause)
+	}
+	log.Warn("temporary failure; retrying later", "err", cause, "retry_in", delay)
+	msg := cause.Error()
+	if len(msg) > maxLastError {
+		msg = msg[:maxLastError]
+	}
+	rctx, cancel := context.WithTimeout(ctx, p.cfg.Lease/2)
+	defer cancel()
+	kept, err := db.RetryDelivery(rctx, p.cfg.DB, d.MessageID, d.Attempts, delay, strings.ToValidUTF8(msg, "?"))
+	switch {
+	case err != nil:
+		// The lease still runs out and the message is claimed again then.
+		log.Error("schedule retry", "err", err)
+	case !kept:
+		log.Warn("delivery was claimed again meanwhile; leaving it to that worker")
+	default:
+		time.AfterFunc(delay, p.poke)
+	}
+}
+
+// backoff is the wait after the given attempt: BackoffBase doubled per attempt,
+// capped at BackoffMax, with ±20 % jitter so failed messages do not retry in step.
+func (p *Pool) backoff(attempt int) time.Duration {
+	d := p.cfg.BackoffBase
+	for i := 1; i < attempt && d < p.cfg.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, p.cfg.BackoffMax)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// commit runs fn in a transaction, trying again for up to half a lease: after a
+// send, an outcome not recorded means the message is claimed and sent again.
+func (p *Pool) commit(ctx context.Context, log *slog.Logger, outcome string, fn func(context.Context, bun.Tx) error) {
+	deadline := time.Now().Add(p.cfg.Lease / 2)
+	wait := 100 * time.Millisecond
+	for {
+		tctx, cancel := context.WithDeadline(ctx, deadline)
+		err := p.cfg.DB.RunInTx(tctx, nil, fn)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().Add(wait).After(deadline) {
+			log.Error("cannot record the delivery outcome; the message will be tried again after its lease",
+				"outcome", outcome, "err", err)
+			return
+		}
+		log.Warn("record the delivery outcome; trying again", "outcome", outcome, "err", err)
+		time.Sleep(wait)
+		wait *= 2
+	}
+}
+
+// publish tells subscribers on every instance that a message's status moved.
+func publish(ctx context.Context, tx bun.Tx, c *db.StatusChange) error {
+	if c == nil {
+		return nil
+	}
+	return events.Publish(ctx, tx, events.Event{
+		Kind: events.MessageStatusChanged, CompanyID: c.CompanyID, ConversationID: c.ConversationID,
+		MessageID: db.HexID(c.ID), Status: c.Status,
+	})
+}
+
+// providerStatus maps the status Twilio answers a send with onto ours; failed is
+// true when the answer already says the message failed.
+func providerStatus(s string) (status string, failed bool) {
+	switch s {
+	case "sent":
+		return db.StatusSent, false
+	case "delivered":
+		return db.StatusDelivered, false
+	case "read":
+		return db.StatusRead, false
+	case "failed", "undelivered", "canceled":
+		return db.StatusQueued, true
+	}
+	// queued, accepted, scheduled, sending, and anything new: Twilio has it.
+	return db.StatusQueued, false
+}
+
+// providerCode is the provider's error code carried by err, if any.
+func providerCode(err error) *string {
+	var te *twilio.Error
+	if errors.As(err, &te) && te.Code != 0 {
+		s := strconv.Itoa(te.Code)
+		return &s
+	}
+	return nil
+}

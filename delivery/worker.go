@@ -1,0 +1,219 @@
+// Package delivery sends stored outbound messages to the provider. The outbox is the
+// deliveries table, written in the transaction that stores a message; a pool of
+// workers runs in every instance, claims due rows with FOR UPDATE SKIP LOCKED under
+// a lease, sends, and records the outcome. NOTIFY wakes the workers at once; a slow
+// poll catches what a lost notification would miss.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/connectme/connectme/db"
+)
+
+// Config is what a Pool needs. Zero durations and counts take the defaults.
+type Config struct {
+	// DB is the database; it must run on pgdriver (the wake-up uses its Listener).
+	DB *bun.DB
+	// Provider sends the messages.
+	Provider Provider
+	// Log receives failures and retries.
+	Log *slog.Logger
+	// Workers is how many messages this instance sends at once (default 4).
+	Workers int
+	// StatusCallbackURL is where the provider reports progress (PUBLIC_BASE_URL +
+	// "/message/status"); empty sends none.
+	StatusCallbackURL string
+	// MediaURL returns the absolute URL the provider fetches an attachment from (a
+	// signed, expiring link), or "" to leave it out. Nil uses the attachment's
+	// source_url, if any.
+	MediaURL func(att *db.Attachment) string
+	// Lease is how long a claimed message is reserved for its worker (default 1 min).
+	// A worker that dies leaves the message to be claimed again after it; a send is
+	// cut off at half of it, so a live worker never outlasts its lease.
+	Lease time.Duration
+	// PollInterval is how often the queue is read without a notification (default 2 s).
+	PollInterval time.Duration
+	// MaxAttempts is how many times a message is tried before it is FAILED (default 8).
+	MaxAttempts int
+	// BackoffBase is the wait after the first temporary failure; it doubles with each
+	// attempt (default 2 s), up to BackoffMax (default 5 min), with ±20 % jitter.
+	BackoffBase time.Duration
+	// BackoffMax caps the wait between attempts.
+	BackoffMax time.Duration
+}
+
+// Defaults of Config.
+const (
+	DefaultWorkers      = 4
+	DefaultLease        = time.Minute
+	DefaultPollInterval = 2 * time.Second
+	DefaultMaxAttempts  = 8
+	DefaultBackoffBase  = 2 * time.Second
+	DefaultBackoffMax   = 5 * time.Minute
+)
+
+// Pool is one instance's delivery workers.
+type Pool struct {
+	cfg  Config
+	log  *slog.Logger
+	wake chan struct{}
+}
+
+// New returns a pool; start it with Run.
+func New(cfg Config) (*Pool, error) {
+	if cfg.DB == nil || cfg.Provider == nil {
+		return nil, errors.New("delivery: DB and Provider are required")
+	}
+	if _, ok := cfg.DB.Driver().(pgdriver.Driver); !ok {
+		return nil, errors.New("delivery: the database must use pgdriver (LISTEN needs it)")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.Lease, DefaultLease)
+	def(&cfg.PollInterval, DefaultPollInterval)
+	def(&cfg.BackoffBase, DefaultBackoffBase)
+	def(&cfg.BackoffMax, DefaultBackoffMax)
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Pool{cfg: cfg, log: log.With("component", "delivery"), wake: make(chan struct{}, 1)}, nil
+}
+
+// poke wakes the dispatcher; a wake-up already pending is as good as a second one.
+func (p *Pool) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends queued messages until ctx is cancelled, then stops claiming, lets the
+// sends in flight finish and record their outcome, and returns.
+func (p *Pool) Run(ctx context.Context) {
+	stopListening := p.listen()
+	defer stopListening()
+
+	workers := p.cfg.Workers
+	done := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	inFlight := 0
+	// Look at once: messages may have been queued while no worker was running.
+	look := true
+	poll := time.NewTicker(p.cfg.PollInterval)
+	defer poll.Stop()
+	for {
+		if look && inFlight < workers && ctx.Err() == nil {
+			free := workers - inFlight
+			jobs := p.claim(ctx, free)
+			// A full claim suggests more are waiting; a short one drained the queue.
+			look = len(jobs) == free
+			for _, j := range jobs {
+				inFlight++
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					p.deliver(ctx, j)
+					done <- struct{}{}
+				}()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+			look = true
+		case <-poll.C:
+			look = true
+		case <-done:
+			inFlight--
+		}
+	}
+}
+
+// listen wakes the dispatcher on every NOTIFY of db.DeliveriesChannel, through one
+// connection of its own. pgdriver's Listener reconnects by itself; notifications
+// sent while it is away are lost, which the poll makes up for.
+func (p *Pool) listen() (stop func()) {
+	ln := pgdriver.NewListener(p.cfg.DB)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := ln.Listen(ctx, db.DeliveriesChannel); err != nil {
+		p.log.Warn("cannot LISTEN for new deliveries yet; polling until the listener reconnects", "err", err)
+	}
+	cancel()
+	notes := ln.Channel()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for n := range notes {
+			if n.Channel == db.DeliveriesChannel {
+				p.poke()
+			}
+		}
+	}()
+	return func() {
+		_ = ln.Close()
+		<-finished
+	}
+}
+
+// job is one claimed delivery with what sending it needs; out is nil when the
+// message is gone.
+type job struct {
+	d   *db.Delivery
+	out *db.Outbound
+}
+
+// claim takes up to n due deliveries and loads their messages. The claim and the
+// load run to completion even when ctx is cancelled meanwhile, so no row is left
+// claimed by a worker that never looks at it; errors are logged and claim nothing.
+func (p *Pool) claim(ctx context.Context, n int) []job {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.Lease/2)
+	defer cancel()
+	ds, err := db.ClaimDeliveries(ctx, p.cfg.DB, n, p.cfg.Lease)
+	if err != nil {
+		p.log.Error("claim deliveries", "err", err)
+		return nil
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, len(ds))
+	for i, d := range ds {
+		ids[i] = d.MessageID
+	}
+	outs, err := db.OutboundByIDs(ctx, p.cfg.DB, ids)
+	if err != nil {
+		p.log.Error("load claimed messages", "err", err)
+		for _, d := range ds {
+			if err := db.ReleaseDelivery(ctx, p.cfg.DB, d.MessageID, d.Attempts); err != nil {
+				p.log.Error("release delivery", "message_id", db.HexID(d.MessageID), "err", err)
+			}
+		}
+		return nil
+	}
+	jobs := make([]job, len(ds))
+	for i, d := range ds {
+		jobs[i] = job{d: d, out: outs[d.MessageID]}
+	}
+	return jobs
+}
