@@ -239,6 +239,7 @@ func TestSendMessage_BadInputIs400(t *testing.T) {
 		{"text a number", map[string]any{"to": to, "text": 42}, "text must be a string"},
 		{"no content", map[string]any{"to": to}, "a message needs text, an attachment or a template"},
 		{"empty text", map[string]any{"to": to, "text": ""}, "a message needs text, an attachment or a template"},
+		{"blank text", map[string]any{"to": to, "text": " \n\t "}, "a message needs text, an attachment or a template"},
 		{"direction RECEIVED", map[string]any{"to": to, "text": "hi", "direction": "RECEIVED"}, "direction must be SEND or SENT"},
 		{"direction nonsense", map[string]any{"to": to, "text": "hi", "direction": "sideways"}, "direction must be SEND or SENT"},
 		{"direction a number", map[string]any{"to": to, "text": "hi", "direction": 1}, "direction must be a string"},
