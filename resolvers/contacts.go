@@ -55,15 +55,10 @@ func (r *Resolver) ListContacts(ctx context.Context, search string, first *int, 
 	if more {
 		us = us[:n]
 	}
-	conn := &model.UserConnection{Edges: make([]*model.UserEdge, len(us))}
-	for i, u := range us {
-		conn.Edges[i] = &model.UserEdge{Cursor: contactCursor(u), Node: u}
-	}
-	start, end := "", ""
-	if len(us) > 0 {
-		start, end = conn.Edges[0].Cursor, conn.Edges[len(us)-1].Cursor
-	}
-	conn.PageInfo = pageInfo(start, end, len(us), more, cur != nil)
+	conn := &model.UserConnection{}
+	conn.Edges, conn.PageInfo = edges(us, contactCursor, func(c string, u *db.User) *model.UserEdge {
+		return &model.UserEdge{Cursor: c, Node: u}
+	}, more, cur != nil)
 	if wantsTotal(ctx) {
 		if conn.TotalCount, err = db.CountContacts(ctx, r.DB, p.CompanyID, search); err != nil {
 			return nil, err

@@ -66,15 +66,10 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 		convs = convs[:n]
 	}
 	r.prefetchConversations(ctx, convs)
-	conn := &model.ConversationConnection{Edges: make([]*model.ConversationEdge, len(convs))}
-	for i, c := range convs {
-		conn.Edges[i] = &model.ConversationEdge{Cursor: conversationCursor(c), Node: c}
-	}
-	start, end := "", ""
-	if len(convs) > 0 {
-		start, end = conn.Edges[0].Cursor, conn.Edges[len(convs)-1].Cursor
-	}
-	conn.PageInfo = pageInfo(start, end, len(convs), hasNext, cur != nil)
+	conn := &model.ConversationConnection{}
+	conn.Edges, conn.PageInfo = edges(convs, conversationCursor, func(c string, n *db.Conversation) *model.ConversationEdge {
+		return &model.ConversationEdge{Cursor: c, Node: n}
+	}, hasNext, cur != nil)
 	if wantsTotal(ctx) {
 		if conn.TotalCount, err = db.CountConversations(ctx, r.DB, p.CompanyID, df); err != nil {
 			return nil, err

@@ -45,19 +45,12 @@ func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, first
 		}
 	}
 	r.prefetchMessageNodes(ctx, msgs)
-	conn := &model.MessageConnection{Edges: make([]*model.MessageEdge, len(msgs))}
-	for i, m := range msgs {
-		conn.Edges[i] = &model.MessageEdge{Cursor: messageCursor(m), Node: m}
-	}
-	start, end := "", ""
-	if len(msgs) > 0 {
-		start, end = conn.Edges[0].Cursor, conn.Edges[len(msgs)-1].Cursor
-	}
 	hasNext, hasPrev := more, afterCur != nil
 	if fromEnd {
 		hasNext, hasPrev = beforeCur != nil, more
 	}
-	conn.PageInfo = pageInfo(start, end, len(msgs), hasNext, hasPrev)
+	conn := &model.MessageConnection{}
+	conn.Edges, conn.PageInfo = edges(msgs, messageCursor, messageEdge, hasNext, hasPrev)
 	if wantsTotal(ctx) {
 		if conn.TotalCount, err = db.CountMessages(ctx, r.DB, c.CompanyID, c.ID); err != nil {
 			return nil, err
@@ -126,19 +119,15 @@ func (r *Resolver) SearchMessages(ctx context.Context, term string, first *int, 
 	if more {
 		hits = hits[:n]
 	}
-	conn := &model.MessageConnection{Edges: make([]*model.MessageEdge, len(hits))}
+	conn := &model.MessageConnection{}
+	conn.Edges, conn.PageInfo = edges(hits, searchCursor, func(c string, h *db.SearchHit) *model.MessageEdge {
+		return messageEdge(c, &h.Message)
+	}, more, cur != nil)
 	nodes := make([]*db.Message, len(hits))
-	for i, h := range hits {
-		m := h.Message
-		nodes[i] = &m
-		conn.Edges[i] = &model.MessageEdge{Cursor: searchCursor(h), Node: &m}
+	for i, e := range conn.Edges {
+		nodes[i] = e.Node
 	}
 	r.prefetchMessageNodes(ctx, nodes)
-	start, end := "", ""
-	if len(hits) > 0 {
-		start, end = conn.Edges[0].Cursor, conn.Edges[len(hits)-1].Cursor
-	}
-	conn.PageInfo = pageInfo(start, end, len(hits), more, cur != nil)
 	if wantsTotal(ctx) {
 		if conn.TotalCount, err = db.CountSearch(ctx, r.DB, p.CompanyID, t); err != nil {
 			return nil, err
@@ -208,4 +197,8 @@ func (r *Resolver) SearchMessagePage(ctx context.Context, term string, page, lim
 		out[i] = SearchHit{Message: m, Contact: byID[userOf[m.ConversationID]]}
 	}
 	return out, total, nil
+}
+
+func messageEdge(c string, m *db.Message) *model.MessageEdge {
+	return &model.MessageEdge{Cursor: c, Node: m}
 }

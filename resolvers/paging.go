@@ -79,12 +79,21 @@ func wantsTotal(ctx context.Context) bool {
 	return false
 }
 
-func pageInfo(start, end string, n int, hasNext, hasPrev bool) *model.PageInfo {
+// edges makes a connection's edges from its nodes, and its page info.
+func edges[T, E any](nodes []T, cursor func(T) string, edge func(string, T) E, hasNext, hasPrev bool) ([]E, *model.PageInfo) {
+	out := make([]E, len(nodes))
 	pi := &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrev}
-	if n > 0 {
-		pi.StartCursor, pi.EndCursor = &start, &end
+	for i, n := range nodes {
+		c := cursor(n)
+		out[i] = edge(c, n)
+		if i == 0 {
+			pi.StartCursor = &c
+		}
+		if i == len(nodes)-1 {
+			pi.EndCursor = &c
+		}
 	}
-	return pi
+	return out, pi
 }
 
 // parseID reads a numeric id argument.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/testkit"
 )
@@ -197,5 +198,58 @@ func TestSubscriptions_ListenerSurvivesTerminatedConnection(t *testing.T) {
 	r, err := cl.next(10 * time.Second)
 	if err != nil || !strings.Contains(string(r.Data), "after the drop") {
 		t.Fatalf("after reconnect: %s %v", r.Data, err)
+	}
+}
+
+func TestSubscriptions_SocketEndsWhenTheTokenExpires(t *testing.T) {
+	app := testkit.NewApp(t)
+	a := tenantOf(t, app)
+	// The app's clock stands still; put it at the real now so the token is valid
+	// when checked and its expiry is two real seconds away.
+	app.Clock.Set(time.Now())
+	short, _, err := auth.NewTokens(testkit.Secret, 2*time.Second, app.Clock.Now).Issue(a.agent.ID, a.company.ID, "AGENT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := dialWS(t, app, "graphql-transport-ws", short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.subscribe("1", messageAddedSub, nil)
+	for {
+		r, err := cl.next(10 * time.Second)
+		if err != nil {
+			if code := closeStatus(err); code != 1000 {
+				t.Errorf("closed with %v (%v), want a normal close at expiry", code, err)
+			}
+			return
+		}
+		if r.Type != "complete" {
+			t.Fatalf("unexpected %+v", r)
+		}
+	}
+}
+
+func TestSubscriptions_ShutdownClosesSocketsCleanly(t *testing.T) {
+	app := testkit.NewApp(t)
+	a := tenantOf(t, app)
+	cl, err := dialWS(t, app, "graphql-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.subscribe("1", messageAddedSub, nil)
+	time.Sleep(100 * time.Millisecond)
+	app.Shutdown()
+	for {
+		r, err := cl.next(10 * time.Second)
+		if err != nil {
+			if code := closeStatus(err); code != 1000 {
+				t.Errorf("closed with %v (%v), want a normal close on shutdown", code, err)
+			}
+			return
+		}
+		if r.Type != "complete" {
+			t.Fatalf("unexpected %+v", r)
+		}
 	}
 }

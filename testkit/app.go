@@ -37,6 +37,9 @@ type App struct {
 	Server   *httptest.Server
 	// Clock is the time the app sees; tests move it.
 	Clock *Clock
+	// Shutdown starts the graceful shutdown of the app's websockets and event bus,
+	// as SIGTERM does in the binary.
+	Shutdown func()
 }
 
 // Clock is a settable clock.
@@ -116,7 +119,7 @@ func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
 			t.Fatal("the event listener did not connect")
 		}
 	}
-	return &App{T: t, DB: bdb, Config: cfg, Resolver: res, Server: srv, Clock: clock}
+	return &App{T: t, DB: bdb, Config: cfg, Resolver: res, Server: srv, Clock: clock, Shutdown: cancel}
 }
 
 // Token returns a valid bearer token for the agent.
