@@ -178,7 +178,9 @@ func TestConversation_ByIDAndTenancy(t *testing.T) {
 	if string(other.Data) != "null" {
 		t.Errorf("data leaked: %s", other.Data)
 	}
-	wantCode(t, app, a.token, q, map[string]any{"id": "abc"}, "BAD_USER_INPUT")
+	for _, bad := range []string{"abc", "+1", "-1", "0", "1.5", "99999999999999999999"} {
+		wantCode(t, app, a.token, q, map[string]any{"id": bad}, "BAD_USER_INPUT")
+	}
 }
 
 func TestChatWindow_OpenClosedAndTenancy(t *testing.T) {

@@ -99,7 +99,7 @@ func edges[T, E any](nodes []T, cursor func(T) string, edge func(string, T) E, h
 // parseID reads a numeric id argument.
 func parseID(field, s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
+	if err != nil || id <= 0 || s[0] == '+' {
 		return 0, apperr.Invalidf("%s must be a positive integer id", field)
 	}
 	return id, nil

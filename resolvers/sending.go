@@ -160,7 +160,10 @@ func (r *Resolver) planSend(ctx context.Context, companyID int64, in SendInput) 
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if plan.content == nil && attID == nil && in.TemplateID == nil {
+	// Whitespace alone is no message (the provider refuses an empty body); with an
+	// attachment it stays, as legacy clients send "\n" beside media.
+	blank := plan.content == nil || strings.TrimSpace(*plan.content) == ""
+	if blank && attID == nil && in.TemplateID == nil {
 		return nil, apperr.Invalidf("a message needs text, an attachment or a template")
 	}
 	switch {

@@ -21,7 +21,7 @@ func validSignup() map[string]any {
 
 func TestSignup_CreatesCompanyAndOwnerWithLegacyShape(t *testing.T) {
 	app := testkit.NewApp(t)
-	resp := app.Do("POST", "/auth/signup", "", validSignup())
+	resp := call(t, app, "POST", "/auth/signup", "", validSignup())
 	if resp.Status != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.Status, resp.Body)
 	}
@@ -43,12 +43,12 @@ func TestSignup_CreatesCompanyAndOwnerWithLegacyShape(t *testing.T) {
 
 func TestSignup_DuplicateEmailIsConflict(t *testing.T) {
 	app := testkit.NewApp(t)
-	if r := app.Do("POST", "/auth/signup", "", validSignup()); r.Status != 200 {
+	if r := call(t, app, "POST", "/auth/signup", "", validSignup()); r.Status != 200 {
 		t.Fatalf("first signup: %d %s", r.Status, r.Body)
 	}
 	body := validSignup()
 	body["email"] = "MADHAWA@example.com"
-	r := app.Do("POST", "/auth/signup", "", body)
+	r := call(t, app, "POST", "/auth/signup", "", body)
 	if r.Status != http.StatusConflict {
 		t.Fatalf("status %d, want 409: %s", r.Status, r.Body)
 	}
@@ -95,7 +95,7 @@ func TestSignup_BadInputIs400WithMessageList(t *testing.T) {
 			} else {
 				body = tc.raw
 			}
-			r := app.Do("POST", "/auth/signup", "", body)
+			r := call(t, app, "POST", "/auth/signup", "", body)
 			if r.Status != http.StatusBadRequest {
 				t.Fatalf("status %d, want 400: %s", r.Status, r.Body)
 			}
@@ -128,7 +128,7 @@ func TestSignup_BadInputIs400WithMessageList(t *testing.T) {
 func TestSignup_OversizedBodyIs413(t *testing.T) {
 	app := testkit.NewApp(t)
 	big := `{"firstName":"` + strings.Repeat("a", 2<<20) + `"}`
-	r := app.Do("POST", "/auth/signup", "", big)
+	r := call(t, app, "POST", "/auth/signup", "", big)
 	if r.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d, want 413", r.Status)
 	}
@@ -141,7 +141,7 @@ func TestLogin_ReturnsTokenAndUser(t *testing.T) {
 	app := testkit.NewApp(t)
 	c := testkit.Company(t, app.DB)
 	agent := testkit.Agent(t, app.DB, c.ID)
-	r := app.Do("POST", "/auth/login", "", map[string]any{"email": *agent.Email, "password": testkit.Password})
+	r := call(t, app, "POST", "/auth/login", "", map[string]any{"email": *agent.Email, "password": testkit.Password})
 	if r.Status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.Status, r.Body)
 	}
@@ -184,7 +184,7 @@ func TestLogin_WrongPasswordAndUnknownEmailAreTheSame403(t *testing.T) {
 		"wrong password": {"email": *agent.Email, "password": "wrong-password"},
 		"unknown email":  {"email": "nobody@example.com", "password": testkit.Password},
 	} {
-		r := app.Do("POST", "/auth/login", "", body)
+		r := call(t, app, "POST", "/auth/login", "", body)
 		if r.Status != http.StatusForbidden || strings.TrimSpace(string(r.Body)) != want {
 			t.Errorf("%s: %d %s", name, r.Status, r.Body)
 		}
@@ -198,7 +198,7 @@ func TestLogin_BadInputIs400(t *testing.T) {
 		"number password":  map[string]any{"email": "a@example.com", "password": 12345678},
 		"not an object":    `[]`,
 	} {
-		r := app.Do("POST", "/auth/login", "", body)
+		r := call(t, app, "POST", "/auth/login", "", body)
 		if r.Status != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 400: %s", name, r.Status, r.Body)
 		}
@@ -209,11 +209,11 @@ func TestLogin_RateLimitedAfterRepeatedAttempts(t *testing.T) {
 	app := testkit.NewApp(t, func(c *config.Config) { c.AuthRateLimit = 3 })
 	body := map[string]any{"email": "victim@example.com", "password": "guess-guess"}
 	for i := 0; i < 3; i++ {
-		if r := app.Do("POST", "/auth/login", "", body); r.Status != http.StatusForbidden {
+		if r := call(t, app, "POST", "/auth/login", "", body); r.Status != http.StatusForbidden {
 			t.Fatalf("attempt %d: %d %s", i+1, r.Status, r.Body)
 		}
 	}
-	r := app.Do("POST", "/auth/login", "", body)
+	r := call(t, app, "POST", "/auth/login", "", body)
 	if r.Status != http.StatusTooManyRequests {
 		t.Fatalf("4th attempt: %d, want 429: %s", r.Status, r.Body)
 	}
@@ -221,12 +221,12 @@ func TestLogin_RateLimitedAfterRepeatedAttempts(t *testing.T) {
 		t.Errorf("error shape: %v", m)
 	}
 	// Another email from the same address is counted apart.
-	if r := app.Do("POST", "/auth/login", "", map[string]any{"email": "other@example.com", "password": "guess-guess"}); r.Status != http.StatusForbidden {
+	if r := call(t, app, "POST", "/auth/login", "", map[string]any{"email": "other@example.com", "password": "guess-guess"}); r.Status != http.StatusForbidden {
 		t.Errorf("other email: %d", r.Status)
 	}
 	// A minute later the window has passed.
 	app.Clock.Set(app.Clock.Now().Add(61 * time.Second))
-	if r := app.Do("POST", "/auth/login", "", body); r.Status != http.StatusForbidden {
+	if r := call(t, app, "POST", "/auth/login", "", body); r.Status != http.StatusForbidden {
 		t.Errorf("after the window: %d", r.Status)
 	}
 }
@@ -258,7 +258,7 @@ func TestAuth_BadTokensAre401(t *testing.T) {
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := app.Do("GET", "/template", tok, nil)
+			r := call(t, app, "GET", "/template", tok, nil)
 			if r.Status != http.StatusUnauthorized || strings.TrimSpace(string(r.Body)) != `{"statusCode":401,"message":"Unauthorized"}` {
 				t.Errorf("%d %s", r.Status, r.Body)
 			}
@@ -269,7 +269,7 @@ func TestAuth_BadTokensAre401(t *testing.T) {
 		})
 	}
 	// And a valid one passes.
-	if r := app.Do("GET", "/template", app.Token(agent), nil); r.Status == http.StatusUnauthorized {
+	if r := call(t, app, "GET", "/template", app.Token(agent), nil); r.Status == http.StatusUnauthorized {
 		t.Errorf("valid token refused: %s", r.Body)
 	}
 }

@@ -2,12 +2,7 @@ package rest
 
 import (
 	"net/http"
-	"net/url"
-	"strconv"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/resolvers"
 )
@@ -42,9 +37,9 @@ func (a *API) contacts(w http.ResponseWriter, r *http.Request) {
 
 // contactSearch is GET /contact/search/{phone}.
 func (a *API) contactSearch(w http.ResponseWriter, r *http.Request) {
-	q, err := url.PathUnescape(chi.URLParam(r, "phone"))
+	q, err := pathText(r, "phone")
 	if err != nil {
-		a.fail(w, r, apperr.Invalidf("phone must contain only digits, +, spaces and dashes"))
+		a.fail(w, r, err)
 		return
 	}
 	us, err := a.R.SearchContactsByPhone(r.Context(), q)
@@ -86,10 +81,9 @@ func (a *API) updateContact(w http.ResponseWriter, r *http.Request) {
 
 // profile is GET /profile/{profileId}.
 func (a *API) profile(w http.ResponseWriter, r *http.Request) {
-	s := chi.URLParam(r, "profileId")
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		a.fail(w, r, apperr.Invalidf("profileId must be a positive integer id"))
+	id, err := pathID(r, "profileId")
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	u, err := a.R.Profile(r.Context(), id)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -113,8 +112,8 @@ func (b *body) ID(name string, required bool) *int64 {
 			s = ""
 		}
 	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := parseID(s)
+	if !ok {
 		b.v.Addf("%s must be a positive integer id", name)
 		return nil
 	}

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/connectme/connectme/apperr"
 )
@@ -79,8 +82,24 @@ func NotFoundHandler(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// MethodNotAllowedHandler answers a known path with the wrong method.
+// MethodNotAllowedHandler answers a known path with the wrong method, naming the
+// methods the path has in Allow (RFC 9110 requires it on a 405).
 func MethodNotAllowedHandler(w http.ResponseWriter, r *http.Request) {
+	if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.Routes != nil {
+		path := r.URL.RawPath
+		if path == "" {
+			path = r.URL.Path
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if rctx.Routes.Match(chi.NewRouteContext(), m, path) {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+		}
+	}
 	writeJSON(w, http.StatusMethodNotAllowed, errorBody{
 		StatusCode: http.StatusMethodNotAllowed,
 		Message:    "Cannot " + r.Method + " " + r.URL.Path,

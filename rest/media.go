@@ -6,10 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/media"
@@ -82,9 +79,9 @@ func (a *API) saveMedia(w http.ResponseWriter, r *http.Request) {
 // getMedia is GET (and HEAD) /media/{attachmentId}, for the company's agents and for
 // holders of a signed link. http.ServeContent answers ranges and conditional requests.
 func (a *API) getMedia(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "attachmentId"), 10, 64)
-	if err != nil || id <= 0 {
-		a.fail(w, r, apperr.Invalidf("attachmentId must be a positive integer id"))
+	id, err := pathID(r, "attachmentId")
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	q := r.URL.Query()

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -57,6 +58,7 @@ type mediaEnv struct {
 
 func newMediaEnv(t *testing.T) *mediaEnv {
 	t.Helper()
+	spec(t) // load the OpenAPI document now, not inside a memory measurement
 	app := testkit.NewApp(t)
 	c := testkit.Company(t, app.DB)
 	other := testkit.Company(t, app.DB)
@@ -129,7 +131,17 @@ func (e *mediaEnv) raw(t *testing.T, token, contentType string, body io.Reader) 
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return &testkit.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	out := &testkit.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	// The upload is streamed: only the answer is checked against the document.
+	checkExchange(t, cloneForDocument(req, "/media/save"), nil, false, out)
+	return out
+}
+
+// cloneForDocument is req as the OpenAPI checks see it: path and headers, no body.
+func cloneForDocument(req *http.Request, path string) *http.Request {
+	doc := httptest.NewRequest(req.Method, path, nil)
+	doc.Header = req.Header.Clone()
+	return doc
 }
 
 // get requests path (with its query) without following redirects.
@@ -153,7 +165,9 @@ func (e *mediaEnv) get(t *testing.T, method, path, token string, headers ...stri
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return &testkit.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	out := &testkit.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	checkExchange(t, cloneForDocument(req, path), nil, true, out)
+	return out
 }
 
 type saved struct {
@@ -563,4 +577,15 @@ func TestGetMedia_InboundMediaBeforeAndAfterTheFetch(t *testing.T) {
 	}
 	expectError(t, e.get(t, http.MethodGet, fmt.Sprintf("/media/%d", pending.ID), e.otherToken), 403)
 	expectError(t, e.get(t, http.MethodGet, fmt.Sprintf("/media/%d", failed.ID), e.token), 404)
+}
+
+func TestGetMedia_IDsAreDigitsOnly(t *testing.T) {
+	e := newMediaEnv(t)
+	s := e.upload(t, "a.pdf", pdfHead)
+	for _, id := range []string{"+" + fmt.Sprint(s.AttachmentID), "0", "-1", "1.0", "abc"} {
+		m := expectError(t, e.get(t, http.MethodGet, "/media/"+id, e.token), http.StatusBadRequest)
+		if fmt.Sprint(m["message"]) != "[attachmentId must be a positive integer id]" {
+			t.Errorf("%s: %v", id, m["message"])
+		}
+	}
 }

@@ -2,9 +2,6 @@ package rest
 
 import (
 	"net/http"
-	"net/url"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/resolvers"
@@ -170,9 +167,10 @@ type searchPage struct {
 
 // messageSearch is GET /message/message-search/{term}.
 func (a *API) messageSearch(w http.ResponseWriter, r *http.Request) {
-	term, err := url.PathUnescape(chi.URLParam(r, "term"))
+	term, err := pathText(r, "term")
 	if err != nil {
-		term = chi.URLParam(r, "term")
+		a.fail(w, r, err)
+		return
 	}
 	page, limit, err := pageParams(r)
 	if err != nil {

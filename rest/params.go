@@ -2,6 +2,7 @@ package rest
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -44,10 +45,35 @@ func pageParams(r *http.Request) (int, int, error) {
 
 // pathID reads a numeric id from the path.
 func pathID(r *http.Request, name string) (int64, error) {
-	s := chi.URLParam(r, name)
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := parseID(chi.URLParam(r, name))
+	if !ok {
 		return 0, apperr.Invalidf("%s must be a positive integer id", name)
 	}
 	return id, nil
+}
+
+// pathText reads a free-text path parameter. chi routes on the escaped path when the
+// request has one (it contains an escape such as %2F) and its parameters are then
+// still escaped; otherwise they are already decoded and must not be decoded again
+// (a term "%41" is not "A").
+func pathText(r *http.Request, name string) (string, error) {
+	s := chi.URLParam(r, name)
+	if r.URL.RawPath == "" {
+		return s, nil
+	}
+	u, err := url.PathUnescape(s)
+	if err != nil {
+		return "", apperr.Invalidf("%s is not a valid path segment", name)
+	}
+	return u, nil
+}
+
+// parseID reads a positive id written with decimal digits only: strconv alone would
+// also take a sign ("+5").
+func parseID(s string) (int64, bool) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
 }

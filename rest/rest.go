@@ -27,6 +27,7 @@ type API struct {
 // Routes mounts the REST paths on r.
 func (a *API) Routes(r chi.Router) {
 	r.Get("/", a.info)
+	r.Get("/openapi.json", a.openAPI)
 	r.Post("/auth/signup", a.signup)
 	r.Post("/auth/login", a.login)
 	r.Post("/message/messagein", a.messageIn)

@@ -57,7 +57,7 @@ func inboundForm(sid, phone string, company *db.Company) url.Values {
 // postForm posts a form to the app from the test goroutine.
 func postForm(app *testkit.App, path string, form url.Values, headers ...string) *testkit.Response {
 	app.T.Helper()
-	return app.Do("POST", path, "", form.Encode(), append([]string{"Content-Type", formType}, headers...)...)
+	return call(app.T, app, "POST", path, "", form.Encode(), append([]string{"Content-Type", formType}, headers...)...)
 }
 
 // post is safe to call from any goroutine (testkit.Do is not: it calls t.Fatal).
@@ -219,7 +219,7 @@ func TestMessageIn_AcceptsJSON(t *testing.T) {
 		"Body": "json hello", "NumMedia": 1, "MediaUrl0": "https://media.example/a.mp4", "MediaContentType0": "video/mp4",
 		"ProfileName": "Kamal", "Extra": map[string]any{"ignored": true},
 	}
-	r := app.Do("POST", "/message/messagein", "", body)
+	r := call(t, app, "POST", "/message/messagein", "", body)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("status %d: %s", r.Status, r.Body)
 	}
@@ -770,7 +770,7 @@ func TestStatus_BadInputIs400(t *testing.T) {
 		t.Errorf("refused callbacks kept %d early statuses", n)
 	}
 	// JSON works too.
-	if r := app.Do("POST", "/message/status", "", map[string]any{"MessageSid": sid, "MessageStatus": "sent"}); r.Status != 201 {
+	if r := call(t, app, "POST", "/message/status", "", map[string]any{"MessageSid": sid, "MessageStatus": "sent"}); r.Status != 201 {
 		t.Errorf("JSON status: %d %s", r.Status, r.Body)
 	}
 }
