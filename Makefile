@@ -11,7 +11,7 @@ run:
 
 ## test: the whole test suite against the local PostgreSQL
 test:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) ./...
 
 ## generate: regenerate graph/ from schema.graphqls with gqlgen
 generate:
