@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -197,11 +198,19 @@ func searchQuery(term string) string {
 // substring matches (trigram index) for parts of words and numbers.
 func searchBase(idb bun.IDB, companyID int64, term string) *bun.SelectQuery {
 	tsq := searchQuery(term)
-	like := "%" + escapeLike(strings.TrimSpace(term)) + "%"
-	return idb.NewSelect().
-		TableExpr("messages AS m").
-		Where("m.company_id = ?", companyID).
-		Where("((? <> '' AND m.search @@ to_tsquery('simple', ?)) OR m.content ILIKE ?)", tsq, tsq, like)
+	t := strings.TrimSpace(term)
+	q := idb.NewSelect().TableExpr("messages AS m").Where("m.company_id = ?", companyID)
+	// Trigrams need three characters: a shorter substring could only be found by
+	// scanning, so short terms match word prefixes only.
+	switch {
+	case utf8.RuneCountInString(t) < 3 && tsq == "":
+		return q.Where("false")
+	case utf8.RuneCountInString(t) < 3:
+		return q.Where("m.search @@ to_tsquery('simple', ?)", tsq)
+	case tsq == "":
+		return q.Where("m.content ILIKE ?", "%"+escapeLike(t)+"%")
+	}
+	return q.Where("(m.search @@ to_tsquery('simple', ?) OR m.content ILIKE ?)", tsq, "%"+escapeLike(t)+"%")
 }
 
 func rankExpr(term string) (string, []any) {

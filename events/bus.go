@@ -38,6 +38,9 @@ type Bus struct {
 type Subscription struct {
 	bus       *Bus
 	companyID int64
+	// match, when set, keeps only the events this subscriber wants, before they
+	// take a place in its buffer.
+	match func(Event) bool
 	// C delivers the company's events; it is never closed (select on Done too).
 	C    chan Event
 	done chan struct{}
@@ -46,7 +49,7 @@ type Subscription struct {
 
 // SubscriptionBuffer is how many events may wait for a subscriber before it is
 // considered too slow and dropped.
-const SubscriptionBuffer = 64
+const SubscriptionBuffer = 256
 
 // Timing of the listener's health checks.
 const (
@@ -63,9 +66,10 @@ func NewBus(db *bun.DB, log *slog.Logger) *Bus {
 		subs: map[int64]map[*Subscription]struct{}{}}
 }
 
-// Subscribe returns a subscription to the company's events.
-func (b *Bus) Subscribe(companyID int64) *Subscription {
-	s := &Subscription{bus: b, companyID: companyID, C: make(chan Event, SubscriptionBuffer), done: make(chan struct{})}
+// Subscribe returns a subscription to the company's events that match (all of them
+// when match is nil).
+func (b *Bus) Subscribe(companyID int64, match func(Event) bool) *Subscription {
+	s := &Subscription{bus: b, companyID: companyID, match: match, C: make(chan Event, SubscriptionBuffer), done: make(chan struct{})}
 	b.mu.Lock()
 	if b.subs[companyID] == nil {
 		b.subs[companyID] = map[*Subscription]struct{}{}
@@ -119,6 +123,9 @@ func (b *Bus) dispatch(ev Event) {
 	var slow []*Subscription
 	b.mu.RLock()
 	for s := range b.subs[ev.CompanyID] {
+		if s.match != nil && !s.match(ev) {
+			continue
+		}
 		select {
 		case s.C <- ev:
 		default:

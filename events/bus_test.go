@@ -8,9 +8,9 @@ import (
 
 func TestBus_SlowSubscriberIsDroppedOthersKeepReceiving(t *testing.T) {
 	b := NewBus(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	slow := b.Subscribe(1)
-	fast := b.Subscribe(1)
-	other := b.Subscribe(2)
+	slow := b.Subscribe(1, nil)
+	fast := b.Subscribe(1, nil)
+	other := b.Subscribe(2, nil)
 	received := 0
 	for i := 0; i < SubscriptionBuffer*3; i++ {
 		b.dispatch(Event{Kind: MessageAdded, CompanyID: 1, ConversationID: int64(i)})
@@ -34,6 +34,19 @@ func TestBus_SlowSubscriberIsDroppedOthersKeepReceiving(t *testing.T) {
 		t.Errorf("company 2 received company 1's event %+v", ev)
 	default:
 	}
+	// A subscriber's filter applies before its buffer: events it does not want
+	// never count against it.
+	picky := b.Subscribe(1, func(ev Event) bool { return ev.ConversationID == -1 })
+	for i := 0; i < SubscriptionBuffer*2; i++ {
+		b.dispatch(Event{Kind: MessageAdded, CompanyID: 1, ConversationID: int64(i)})
+		<-fast.C
+	}
+	select {
+	case <-picky.Done():
+		t.Fatal("a subscriber was dropped for events it filtered out")
+	default:
+	}
+	picky.Close()
 	if n := b.Subscribers(); n != 2 {
 		t.Errorf("subscribers = %d, want 2 after dropping the slow one", n)
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -34,11 +35,17 @@ type Event struct {
 	ConversationID int64  `json:"v,omitempty"`
 	MessageID      string `json:"m,omitempty"`
 	Status         string `json:"s,omitempty"`
+	// At is when the event was published (Unix nanoseconds): two changes of one
+	// conversation are two distinct events.
+	At int64 `json:"t,omitempty"`
 }
 
 // Publish queues ev for delivery when idb's transaction commits (or at once when idb
 // is not a transaction).
 func Publish(ctx context.Context, idb bun.IDB, ev Event) error {
+	if ev.At == 0 {
+		ev.At = time.Now().UnixNano()
+	}
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return err

@@ -41,10 +41,19 @@ type Session struct {
 
 // Signup creates a company and its first agent, the OWNER.
 func (r *Resolver) Signup(ctx context.Context, in SignupInput) (*db.User, error) {
+	if err := checkText("email", in.Email, maxNameLength); err != nil {
+		return nil, err
+	}
 	if err := r.allowAuthAttempt(ctx, in.Email); err != nil {
 		return nil, err
 	}
 	var v apperr.Validation
+	for field, val := range map[string]string{"firstName": in.FirstName, "lastName": in.LastName,
+		"companyName": in.CompanyName, "phone": in.Phone, "password": in.Password} {
+		if err := checkText(field, val, 1024); err != nil {
+			v.Addf("%s", err.(*apperr.Error).Message)
+		}
+	}
 	requireText(&v, "firstName", in.FirstName)
 	requireText(&v, "lastName", in.LastName)
 	requireText(&v, "companyName", in.CompanyName)
@@ -108,13 +117,18 @@ func (r *Resolver) Login(ctx context.Context, email, password string) (*Session,
 	if password == "" {
 		v.Addf("password should not be empty")
 	}
+	for field, val := range map[string]string{"email": email, "password": password} {
+		if err := checkText(field, val, 1024); err != nil {
+			v.Addf("%s", err.(*apperr.Error).Message)
+		}
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := r.allowAuthAttempt(ctx, email); err != nil {
 		return nil, err
 	}
-	u, err := db.AgentByEmail(ctx, r.DB, strings.TrimSpace(email))
+	u, err := db.AgentByEmail(ctx, r.DB, normalEmail(email))
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return nil, fmt.Errorf("login: %w", err)
 	}
@@ -179,4 +193,25 @@ func requireText(v *apperr.Validation, field, value string) {
 	case n > maxNameLength:
 		v.Addf("%s must be shorter than or equal to %d characters", field, maxNameLength)
 	}
+}
+
+// normalEmail is the form of an email that lookups and rate limits use.
+func normalEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// checkText refuses text PostgreSQL cannot store faithfully (NUL, which the driver
+// would silently drop), other control characters except tab and newlines, invalid
+// UTF-8, and text longer than max bytes.
+func checkText(field, s string, max int) error {
+	if len(s) > max {
+		return apperr.Invalidf("%s must be shorter than or equal to %d characters", field, max)
+	}
+	if !utf8.ValidString(s) {
+		return apperr.Invalidf("%s must be valid UTF-8 text", field)
+	}
+	for _, c := range s {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return apperr.Invalidf("%s must not contain control characters", field)
+		}
+	}
+	return nil
 }

@@ -127,6 +127,8 @@ func (u ProfileUpdate) validate() (db.UserUpdate, error) {
 		s := trimmed(f.val)
 		if len([]rune(s)) > maxNameLength {
 			v.Addf("%s must be shorter than or equal to %d characters", f.name, maxNameLength)
+		} else if err := checkText(f.name, s, 4*maxNameLength); err != nil {
+			v.Addf("%s", err.(*apperr.Error).Message)
 		}
 		*f.dst = &s
 	}

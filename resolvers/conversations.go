@@ -12,6 +12,9 @@ import (
 	"github.com/connectme/connectme/graph/model"
 )
 
+// maxReadEvents is how many per-message READ events markConversationRead publishes.
+const maxReadEvents = 50
+
 // windowLength is WhatsApp's customer service window.
 const windowLength = 24 * time.Hour
 
@@ -148,9 +151,13 @@ func (r *Resolver) MarkConversationRead(ctx context.Context, conversationID int6
 	if err != nil {
 		return nil, 0, fmt.Errorf("mark read: %w", err)
 	}
-	for _, ch := range changed {
-		if err := publishStatus(ctx, tx, &ch); err != nil {
-			return nil, 0, err
+	// Marking a long backlog read would flood subscribers with one event per
+	// message; past a handful, the conversation event alone says "refetch".
+	if len(changed) <= maxReadEvents {
+		for _, ch := range changed {
+			if err := publishStatus(ctx, tx, &ch); err != nil {
+				return nil, 0, err
+			}
 		}
 	}
 	if len(changed) > 0 {

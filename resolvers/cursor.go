@@ -46,6 +46,10 @@ func decodeCursor(s, kind string) (cursor, error) {
 	if err != nil || json.Unmarshal(b, &c) != nil || c.Kind != kind {
 		return c, errBadCursor
 	}
+	// A forged time outside what PostgreSQL stores would fail in SQL, not here.
+	if c.Time != nil && (c.Time.Year() < 1 || c.Time.Year() > 9999) {
+		return c, errBadCursor
+	}
 	return c, nil
 }
 

@@ -89,6 +89,9 @@ func validateTerm(term string) (string, error) {
 	if utf8.RuneCountInString(t) > maxSearchTerm {
 		return "", apperr.Invalidf("term must be shorter than or equal to %d characters", maxSearchTerm)
 	}
+	if err := checkText("term", t, 4*maxSearchTerm); err != nil {
+		return "", err
+	}
 	return t, nil
 }
 

@@ -6,8 +6,9 @@ package resolvers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -58,8 +59,12 @@ func principal(ctx context.Context) (*auth.Principal, error) {
 }
 
 // allowAuthAttempt applies AUTH_RATE_LIMIT to one client address and email.
+// The key is a hash of the normalised email (the form the lookup uses), so neither
+// case, spaces nor invisible characters make a fresh key, and a huge email costs no
+// memory.
 func (r *Resolver) allowAuthAttempt(ctx context.Context, email string) error {
-	key := auth.ClientAddr(ctx) + "|" + strings.ToLower(strings.TrimSpace(email))
+	sum := sha256.Sum256([]byte(normalEmail(email)))
+	key := auth.ClientAddr(ctx) + "|" + hex.EncodeToString(sum[:16])
 	if ok, retry := r.AuthLimiter.Allow(key); !ok {
 		return apperr.New(apperr.RateLimited, "Too many attempts; try again in %d seconds", int(retry.Seconds())+1)
 	}

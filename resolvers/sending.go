@@ -132,6 +132,16 @@ func (r *Resolver) planSend(ctx context.Context, companyID int64, in SendInput) 
 		}
 	}
 	plan := &sendPlan{}
+	if in.Text != nil {
+		if err := checkText("text", *in.Text, 4*MaxTextLength); err != nil {
+			v.Addf("%s", err.(*apperr.Error).Message)
+		}
+	}
+	for i, p := range in.Params {
+		if err := checkText(fmt.Sprintf("params.%d", i), p, 4*maxParamLength); err != nil {
+			v.Addf("%s", err.(*apperr.Error).Message)
+		}
+	}
 	if in.Text != nil && *in.Text != "" {
 		if n := utf8.RuneCountInString(*in.Text); n > MaxTextLength {
 			v.Addf("text must be shorter than or equal to %d characters", MaxTextLength)
@@ -156,6 +166,11 @@ func (r *Resolver) planSend(ctx context.Context, companyID int64, in SendInput) 
 	}
 	if in.TemplateID == nil && len(in.Params) > 0 {
 		v.Addf("params need a templateId")
+	}
+	// A template goes out as the approved template alone (by content id outside the
+	// window): text or media beside it would be dropped or refused by WhatsApp.
+	if in.TemplateID != nil && (plan.content != nil && strings.TrimSpace(*plan.content) != "" || attID != nil) {
+		v.Addf("templateId cannot be combined with text or an attachment: send them as a separate message")
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -285,6 +300,10 @@ func (r *Resolver) StartNewChat(ctx context.Context, in NewChatInput) (*NewChat,
 	for name, s := range map[string]*string{"firstName": in.FirstName, "lastName": in.LastName} {
 		if s != nil && utf8.RuneCountInString(*s) > maxNameLength {
 			v.Addf("%s must be shorter than or equal to %d characters", name, maxNameLength)
+		} else if s != nil {
+			if err := checkText(name, *s, 4*maxNameLength); err != nil {
+				v.Addf("%s", err.(*apperr.Error).Message)
+			}
 		}
 	}
 	if err := v.Err(); err != nil {

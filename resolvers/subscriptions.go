@@ -29,38 +29,41 @@ func WithSocket(ctx context.Context) context.Context {
 
 // subscribe validates a subscription request and returns the bus subscription plus
 // the conversation it is narrowed to (0: the whole company).
-func (r *Resolver) subscribe(ctx context.Context, conversationID *string) (*events.Subscription, int64, func(), error) {
+func (r *Resolver) subscribe(ctx context.Context, conversationID *string, kind events.Kind) (*events.Subscription, func(), error) {
 	p, err := principal(ctx)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, nil, err
 	}
 	if r.Bus == nil {
-		return nil, 0, nil, apperr.New(apperr.Unavailable, "live updates are not available")
+		return nil, nil, apperr.New(apperr.Unavailable, "live updates are not available")
 	}
 	var convID int64
 	if conversationID != nil {
 		if convID, err = parseID("conversationId", *conversationID); err != nil {
-			return nil, 0, nil, err
+			return nil, nil, err
 		}
 		if _, err := r.ConversationByID(ctx, convID); err != nil {
-			return nil, 0, nil, err
+			return nil, nil, err
 		}
 	}
 	release := func() {}
 	if st, ok := ctx.Value(socketKey{}).(*socketState); ok {
 		if st.subs.Add(1) > MaxSubscriptionsPerSocket {
 			st.subs.Add(-1)
-			return nil, 0, nil, apperr.New(apperr.Invalid, "too many subscriptions on one connection (limit %d)", MaxSubscriptionsPerSocket)
+			return nil, nil, apperr.New(apperr.Invalid, "too many subscriptions on one connection (limit %d)", MaxSubscriptionsPerSocket)
 		}
 		release = func() { st.subs.Add(-1) }
 	}
-	return r.Bus.Subscribe(p.CompanyID), convID, release, nil
+	match := func(ev events.Event) bool {
+		return ev.Kind == kind && (convID == 0 || ev.ConversationID == convID)
+	}
+	return r.Bus.Subscribe(p.CompanyID, match), release, nil
 }
 
 // forward runs one subscription: it filters the company's events, loads each
 // event's object once per instance (shared by every subscriber), and stops when the
 // client goes away or the bus drops a slow subscriber.
-func forward[T any](ctx context.Context, sub *events.Subscription, release func(), match func(events.Event) bool, load func(context.Context, events.Event) (T, bool)) <-chan T {
+func forward[T any](ctx context.Context, sub *events.Subscription, release func(), load func(context.Context, events.Event) (T, bool)) <-chan T {
 	out := make(chan T)
 	go func() {
 		defer close(out)
@@ -73,9 +76,6 @@ func forward[T any](ctx context.Context, sub *events.Subscription, release func(
 			case <-sub.Done():
 				return
 			case ev := <-sub.C:
-				if !match(ev) {
-					continue
-				}
 				v, ok := load(ctx, ev)
 				if !ok {
 					continue
@@ -96,24 +96,20 @@ func forward[T any](ctx context.Context, sub *events.Subscription, release func(
 // SubscribeMessages streams messages added to (kind MessageAdded) or changed in
 // (MessageStatusChanged) the caller's company, optionally one conversation.
 func (r *Resolver) SubscribeMessages(ctx context.Context, kind events.Kind, conversationID *string) (<-chan *db.Message, error) {
-	sub, convID, release, err := r.subscribe(ctx, conversationID)
+	sub, release, err := r.subscribe(ctx, conversationID, kind)
 	if err != nil {
 		return nil, err
 	}
-	match := func(ev events.Event) bool {
-		return ev.Kind == kind && (convID == 0 || ev.ConversationID == convID)
-	}
-	return forward(ctx, sub, release, match, r.eventMessage), nil
+	return forward(ctx, sub, release, r.eventMessage), nil
 }
 
 // SubscribeConversations streams the caller's company's conversations as they change.
 func (r *Resolver) SubscribeConversations(ctx context.Context) (<-chan *db.Conversation, error) {
-	sub, _, release, err := r.subscribe(ctx, nil)
+	sub, release, err := r.subscribe(ctx, nil, events.ConversationUpdated)
 	if err != nil {
 		return nil, err
 	}
-	match := func(ev events.Event) bool { return ev.Kind == events.ConversationUpdated }
-	return forward(ctx, sub, release, match, r.eventConversation), nil
+	return forward(ctx, sub, release, r.eventConversation), nil
 }
 
 // eventObjects caches, per instance, the object of each recent event: a thousand

@@ -4,12 +4,13 @@ package scalar
 import (
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
+
+	"github.com/connectme/connectme/apperr"
 )
 
 // MarshalInt64ID writes a numeric database id as a GraphQL ID (a string).
@@ -32,11 +33,11 @@ func UnmarshalInt64ID(v any) (int64, error) {
 	case int64:
 		s = strconv.FormatInt(v, 10)
 	default:
-		return 0, fmt.Errorf("%T is not an id", v)
+		return 0, apperr.Invalidf("an id must be a string of digits, not a %T", v)
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("%q is not an id", s)
+		return 0, apperr.Invalidf("%q is not an id", s)
 	}
 	return id, nil
 }
@@ -52,11 +53,23 @@ func MarshalMessageID(id uuid.UUID) graphql.Marshaler {
 func UnmarshalMessageID(v any) (uuid.UUID, error) {
 	s, ok := v.(string)
 	if !ok {
-		return uuid.Nil, fmt.Errorf("%T is not a message id", v)
+		return uuid.Nil, apperr.Invalidf("a message id must be a string, not a %T", v)
 	}
 	id, err := uuid.Parse(s)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("%q is not a message id", s)
+		return uuid.Nil, apperr.Invalidf("%q is not a message id", s)
 	}
 	return id, nil
+}
+
+// MarshalUpload is never used for output (Upload is an input-only scalar).
+func MarshalUpload(u graphql.Upload) graphql.Marshaler { return graphql.MarshalUpload(u) }
+
+// UnmarshalUpload reads an uploaded file; anything else is the client's mistake.
+func UnmarshalUpload(v any) (graphql.Upload, error) {
+	u, ok := v.(graphql.Upload)
+	if !ok {
+		return graphql.Upload{}, apperr.Invalidf("file must be an uploaded file (a multipart request), not a %T", v)
+	}
+	return u, nil
 }

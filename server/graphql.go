@@ -29,6 +29,9 @@ const (
 	maxComplexity = 5000
 	// maxGraphQLBody bounds a GraphQL request (uploads have their own limit).
 	maxGraphQLBody = 256 << 10
+	// maxQueryTokens bounds the lexer: validation cost grows faster than linearly
+	// with a document's size, so huge documents are refused before they are checked.
+	maxQueryTokens = 5000
 )
 
 // newGraphQL builds the gqlgen server with its transports and protections.
@@ -43,6 +46,7 @@ func newGraphQL(d Deps) http.Handler {
 	// limits while reading.
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: media.MaxUploadRequest, MaxMemory: 1 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(maxQueryTokens)
 	if d.Config.GraphQLIntrospection {
 		srv.Use(extension.Introspection{})
 	}
@@ -62,6 +66,11 @@ func newGraphQL(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 			r.Body = http.MaxBytesReader(w, r.Body, maxGraphQLBody)
+		} else if auth.FromContext(r.Context()) == nil {
+			// Only an agent may upload: refuse before reading a byte of the file.
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"errors":[{"message":"Unauthorized","extensions":{"code":"UNAUTHENTICATED"}}]}` + "\n"))
+			return
 		}
 		srv.ServeHTTP(w, r)
 	})

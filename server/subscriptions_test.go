@@ -253,3 +253,44 @@ func TestSubscriptions_ShutdownClosesSocketsCleanly(t *testing.T) {
 		}
 	}
 }
+
+func TestSubscriptions_BulkReadDoesNotDropSubscribers(t *testing.T) {
+	app := testkit.NewApp(t)
+	a := tenantOf(t, app)
+	conv := testkit.Conversation(t, app.DB, a.company.ID, app.Clock.Now().Add(-time.Hour))
+	for i := 0; i < 120; i++ {
+		testkit.Message(t, app.DB, conv, db.DirectionReceived, fmt.Sprint("backlog ", i), app.Clock.Now().Add(-time.Duration(120-i)*time.Second))
+	}
+	added, err := dialWS(t, app, "graphql-transport-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added.subscribe("a", messageAddedSub, nil)
+	status, err := dialWS(t, app, "graphql-transport-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status.subscribe("s", `subscription { messageStatusChanged { id status } }`, nil)
+	time.Sleep(100 * time.Millisecond)
+	res := app.GraphQL(a.token, `mutation($c: ID!) { markConversationRead(conversationId: $c) { markedCount } }`, map[string]any{"c": fmt.Sprint(conv.ID)})
+	if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"markedCount":120`) {
+		t.Fatalf("mark read: %s %+v", res.Data, res.Errors)
+	}
+	// Both sockets still work afterwards.
+	id := sendText(t, app, a.token, conv.UserID, "still listening?")
+	r, err := added.next(10 * time.Second)
+	if err != nil || !strings.Contains(string(r.Data), id) {
+		t.Fatalf("messageAdded subscriber after the bulk read: %+v %v", r, err)
+	}
+	m := testkit.Message(t, app.DB, conv, db.DirectionSent, "tick", app.Clock.Now())
+	if _, err := db.AttachProviderSID(context.Background(), app.DB, a.company.ID, m.ID, "SMbulk1", db.StatusQueued); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Resolver.ReceiveStatus(context.Background(), "SMbulk1", "delivered", ""); err != nil {
+		t.Fatal(err)
+	}
+	r, err = status.next(10 * time.Second)
+	if err != nil || !strings.Contains(string(r.Data), `"DELIVERED"`) {
+		t.Fatalf("status subscriber after the bulk read: %+v %v", r, err)
+	}
+}
