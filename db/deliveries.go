@@ -165,3 +165,28 @@ func OutboundByIDs(ctx context.Context, idb bun.IDB, ids []uuid.UUID) (map[uuid.
 	}
 	return out, nil
 }
+
+// QueueStats is the delivery outbox at one moment (for metrics).
+type QueueStats struct {
+	// Depth counts every waiting message; Due those that may be sent now.
+	Depth, Due int64
+	// OldestAge is how long the oldest waiting message has waited (0 when none).
+	OldestAge time.Duration
+}
+
+// DeliveryQueueStats reads the outbox's size and age in one query.
+func DeliveryQueueStats(ctx context.Context, idb bun.IDB) (QueueStats, error) {
+	var row struct {
+		Depth  int64   `bun:"depth"`
+		Due    int64   `bun:"due"`
+		Oldest float64 `bun:"oldest"`
+	}
+	err := idb.NewRaw(`SELECT count(*) AS depth,
+			count(*) FILTER (WHERE run_at <= now() AND (locked_until IS NULL OR locked_until < now())) AS due,
+			COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest
+		FROM deliveries`).Scan(ctx, &row)
+	if err != nil {
+		return QueueStats{}, fmt.Errorf("delivery queue stats: %w", err)
+	}
+	return QueueStats{Depth: row.Depth, Due: row.Due, OldestAge: time.Duration(row.Oldest * float64(time.Second))}, nil
+}
