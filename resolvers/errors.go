@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/db"
 )
 
 // graphQLCode is the one table from application error codes to GraphQL codes.
@@ -26,13 +27,21 @@ var graphQLCode = map[apperr.Code]string{
 }
 
 // PresentError is gqlgen's error presenter: application errors keep their message
-// and get extensions.code; anything else is logged with the request id and reaches
-// the client as INTERNAL with no detail.
+// and get extensions.code; a database that cannot be reached is UNAVAILABLE;
+// anything else is logged with the request id and reaches the client as INTERNAL
+// with no detail.
 func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		err = apperr.New(apperr.TooLarge, "request body is larger than %d bytes", tooLarge.Limit)
+	}
+	if apperr.As(err) == nil && db.IsUnavailable(err) {
+		// An outage, not a bug: a warning, and a code clients can retry on.
+		if r.Log != nil {
+			r.Log.WarnContext(ctx, "database unavailable", "err", err.Error(), "path", gqlErr.Path.String())
+		}
+		err = apperr.New(apperr.Unavailable, "the service is temporarily unavailable; try again shortly")
 	}
 	if e := apperr.As(err); e != nil {
 		gqlErr.Message = e.Message
