@@ -50,6 +50,9 @@ func newGraphQL(d Deps) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(maxComplexity))
 	srv.Use(depthLimit{max: maxQueryDepth})
+	if d.Metrics != nil {
+		srv.Use(graphqlMetrics{d.Metrics})
+	}
 	srv.SetErrorPresenter(d.Resolver.PresentError)
 	srv.SetRecoverFunc(d.Resolver.RecoverPanic)
 	// Fresh loaders for every response: per request for queries and mutations, per
