@@ -1,7 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -66,9 +70,31 @@ func newGraphQL(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 			r.Body = http.MaxBytesReader(w, r.Body, maxGraphQLBody)
+			if r.Method == http.MethodPost && !readGraphQLBody(w, r) {
+				return
+			}
 		}
 		srv.ServeHTTP(w, r)
 	})
+}
+
+// readGraphQLBody reads a POST body within maxGraphQLBody, so that an oversized one
+// is a 413 (gqlgen would answer 200 with an error), and hands it on in memory. It
+// reports false when it has answered the request itself.
+func readGraphQLBody(w http.ResponseWriter, r *http.Request) bool {
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeGraphQLError(w, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("request body is larger than %d bytes", maxGraphQLBody), "BAD_USER_INPUT")
+		return false
+	case err != nil:
+		writeGraphQLError(w, http.StatusBadRequest, "request body could not be read", "BAD_USER_INPUT")
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }
 
 // pageCost is the page size a connection argument asks for (default 20). Sizes over

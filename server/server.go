@@ -41,7 +41,9 @@ type Deps struct {
 // New returns the whole HTTP handler of one instance.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, httpMetrics(d.Metrics), accessLog(d.Log), recoverer(d.Log), clientAddr, authenticate(d.Resolver.Tokens))
+	r.Use(requestID, httpMetrics(d.Metrics), accessLog(d.Log), recoverer(d.Log), securityHeaders,
+		corsFor(d.Config.CORSOrigins), limitConcurrency(d.Config.MaxConcurrentRequests, d.Metrics),
+		clientAddr, authenticate(d.Resolver.Tokens), connectionDeadlines, requestTimeout(d.Config.RequestTimeout))
 	r.NotFound(rest.NotFoundHandler)
 	r.MethodNotAllowed(rest.MethodNotAllowedHandler)
 

@@ -159,14 +159,8 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	defer func() { stopFetch(); <-fetchDone }()
 	go func() { defer close(fetchDone); fetcher.Run(fetchCtx) }()
-	srv := &http.Server{
-		Addr:              cfg.ListenAddr,
-		Handler:           server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx, Metrics: m}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := server.HTTPServer(cfg.ListenAddr,
+		server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx, Metrics: m}), log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("listening", "addr", cfg.ListenAddr, "public_base_url", cfg.PublicBaseURL)
