@@ -3,7 +3,9 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -72,10 +74,11 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 	return gqlErr
 }
 
-// RecoverPanic turns a resolver panic into an INTERNAL error, logged with the stack.
+// RecoverPanic turns a resolver panic into an INTERNAL error, logged with the stack;
+// the client sees neither the panic nor the stack.
 func (r *Resolver) RecoverPanic(ctx context.Context, p any) error {
 	if r.Log != nil {
-		r.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", p)
+		r.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 	}
 	return apperr.New(apperr.Internal, "internal server error")
 }
