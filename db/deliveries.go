@@ -142,7 +142,7 @@ func OutboundByIDs(ctx context.Context, idb bun.IDB, ids []uuid.UUID) (map[uuid.
 		JOIN conversations AS c ON c.id = m.conversation_id AND c.company_id = m.company_id
 		JOIN users AS u ON u.id = c.user_id AND u.company_id = m.company_id
 		LEFT JOIN templates AS t ON t.id = m.template_id AND (t.company_id IS NULL OR t.company_id = m.company_id)
-		WHERE m.id IN (?)`, bun.In(ids)).Scan(ctx, &rows)
+		WHERE m.id IN (?)`, bun.List(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("load outbound messages: %w", err)
 	}
@@ -152,7 +152,7 @@ func OutboundByIDs(ctx context.Context, idb bun.IDB, ids []uuid.UUID) (map[uuid.
 	var atts []*Attachment
 	err = idb.NewSelect().Model(&atts).
 		Join("JOIN messages AS m ON m.id = attachment.message_id AND m.company_id = attachment.company_id").
-		Where("attachment.message_id IN (?)", bun.In(ids)).
+		Where("attachment.message_id IN (?)", bun.List(ids)).
 		OrderExpr("attachment.message_id, attachment.ord NULLS LAST, attachment.id").
 		Scan(ctx)
 	if err != nil {
