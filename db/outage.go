@@ -11,8 +11,9 @@ import (
 // Without it a worker polling every few seconds would log an error per poll for as
 // long as the database is away. It is not safe for concurrent use: one per loop.
 type Outage struct {
-	// Log receives the two lines; What names the worker in them.
-	Log  *slog.Logger
+	// Log receives the two lines.
+	Log *slog.Logger
+	// What names the worker in them ("delivery", "media fetcher").
 	What string
 	// MinWait and MaxWait bound the pause between tries.
 	MinWait, MaxWait time.Duration

@@ -118,6 +118,7 @@ func (f *Fetcher) RunOnce(ctx context.Context) (int, error) {
 // permanentError marks a failure that retrying cannot fix.
 type permanentError struct{ error }
 
+// Unwrap returns the failure itself.
 func (e permanentError) Unwrap() error { return e.error }
 
 // process downloads one claimed attachment and records the outcome.

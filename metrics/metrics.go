@@ -127,7 +127,7 @@ func (m *Metrics) ObserveHTTP(method, route string, status int, d time.Duration)
 	m.httpDuration.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
-// RequestStarted and RequestDone track the requests in flight.
+// RequestStarted counts a request in flight until RequestDone.
 func (m *Metrics) RequestStarted() {
 	if m != nil {
 		m.httpInFlight.Inc()
@@ -292,12 +292,14 @@ type queueCollector struct {
 	depth, due, oldest *prometheus.Desc
 }
 
+// Describe implements prometheus.Collector.
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.depth
 	ch <- c.due
 	ch <- c.oldest
 }
 
+// Collect implements prometheus.Collector: one query per scrape.
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), queueTimeout)
 	defer cancel()

@@ -136,9 +136,13 @@ var _ interface {
 	graphql.OperationContextMutator
 } = depthLimit{}
 
-func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+// ExtensionName implements graphql.HandlerExtension.
+func (depthLimit) ExtensionName() string { return "DepthLimit" }
+
+// Validate implements graphql.HandlerExtension.
 func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
+// MutateOperationContext refuses an operation nested deeper than the limit.
 func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil

@@ -84,9 +84,13 @@ var _ interface {
 // operationRan marks the context of an operation graphqlMetrics already counts.
 type operationRan struct{}
 
-func (graphqlMetrics) ExtensionName() string                   { return "Metrics" }
+// ExtensionName implements graphql.HandlerExtension.
+func (graphqlMetrics) ExtensionName() string { return "Metrics" }
+
+// Validate implements graphql.HandlerExtension.
 func (graphqlMetrics) Validate(graphql.ExecutableSchema) error { return nil }
 
+// InterceptOperation counts an operation that runs, at its first response.
 func (g graphqlMetrics) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	opType, name := operationLabels(ctx)
 	start := time.Now()
@@ -99,6 +103,7 @@ func (g graphqlMetrics) InterceptOperation(ctx context.Context, next graphql.Ope
 	}
 }
 
+// InterceptResponse counts a document refused before it ran (no operation ran).
 func (g graphqlMetrics) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if ctx.Value(operationRan{}) == nil {

@@ -40,8 +40,9 @@ type App struct {
 	Server   *httptest.Server
 	// Clock is the time the app sees; tests move it.
 	Clock *Clock
-	// Bus is the app's event bus; Metrics its collectors (served at /metrics).
-	Bus     *events.Bus
+	// Bus is the app's event bus.
+	Bus *events.Bus
+	// Metrics holds the app's collectors (served at /metrics).
 	Metrics *metrics.Metrics
 }
 

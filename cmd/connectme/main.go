@@ -239,6 +239,7 @@ func newMetrics(bdb *bun.DB) *metrics.Metrics {
 // pgdriverLog sends pgdriver's log lines to the JSON log as warnings.
 type pgdriverLog struct{ log *slog.Logger }
 
+// Printf implements pgdriver's logging interface.
 func (l pgdriverLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "pgdriver")
 }
