@@ -137,7 +137,7 @@ func TestConcurrencyCap_Answers503InEachSurfacesShape(t *testing.T) {
 }
 
 func TestRequestTimeout_AnUnansweringDatabaseIs503(t *testing.T) {
-	app := testkit.NewApp(t, func(c *config.Config) { c.RequestTimeout = 300 * time.Millisecond })
+	app := testkit.NewApp(t, func(c *config.Config) { c.RequestTimeout = time.Second })
 	ten := tenantOf(t, app)
 	// Another session locks the conversations table: queries on it wait, as they do
 	// on a database that has stopped answering.
@@ -160,9 +160,10 @@ func TestRequestTimeout_AnUnansweringDatabaseIs503(t *testing.T) {
 		t.Errorf("GraphQL on a locked table: %d %s", code, body)
 	}
 	_ = tx.Rollback()
-	if r := app.Do("GET", "/conversation/conversation-page-list?page=1&limit=10", ten.token, nil); r.Status != 200 {
-		t.Errorf("after the lock: %d %s", r.Status, r.Body)
-	}
+	// Served again once the lock is gone (polled: a loaded machine may be slow).
+	eventually(t, 30*time.Second, "served after the lock", func() bool {
+		return app.Do("GET", "/conversation/conversation-page-list?page=1&limit=10", ten.token, nil).Status == 200
+	})
 }
 
 func TestTimeouts_UploadsAndWebsocketsOutliveTheServerTimeouts(t *testing.T) {
