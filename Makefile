@@ -2,7 +2,7 @@
 GO ?= go
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/connectme?sslmode=disable
 
-.PHONY: run test generate check-generated build vet fmt bench playground-assets e2e
+.PHONY: run test generate check-generated build vet fmt bench playground-assets e2e fuzz staticcheck
 
 ## run: migrate, seed the demo data and serve on :8080
 run:
@@ -52,3 +52,20 @@ playground-assets:
 	@# browser devtools do not ask the server for them.
 	sed -i '/^\/\/# sourceMappingURL=/d' $(PLAYGROUND_ASSETS)/graphiql.min.js
 	@cd web/playground && node -e 'const l=require("./package-lock.json").packages; for (const p of ["graphiql","react","react-dom"]) console.log(p, l["node_modules/"+p].version)'
+
+## fuzz: run every Fuzz* target for FUZZTIME each (CI: FUZZTIME=5s); a failing
+## input is written to the package's testdata/fuzz/, commit it as a regression test
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+	  pkg=./$$(dirname $${f#./}); \
+	  for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## staticcheck: honnef.co/go/tools at a pinned release that supports Go 1.26
+STATICCHECK_VERSION ?= v0.8.2
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -31,6 +32,14 @@ type Config struct {
 	Playground           bool
 	CORSOrigins          []string
 	LogLevel             string
+	// RequestTimeout bounds an ordinary request, its database calls included, so a
+	// database that stops answering turns into a 503 instead of a hung client.
+	RequestTimeout time.Duration
+	// MaxConcurrentRequests caps the requests served at once (websockets aside);
+	// 0 means no cap.
+	MaxConcurrentRequests int
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	MetricsToken string
 }
 
 // Var documents one environment variable for --help and the README.
@@ -61,6 +70,9 @@ var Vars = []Var{
 	{"PLAYGROUND", "true in development, false in production", "serve the GraphiQL playground at /playground"},
 	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and open websockets"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"REQUEST_TIMEOUT", "10s", "how long an ordinary request may take, database calls included; past it the answer is 503 (uploads, downloads and websockets are exempt)"},
+	{"MAX_CONCURRENT_REQUESTS", "256", "requests served at once (websockets not counted); more are answered 503 at once; 0 turns the cap off"},
+	{"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty leaves /metrics open (keep it off the public network)"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -112,6 +124,23 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.DeliveryWorkers = dw
 
+	rt, err := time.ParseDuration(get("REQUEST_TIMEOUT", "10s"))
+	if err != nil || rt <= 0 {
+		return nil, fmt.Errorf("REQUEST_TIMEOUT must be a positive duration such as 10s, not %q", getenv("REQUEST_TIMEOUT"))
+	}
+	c.RequestTimeout = rt
+
+	mc, err := strconv.Atoi(get("MAX_CONCURRENT_REQUESTS", "256"))
+	if err != nil || mc < 0 {
+		return nil, fmt.Errorf("MAX_CONCURRENT_REQUESTS must be a whole number >= 0, not %q", getenv("MAX_CONCURRENT_REQUESTS"))
+	}
+	c.MaxConcurrentRequests = mc
+	c.MetricsToken = getenv("METRICS_TOKEN")
+
+	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("PUBLIC_BASE_URL must be an absolute http or https URL such as https://inbox.example.com, not %q", c.PublicBaseURL)
+	}
+
 	prod := c.IsProduction()
 	if c.GraphQLIntrospection, err = parseBool(get("GRAPHQL_INTROSPECTION", strconv.FormatBool(!prod))); err != nil {
 		return nil, fmt.Errorf("GRAPHQL_INTROSPECTION: %w", err)
@@ -136,7 +165,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		if len(c.JWTSecret) < 32 {
 			missing = append(missing, "JWT_SECRET (at least 32 bytes)")
 		}
-		if getenv("PUBLIC_BASE_URL") == "" {
+		if strings.TrimSpace(getenv("PUBLIC_BASE_URL")) == "" {
 			missing = append(missing, "PUBLIC_BASE_URL")
 		}
 		if c.TwilioAccountSID == "" || c.TwilioAuthToken == "" {
@@ -168,22 +197,26 @@ func (c *Config) Masked() map[string]any {
 		return "***"
 	}
 	return map[string]any{
-		"DATABASE_URL":          maskURL(c.DatabaseURL),
-		"LISTEN_ADDR":           c.ListenAddr,
-		"APP_ENV":               c.AppEnv,
-		"PUBLIC_BASE_URL":       c.PublicBaseURL,
-		"JWT_SECRET":            mask(string(c.JWTSecret)),
-		"JWT_TTL":               c.JWTTTL.String(),
-		"TWILIO_ACCOUNT_SID":    c.TwilioAccountSID,
-		"TWILIO_AUTH_TOKEN":     mask(c.TwilioAuthToken),
-		"TWILIO_API_BASE":       c.TwilioAPIBase,
-		"MEDIA_DIR":             c.MediaDir,
-		"MEDIA_SIGNING_KEY":     mask(c.MediaSigningKey),
-		"AUTH_RATE_LIMIT":       c.AuthRateLimit,
-		"DELIVERY_WORKERS":      c.DeliveryWorkers,
-		"GRAPHQL_INTROSPECTION": c.GraphQLIntrospection,
-		"PLAYGROUND":            c.Playground,
-		"CORS_ORIGINS":          c.CORSOrigins,
+		"DATABASE_URL":            maskURL(c.DatabaseURL),
+		"LISTEN_ADDR":             c.ListenAddr,
+		"APP_ENV":                 c.AppEnv,
+		"PUBLIC_BASE_URL":         c.PublicBaseURL,
+		"JWT_SECRET":              mask(string(c.JWTSecret)),
+		"JWT_TTL":                 c.JWTTTL.String(),
+		"TWILIO_ACCOUNT_SID":      c.TwilioAccountSID,
+		"TWILIO_AUTH_TOKEN":       mask(c.TwilioAuthToken),
+		"TWILIO_API_BASE":         c.TwilioAPIBase,
+		"MEDIA_DIR":               c.MediaDir,
+		"MEDIA_SIGNING_KEY":       mask(c.MediaSigningKey),
+		"AUTH_RATE_LIMIT":         c.AuthRateLimit,
+		"DELIVERY_WORKERS":        c.DeliveryWorkers,
+		"GRAPHQL_INTROSPECTION":   c.GraphQLIntrospection,
+		"PLAYGROUND":              c.Playground,
+		"CORS_ORIGINS":            c.CORSOrigins,
+		"LOG_LEVEL":               c.LogLevel,
+		"REQUEST_TIMEOUT":         c.RequestTimeout.String(),
+		"MAX_CONCURRENT_REQUESTS": c.MaxConcurrentRequests,
+		"METRICS_TOKEN":           mask(c.MetricsToken),
 	}
 }
 

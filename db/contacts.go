@@ -62,7 +62,7 @@ func ContactsByPhoneDigits(ctx context.Context, idb bun.IDB, companyID int64, di
 // UsersByIDs returns the company's users among ids, in any order.
 func UsersByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []int64) ([]*User, error) {
 	var us []*User
-	err := idb.NewSelect().Model(&us).Where("id IN (?)", bun.In(ids)).Where("company_id = ?", companyID).Scan(ctx)
+	err := idb.NewSelect().Model(&us).Where("id IN (?)", bun.List(ids)).Where("company_id = ?", companyID).Scan(ctx)
 	return us, err
 }
 
@@ -104,7 +104,7 @@ func UpdateUser(ctx context.Context, idb bun.IDB, companyID, id int64, u UserUpd
 // TemplatesByIDs returns the templates among ids that the company may see.
 func TemplatesByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []int64) ([]*Template, error) {
 	var ts []*Template
-	err := idb.NewSelect().Model(&ts).Where("id IN (?)", bun.In(ids)).
+	err := idb.NewSelect().Model(&ts).Where("id IN (?)", bun.List(ids)).
 		Where("company_id IS NULL OR company_id = ?", companyID).Scan(ctx)
 	return ts, err
 }

@@ -131,7 +131,7 @@ func ConversationByID(ctx context.Context, idb bun.IDB, companyID, id int64) (*C
 // ConversationsByIDs returns the company's conversations among ids, in any order.
 func ConversationsByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []int64) ([]*Conversation, error) {
 	var convs []*Conversation
-	err := idb.NewSelect().Model(&convs).Where("id IN (?)", bun.In(ids)).Where("company_id = ?", companyID).Scan(ctx)
+	err := idb.NewSelect().Model(&convs).Where("id IN (?)", bun.List(ids)).Where("company_id = ?", companyID).Scan(ctx)
 	return convs, err
 }
 

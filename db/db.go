@@ -5,6 +5,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -29,9 +30,33 @@ const migrationLockKey = 0x434f4e4e4543544d
 // ErrNotFound is returned by lookups that match no row (or no row of the company).
 var ErrNotFound = errors.New("not found")
 
-// Open connects to PostgreSQL and sizes the pool for a busy server.
+// Driver timeouts. The DSN may override them (dial_timeout, read_timeout).
+const (
+	// DialTimeout is short so that, with the database gone, requests fail with 503
+	// at once instead of waiting on a connect that cannot succeed (pgdriver's
+	// default is 5 s).
+	DialTimeout = 3 * time.Second
+	// ReadTimeout bounds one statement; requests carry their own shorter deadline
+	// (REQUEST_TIMEOUT), which pgdriver applies when it comes first.
+	ReadTimeout = 30 * time.Second
+)
+
+// Open connects to PostgreSQL and sizes the pool for a busy server. A pooled
+// connection is checked before it is reused (a peek at its socket, no round trip),
+// so after an outage the first requests do not fail on connections the server
+// closed meanwhile.
 func Open(dsn string) (*bun.DB, error) {
-	connector := pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithReadTimeout(30*time.Second))
+	connector := pgdriver.NewConnector(
+		pgdriver.WithDialTimeout(DialTimeout),
+		pgdriver.WithReadTimeout(ReadTimeout),
+		pgdriver.WithDSN(dsn),
+		pgdriver.WithResetSessionFunc(func(_ context.Context, cn *pgdriver.Conn) error {
+			if !alive(cn.Conn()) {
+				return driver.ErrBadConn
+			}
+			return nil
+		}),
+	)
 	sqldb := sql.OpenDB(connector)
 	sqldb.SetMaxOpenConns(32)
 	sqldb.SetMaxIdleConns(32)

@@ -142,7 +142,7 @@ func OutboundByIDs(ctx context.Context, idb bun.IDB, ids []uuid.UUID) (map[uuid.
 		JOIN conversations AS c ON c.id = m.conversation_id AND c.company_id = m.company_id
 		JOIN users AS u ON u.id = c.user_id AND u.company_id = m.company_id
 		LEFT JOIN templates AS t ON t.id = m.template_id AND (t.company_id IS NULL OR t.company_id = m.company_id)
-		WHERE m.id IN (?)`, bun.In(ids)).Scan(ctx, &rows)
+		WHERE m.id IN (?)`, bun.List(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("load outbound messages: %w", err)
 	}
@@ -152,7 +152,7 @@ func OutboundByIDs(ctx context.Context, idb bun.IDB, ids []uuid.UUID) (map[uuid.
 	var atts []*Attachment
 	err = idb.NewSelect().Model(&atts).
 		Join("JOIN messages AS m ON m.id = attachment.message_id AND m.company_id = attachment.company_id").
-		Where("attachment.message_id IN (?)", bun.In(ids)).
+		Where("attachment.message_id IN (?)", bun.List(ids)).
 		OrderExpr("attachment.message_id, attachment.ord NULLS LAST, attachment.id").
 		Scan(ctx)
 	if err != nil {
@@ -164,4 +164,29 @@ func OutboundByIDs(ctx context.Context, idb bun.IDB, ids []uuid.UUID) (map[uuid.
 		}
 	}
 	return out, nil
+}
+
+// QueueStats is the delivery outbox at one moment (for metrics).
+type QueueStats struct {
+	// Depth counts every waiting message; Due those that may be sent now.
+	Depth, Due int64
+	// OldestAge is how long the oldest waiting message has waited (0 when none).
+	OldestAge time.Duration
+}
+
+// DeliveryQueueStats reads the outbox's size and age in one query.
+func DeliveryQueueStats(ctx context.Context, idb bun.IDB) (QueueStats, error) {
+	var row struct {
+		Depth  int64   `bun:"depth"`
+		Due    int64   `bun:"due"`
+		Oldest float64 `bun:"oldest"`
+	}
+	err := idb.NewRaw(`SELECT count(*) AS depth,
+			count(*) FILTER (WHERE run_at <= now() AND (locked_until IS NULL OR locked_until < now())) AS due,
+			COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest
+		FROM deliveries`).Scan(ctx, &row)
+	if err != nil {
+		return QueueStats{}, fmt.Errorf("delivery queue stats: %w", err)
+	}
+	return QueueStats{Depth: row.Depth, Due: row.Due, OldestAge: time.Duration(row.Oldest * float64(time.Second))}, nil
 }

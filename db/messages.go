@@ -108,7 +108,7 @@ func AttachTo(ctx context.Context, idb bun.IDB, companyID int64, msgs []*Message
 func AttachmentsByMessageIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []uuid.UUID) ([]*Attachment, error) {
 	var atts []*Attachment
 	err := idb.NewSelect().Model(&atts).
-		Where("message_id IN (?)", bun.In(ids)).Where("company_id = ?", companyID).
+		Where("message_id IN (?)", bun.List(ids)).Where("company_id = ?", companyID).
 		OrderExpr("message_id, ord NULLS LAST, id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("attachments: %w", err)
@@ -137,7 +137,7 @@ func UnreadCounts(ctx context.Context, idb bun.IDB, companyID int64, conversatio
 	}
 	err := idb.NewRaw(`SELECT conversation_id, count(*) AS n FROM messages
 		WHERE conversation_id IN (?) AND company_id = ? AND direction = 'RECEIVED' AND status <> 'READ'
-		GROUP BY conversation_id`, bun.In(conversationIDs), companyID).Scan(ctx, &rows)
+		GROUP BY conversation_id`, bun.List(conversationIDs), companyID).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("unread counts: %w", err)
 	}
@@ -151,7 +151,7 @@ func UnreadCounts(ctx context.Context, idb bun.IDB, companyID int64, conversatio
 // MessagesByIDs returns the company's messages among ids, in any order.
 func MessagesByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []uuid.UUID) ([]*Message, error) {
 	var msgs []*Message
-	err := idb.NewSelect().Model(&msgs).Where("id IN (?)", bun.In(ids)).Where("company_id = ?", companyID).Scan(ctx)
+	err := idb.NewSelect().Model(&msgs).Where("id IN (?)", bun.List(ids)).Where("company_id = ?", companyID).Scan(ctx)
 	return msgs, err
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/events"
+	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/twilio"
 )
 
@@ -31,6 +32,7 @@ func (p *Pool) deliver(parent context.Context, j job) {
 	case o == nil:
 		// Deleted since it was queued, or its delivery row names another company.
 		log.Warn("queued message not found; dropping its delivery")
+		p.cfg.Metrics.Delivery(metrics.DeliveryDropped)
 		p.commit(ctx, log, "dropped", func(ctx context.Context, tx bun.Tx) error {
 			return db.DeleteDelivery(ctx, tx, d.MessageID)
 		})
@@ -38,6 +40,7 @@ func (p *Pool) deliver(parent context.Context, j job) {
 	case o.ProviderSID != nil || o.Status != db.StatusPending:
 		// An earlier claimer handed it over or gave it up: never send it twice.
 		log.Info("queued message already handled; dropping its delivery", "status", o.Status)
+		p.cfg.Metrics.Delivery(metrics.DeliveryDropped)
 		p.commit(ctx, log, "dropped", func(ctx context.Context, tx bun.Tx) error {
 			return db.DeleteDelivery(ctx, tx, d.MessageID)
 		})
@@ -124,6 +127,11 @@ func whatsappAddress(number string) string {
 func (p *Pool) succeed(ctx context.Context, log *slog.Logger, d *db.Delivery, res *twilio.Result) {
 	status, failed := providerStatus(res.Status)
 	log.Debug("message handed to the provider", "sid", res.SID, "provider_status", res.Status)
+	if failed {
+		p.cfg.Metrics.Delivery(metrics.DeliveryFailed)
+	} else {
+		p.cfg.Metrics.Delivery(metrics.DeliverySent)
+	}
 	p.commit(ctx, log.With("sid", res.SID), "sent", func(ctx context.Context, tx bun.Tx) error {
 		change, err := db.AttachProviderSIDTx(ctx, tx, d.CompanyID, d.MessageID, res.SID, status)
 		if err != nil {
@@ -153,6 +161,7 @@ func (p *Pool) succeed(ctx context.Context, log *slog.Logger, d *db.Delivery, re
 // none), removes the delivery and publishes the change.
 func (p *Pool) fail(ctx context.Context, log *slog.Logger, d *db.Delivery, code *string, reason error) {
 	log.Warn("message failed", "err", reason, "error_code", code)
+	p.cfg.Metrics.Delivery(metrics.DeliveryFailed)
 	p.commit(ctx, log, "failed", func(ctx context.Context, tx bun.Tx) error {
 		change, err := db.AdvanceStatusByID(ctx, tx, d.CompanyID, d.MessageID, db.StatusFailed, code)
 		if err != nil {
@@ -174,6 +183,7 @@ func (p *Pool) retry(ctx context.Context, log *slog.Logger, d *db.Delivery, caus
 		log.Error("the provider refused our credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN", "err", cause)
 	}
 	log.Warn("temporary failure; retrying later", "err", cause, "retry_in", delay)
+	p.cfg.Metrics.Delivery(metrics.DeliveryRetried)
 	msg := cause.Error()
 	if len(msg) > maxLastError {
 		msg = msg[:maxLastError]

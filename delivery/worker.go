@@ -8,6 +8,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/metrics"
 )
 
 // Config is what a Pool needs. Zero durations and counts take the defaults.
@@ -49,6 +51,8 @@ type Config struct {
 	BackoffBase time.Duration
 	// BackoffMax caps the wait between attempts.
 	BackoffMax time.Duration
+	// Metrics counts messages sent, retried, failed and dropped; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Defaults of Config.
@@ -59,6 +63,14 @@ const (
 	DefaultMaxAttempts  = 8
 	DefaultBackoffBase  = 2 * time.Second
 	DefaultBackoffMax   = 5 * time.Minute
+)
+
+// Pauses while the database is unavailable: the first look again after
+// outageMinWait, then doubling up to outageMaxWait. A notification ends the pause at
+// once (it proves the database is back).
+const (
+	outageMinWait = time.Second
+	outageMaxWait = 10 * time.Second
 )
 
 // Pool is one instance's delivery workers.
@@ -121,10 +133,20 @@ func (p *Pool) Run(ctx context.Context) {
 	look := true
 	poll := time.NewTicker(p.cfg.PollInterval)
 	defer poll.Stop()
+	outage := db.Outage{Log: p.log, What: "delivery", MinWait: outageMinWait, MaxWait: outageMaxWait}
+	var pausedUntil time.Time
 	for {
-		if look && inFlight < workers && ctx.Err() == nil {
+		if look && inFlight < workers && ctx.Err() == nil && !time.Now().Before(pausedUntil) {
 			free := workers - inFlight
-			jobs := p.claim(ctx, free)
+			jobs, err := p.claim(ctx, free)
+			switch {
+			case err != nil && db.IsUnavailable(err):
+				pausedUntil = time.Now().Add(outage.Failed(err))
+			case err != nil:
+				p.log.Error("claim deliveries", "err", err)
+			default:
+				outage.Recovered()
+			}
 			// A full claim suggests more are waiting; a short one drained the queue.
 			look = len(jobs) == free
 			for _, j := range jobs {
@@ -142,6 +164,7 @@ func (p *Pool) Run(ctx context.Context) {
 			return
 		case <-p.wake:
 			look = true
+			pausedUntil = time.Time{}
 		case <-poll.C:
 			look = true
 		case <-done:
@@ -183,19 +206,22 @@ type job struct {
 	out *db.Outbound
 }
 
+// claimTimeout bounds the claim and the load of one batch, so a database that stops
+// answering pauses the pool soon rather than after a socket timeout.
+const claimTimeout = 10 * time.Second
+
 // claim takes up to n due deliveries and loads their messages. The claim and the
 // load run to completion even when ctx is cancelled meanwhile, so no row is left
-// claimed by a worker that never looks at it; errors are logged and claim nothing.
-func (p *Pool) claim(ctx context.Context, n int) []job {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.Lease/2)
+// claimed by a worker that never looks at it; an error claims nothing.
+func (p *Pool) claim(ctx context.Context, n int) ([]job, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(claimTimeout, p.cfg.Lease/2))
 	defer cancel()
 	ds, err := db.ClaimDeliveries(ctx, p.cfg.DB, n, p.cfg.Lease)
 	if err != nil {
-		p.log.Error("claim deliveries", "err", err)
-		return nil
+		return nil, err
 	}
 	if len(ds) == 0 {
-		return nil
+		return nil, nil
 	}
 	ids := make([]uuid.UUID, len(ds))
 	for i, d := range ds {
@@ -203,17 +229,17 @@ func (p *Pool) claim(ctx context.Context, n int) []job {
 	}
 	outs, err := db.OutboundByIDs(ctx, p.cfg.DB, ids)
 	if err != nil {
-		p.log.Error("load claimed messages", "err", err)
+		// Hand the claims back; if the database is gone, their leases run out instead.
 		for _, d := range ds {
-			if err := db.ReleaseDelivery(ctx, p.cfg.DB, d.MessageID, d.Attempts); err != nil {
-				p.log.Error("release delivery", "message_id", db.HexID(d.MessageID), "err", err)
+			if rerr := db.ReleaseDelivery(ctx, p.cfg.DB, d.MessageID, d.Attempts); rerr != nil {
+				p.log.Warn("release delivery", "message_id", db.HexID(d.MessageID), "err", rerr)
 			}
 		}
-		return nil
+		return nil, fmt.Errorf("load claimed messages: %w", err)
 	}
 	jobs := make([]job, len(ds))
 	for i, d := range ds {
 		jobs[i] = job{d: d, out: outs[d.MessageID]}
 	}
-	return jobs
+	return jobs, nil
 }

@@ -32,6 +32,9 @@ type Bus struct {
 	connected atomic.Bool
 	lastErr   atomic.Value // string
 	received  atomic.Int64
+	// lastLogged is set once an outage has been logged as a warning, and cleared
+	// on reconnect.
+	lastLogged atomic.Bool
 }
 
 // Subscription is one subscriber's view of the bus.
@@ -56,6 +59,7 @@ const (
 	pingInterval   = 5 * time.Second
 	receiveTimeout = 3 * pingInterval
 	maxBackoff     = 10 * time.Second
+	listenTimeout  = 5 * time.Second
 )
 
 // NewBus returns a bus on db; Run starts it.
@@ -141,7 +145,8 @@ func (b *Bus) dispatch(ev Event) {
 
 // Run listens until ctx ends, reconnecting with backoff when the connection drops.
 // Notifications sent while it is disconnected are lost: clients refetch from their
-// last cursor after a reconnect (see README).
+// last cursor after a reconnect (see README). An outage is logged once as a warning
+// (and each failed reconnect at debug level); the reconnect is logged at info.
 func (b *Bus) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	go b.ping(ctx)
@@ -152,7 +157,11 @@ func (b *Bus) Run(ctx context.Context) {
 			return
 		}
 		b.lastErr.Store(err.Error())
-		b.log.Warn("event listener disconnected; reconnecting", "err", err.Error(), "backoff", backoff.String())
+		if b.lastLogged.CompareAndSwap(false, true) {
+			b.log.Warn("event listener disconnected; reconnecting", "err", err.Error(), "backoff", backoff.String())
+		} else {
+			b.log.Debug("event listener still disconnected", "err", err.Error(), "backoff", backoff.String())
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -172,10 +181,16 @@ func (b *Bus) listen(ctx context.Context) error {
 	// Closing the listener is what interrupts a blocked read when ctx ends.
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
-	if err := ln.Listen(ctx, Channel, b.pingChannel); err != nil {
+	// Connecting is bounded: against a database that accepts connections but never
+	// answers, the socket timeout alone would hold the bus for half a minute.
+	lctx, cancel := context.WithTimeout(ctx, listenTimeout)
+	err := ln.Listen(lctx, Channel, b.pingChannel)
+	cancel()
+	if err != nil {
 		return err
 	}
 	b.connected.Store(true)
+	b.lastLogged.Store(false)
 	b.log.Info("event listener connected", "channel", Channel)
 	for {
 		ch, payload, err := ln.ReceiveTimeout(ctx, receiveTimeout)

@@ -52,27 +52,48 @@ type Fetcher struct {
 	Batch int
 }
 
-// Run downloads due attachments until ctx ends.
+// Pauses while the database is unavailable: outageMinWait, doubling up to
+// outageMaxWait (inbound media are not urgent; the provider keeps them for hours).
+const (
+	outageMinWait = 2 * time.Second
+	outageMaxWait = 30 * time.Second
+)
+
+// claimTimeout bounds one claim, so a database that stops answering pauses the
+// fetcher soon rather than after a socket timeout.
+const claimTimeout = 10 * time.Second
+
+// Run downloads due attachments until ctx ends. While the database is unavailable it
+// pauses, logging the outage once and its end once.
 func (f *Fetcher) Run(ctx context.Context) {
 	interval := f.PollInterval
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	outage := db.Outage{Log: f.log(), What: "media fetcher", MinWait: outageMinWait, MaxWait: outageMaxWait}
 	for {
+		wait := interval
 		// Drain everything due before pausing again.
 		for {
 			n, err := f.RunOnce(ctx)
-			if err != nil && ctx.Err() == nil {
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil && db.IsUnavailable(err):
+				wait = outage.Failed(err)
+			case err != nil:
 				f.log().ErrorContext(ctx, "media fetcher: claim failed", "err", err.Error())
+			default:
+				outage.Recovered()
 			}
 			if n == 0 || err != nil {
 				break
 			}
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}
@@ -82,7 +103,9 @@ func (f *Fetcher) Run(ctx context.Context) {
 // RunOnce claims one batch of due attachments and processes it. It returns how many
 // it claimed.
 func (f *Fetcher) RunOnce(ctx context.Context) (int, error) {
-	atts, err := db.ClaimPendingAttachments(ctx, f.DB, f.now(), 2*f.timeout(), f.batch())
+	cctx, cancel := context.WithTimeout(ctx, claimTimeout)
+	atts, err := db.ClaimPendingAttachments(cctx, f.DB, f.now(), 2*f.timeout(), f.batch())
+	cancel()
 	if err != nil {
 		return 0, err
 	}
@@ -95,6 +118,7 @@ func (f *Fetcher) RunOnce(ctx context.Context) (int, error) {
 // permanentError marks a failure that retrying cannot fix.
 type permanentError struct{ error }
 
+// Unwrap returns the failure itself.
 func (e permanentError) Unwrap() error { return e.error }
 
 // process downloads one claimed attachment and records the outcome.

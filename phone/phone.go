@@ -29,7 +29,22 @@ func Normalize(s string) (string, error) {
 	if err != nil || !phonenumbers.IsPossibleNumber(num) {
 		return "", ErrInvalid
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	out := phonenumbers.Format(num, phonenumbers.E164)
+	// The result must normalise to itself, or one contact could be stored under two
+	// numbers. libphonenumber drops a national trunk prefix written after the country
+	// code ("+880 0171…" is "+880171…"), so a number with that prefix twice would
+	// shrink again on every pass ("+88000000000" → "+8800000000" → …; found by
+	// FuzzNormalize). Such input is refused rather than guessed at.
+	again, err := phonenumbers.Parse(out, "")
+	if err != nil || !phonenumbers.IsPossibleNumber(again) || phonenumbers.Format(again, phonenumbers.E164) != out {
+		return "", ErrInvalid
+	}
+	// E.164 allows at most 15 digits; libphonenumber calls some longer German
+	// numbers possible, but the provider would refuse them (found by FuzzNormalize).
+	if len(out) > 1+15 {
+		return "", ErrInvalid
+	}
+	return out, nil
 }
 
 // Digits returns only the decimal digits of s (for "contains" searches).

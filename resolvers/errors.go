@@ -3,12 +3,15 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/db"
 )
 
 // graphQLCode is the one table from application error codes to GraphQL codes.
@@ -26,13 +29,21 @@ var graphQLCode = map[apperr.Code]string{
 }
 
 // PresentError is gqlgen's error presenter: application errors keep their message
-// and get extensions.code; anything else is logged with the request id and reaches
-// the client as INTERNAL with no detail.
+// and get extensions.code; a database that cannot be reached is UNAVAILABLE;
+// anything else is logged with the request id and reaches the client as INTERNAL
+// with no detail.
 func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		err = apperr.New(apperr.TooLarge, "request body is larger than %d bytes", tooLarge.Limit)
+	}
+	if apperr.As(err) == nil && db.IsUnavailable(err) {
+		// An outage, not a bug: a warning, and a code clients can retry on.
+		if r.Log != nil {
+			r.Log.WarnContext(ctx, "database unavailable", "err", err.Error(), "path", gqlErr.Path.String())
+		}
+		err = apperr.New(apperr.Unavailable, "the service is temporarily unavailable; try again shortly")
 	}
 	if e := apperr.As(err); e != nil {
 		gqlErr.Message = e.Message
@@ -63,10 +74,11 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 	return gqlErr
 }
 
-// RecoverPanic turns a resolver panic into an INTERNAL error, logged with the stack.
+// RecoverPanic turns a resolver panic into an INTERNAL error, logged with the stack;
+// the client sees neither the panic nor the stack.
 func (r *Resolver) RecoverPanic(ctx context.Context, p any) error {
 	if r.Log != nil {
-		r.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", p)
+		r.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 	}
 	return apperr.New(apperr.Internal, "internal server error")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/media"
+	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/ratelimit"
 )
 
@@ -36,6 +37,8 @@ type Resolver struct {
 	events eventObjects
 	// Media stores uploaded and inbound files and signs links to them.
 	Media *media.Store
+	// Metrics counts the messages queued for delivery; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // now returns the current time in UTC from the Resolver's clock, at PostgreSQL's

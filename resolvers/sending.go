@@ -14,6 +14,7 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/phone"
 )
 
@@ -109,6 +110,7 @@ func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, 
 	if err != nil {
 		return nil, nil, err
 	}
+	r.Metrics.Delivery(metrics.DeliveryQueued)
 	return msg, conv, nil
 }
 
@@ -335,6 +337,9 @@ func (r *Resolver) StartNewChat(ctx context.Context, in NewChatInput) (*NewChat,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if out.Message != nil {
+		r.Metrics.Delivery(metrics.DeliveryQueued)
 	}
 	return out, nil
 }

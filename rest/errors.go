@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/db"
 )
 
 // errorBody is the NestJS error shape legacy clients parse.
@@ -32,14 +33,32 @@ var statusOf = map[apperr.Code]int{
 	apperr.Internal:        http.StatusInternalServerError,
 }
 
-// WriteError writes err in the NestJS shape. Errors that are not application errors
-// are logged with the request id and reach the client as a bare 500.
+// RetryAfterSeconds is the Retry-After of a 503: long enough for a restarting
+// database or a burst to pass, short enough that clients come back soon.
+const RetryAfterSeconds = "5"
+
+// unavailableMessage is what a client is told while the database cannot be reached.
+const unavailableMessage = "the service is temporarily unavailable; try again shortly"
+
+// WriteError writes err in the NestJS shape. A database that cannot be reached is a
+// 503 with Retry-After (logged as a warning: it is an outage, not a bug). Other
+// errors that are not application errors are logged with the request id and reach
+// the client as a bare 500.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		err = apperr.New(apperr.TooLarge, "request body is larger than %d bytes", tooLarge.Limit)
 	}
+	if apperr.As(err) == nil && db.IsUnavailable(err) {
+		if log != nil {
+			log.WarnContext(r.Context(), "database unavailable", "err", err.Error(), "method", r.Method, "path", r.URL.Path)
+		}
+		err = apperr.New(apperr.Unavailable, unavailableMessage)
+	}
 	e := apperr.As(err)
+	if e != nil && e.Code == apperr.Unavailable {
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+	}
 	if e == nil {
 		if log != nil {
 			log.ErrorContext(r.Context(), "request failed", "err", err.Error(), "method", r.Method, "path", r.URL.Path)

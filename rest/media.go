@@ -6,14 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/media"
 )
-
-// uploadReadTimeout is how long one upload may take to arrive.
-const uploadReadTimeout = 15 * time.Minute
 
 // mediaSaved is the answer of POST /media/save: the spec's four fields, plus the
 // detected content type and a signed link.
@@ -35,10 +31,8 @@ func (a *API) saveMedia(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, &http.MaxBytesError{Limit: media.MaxUploadRequest})
 		return
 	}
+	// The server gives an agent's upload 15 minutes to arrive (server.connectionDeadlines).
 	r.Body = http.MaxBytesReader(w, r.Body, media.MaxUploadRequest)
-	// A 100 MB file over a slow mobile link takes longer than the server's read
-	// timeout, which is sized for ordinary requests; only agents get this far.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadReadTimeout))
 	mr, err := r.MultipartReader()
 	if err != nil {
 		a.fail(w, r, apperr.Invalidf("the request must be multipart/form-data with a file field"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/twilio"
 )
@@ -22,6 +23,8 @@ type API struct {
 	// Webhooks checks the provider's signature on the webhooks; its zero value (no
 	// TWILIO_AUTH_TOKEN) accepts unsigned calls.
 	Webhooks twilio.Verifier
+	// Metrics counts webhook calls by outcome; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Routes mounts the REST paths on r.

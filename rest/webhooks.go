@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/twilio"
 )
@@ -38,18 +39,23 @@ type webhookResponse struct {
 func (a *API) messageIn(w http.ResponseWriter, r *http.Request) {
 	b, err := a.readWebhook(w, r)
 	if err != nil {
-		a.fail(w, r, err)
+		a.webhookFailed(w, r, "message", err)
 		return
 	}
 	in, err := b.inbound()
 	if err != nil {
-		a.fail(w, r, err)
+		a.webhookFailed(w, r, "message", err)
 		return
 	}
 	m, duplicate, err := a.R.ReceiveMessage(r.Context(), in)
 	if err != nil {
-		a.fail(w, r, err)
+		a.webhookFailed(w, r, "message", err)
 		return
+	}
+	if duplicate {
+		a.Metrics.Webhook("message", metrics.WebhookDuplicate)
+	} else {
+		a.Metrics.Webhook("message", metrics.WebhookAccepted)
 	}
 	resp := inboundResponse{Status: "ok", Duplicate: duplicate}
 	if m != nil {
@@ -62,18 +68,19 @@ func (a *API) messageIn(w http.ResponseWriter, r *http.Request) {
 func (a *API) messageStatus(w http.ResponseWriter, r *http.Request) {
 	b, err := a.readWebhook(w, r)
 	if err != nil {
-		a.fail(w, r, err)
+		a.webhookFailed(w, r, "status", err)
 		return
 	}
 	sid, status, code := b.get("MessageSid"), b.get("MessageStatus"), b.get("ErrorCode")
 	if err := b.v.Err(); err != nil {
-		a.fail(w, r, err)
+		a.webhookFailed(w, r, "status", err)
 		return
 	}
 	if err := a.R.ReceiveStatus(r.Context(), sid, status, code); err != nil {
-		a.fail(w, r, err)
+		a.webhookFailed(w, r, "status", err)
 		return
 	}
+	a.Metrics.Webhook("status", metrics.WebhookAccepted)
 	writeJSON(w, http.StatusCreated, webhookResponse{Status: "ok"})
 }
 
@@ -117,7 +124,24 @@ func (a *API) badSignature(r *http.Request) error {
 		a.Log.WarnContext(r.Context(), "webhook refused: invalid or missing "+twilio.SignatureHeader,
 			"checked_url", a.Webhooks.URL(r))
 	}
-	return apperr.New(apperr.Forbidden, "invalid or missing %s", twilio.SignatureHeader)
+	return errBadSignature
+}
+
+// errBadSignature is the 403 of a webhook call whose signature does not check out.
+var errBadSignature = apperr.New(apperr.Forbidden, "invalid or missing %s", twilio.SignatureHeader)
+
+// webhookFailed counts a refused or failed webhook call by why, and answers it.
+func (a *API) webhookFailed(w http.ResponseWriter, r *http.Request, kind string, err error) {
+	var tooLarge *http.MaxBytesError
+	switch code := apperr.CodeOf(err); {
+	case errors.Is(err, errBadSignature):
+		a.Metrics.Webhook(kind, metrics.WebhookBadSignature)
+	case errors.As(err, &tooLarge), code != apperr.Internal && code != apperr.Unavailable:
+		a.Metrics.Webhook(kind, metrics.WebhookRejected)
+	default:
+		a.Metrics.Webhook(kind, metrics.WebhookError)
+	}
+	a.fail(w, r, err)
 }
 
 // webhookContentType accepts the provider's form encoding and JSON, and reports which.

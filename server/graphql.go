@@ -1,7 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -53,6 +57,9 @@ func newGraphQL(d Deps) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(maxComplexity))
 	srv.Use(depthLimit{max: maxQueryDepth})
+	if d.Metrics != nil {
+		srv.Use(graphqlMetrics{d.Metrics})
+	}
 	srv.SetErrorPresenter(d.Resolver.PresentError)
 	srv.SetRecoverFunc(d.Resolver.RecoverPanic)
 	// Fresh loaders for every response: per request for queries and mutations, per
@@ -66,6 +73,9 @@ func newGraphQL(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 			r.Body = http.MaxBytesReader(w, r.Body, maxGraphQLBody)
+			if r.Method == http.MethodPost && !readGraphQLBody(w, r) {
+				return
+			}
 		} else if auth.FromContext(r.Context()) == nil {
 			// Only an agent may upload: refuse before reading a byte of the file.
 			w.Header().Set("Content-Type", "application/json")
@@ -74,6 +84,25 @@ func newGraphQL(d Deps) http.Handler {
 		}
 		srv.ServeHTTP(w, r)
 	})
+}
+
+// readGraphQLBody reads a POST body within maxGraphQLBody, so that an oversized one
+// is a 413 (gqlgen would answer 200 with an error), and hands it on in memory. It
+// reports false when it has answered the request itself.
+func readGraphQLBody(w http.ResponseWriter, r *http.Request) bool {
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeGraphQLError(w, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("request body is larger than %d bytes", maxGraphQLBody), "BAD_USER_INPUT")
+		return false
+	case err != nil:
+		writeGraphQLError(w, http.StatusBadRequest, "request body could not be read", "BAD_USER_INPUT")
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }
 
 // pageCost is the page size a connection argument asks for (default 20). Sizes over
@@ -115,9 +144,13 @@ var _ interface {
 	graphql.OperationContextMutator
 } = depthLimit{}
 
-func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+// ExtensionName implements graphql.HandlerExtension.
+func (depthLimit) ExtensionName() string { return "DepthLimit" }
+
+// Validate implements graphql.HandlerExtension.
 func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
+// MutateOperationContext refuses an operation nested deeper than the limit.
 func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil

@@ -78,7 +78,7 @@ func (graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	start := graphql.Now()
 	params, status, err := readParams(r)
 	if err != nil {
-		writeGraphQLError(w, status, err.Error())
+		writeRequestError(w, status, err.Error())
 		return
 	}
 	params.Headers = r.Header
@@ -90,7 +90,7 @@ func (graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		switch op := opCtx.Operation.Operation; {
 		case r.Method == http.MethodGet && op != ast.Query:
 			h.Set("Allow", http.MethodPost)
-			writeGraphQLError(w, http.StatusMethodNotAllowed, fmt.Sprintf("a %s cannot be sent with GET; use POST", op))
+			writeRequestError(w, http.StatusMethodNotAllowed, fmt.Sprintf("a %s cannot be sent with GET; use POST", op))
 			return
 		case op == ast.Subscription:
 			errs = gqlerror.List{gqlerror.Errorf("subscriptions are served over a websocket at this path (graphql-transport-ws or graphql-ws)")}
@@ -226,9 +226,9 @@ func responseMediaType(accept string) string {
 	return best
 }
 
-// writeGraphQLError answers a request that could not be turned into a GraphQL
+// writeRequestError answers a request that could not be turned into a GraphQL
 // operation.
-func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
+func writeRequestError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, struct {
 		Errors []map[string]any `json:"errors"`
 	}{[]map[string]any{{"message": msg, "extensions": map[string]any{"code": "BAD_USER_INPUT"}}}})

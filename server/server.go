@@ -16,6 +16,7 @@ import (
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/events"
+	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/rest"
 	"github.com/connectme/connectme/server/playground"
@@ -32,12 +33,17 @@ type Deps struct {
 	Bus *events.Bus
 	// Done, when cancelled, closes every websocket cleanly (graceful shutdown).
 	Done context.Context
+	// Metrics receives the request, GraphQL and webhook counts and serves /metrics;
+	// nil serves no /metrics.
+	Metrics *metrics.Metrics
 }
 
 // New returns the whole HTTP handler of one instance.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), clientAddr, authenticate(d.Resolver.Tokens))
+	r.Use(requestID, httpMetrics(d.Metrics), accessLog(d.Log), recoverer(d.Log), securityHeaders,
+		corsFor(d.Config.CORSOrigins), limitConcurrency(d.Config.MaxConcurrentRequests, d.Metrics),
+		clientAddr, authenticate(d.Resolver.Tokens), connectionDeadlines, requestTimeout(d.Config.RequestTimeout))
 	r.NotFound(rest.NotFoundHandler)
 	r.MethodNotAllowed(rest.MethodNotAllowedHandler)
 
@@ -67,6 +73,10 @@ func New(d Deps) http.Handler {
 		_ = json.NewEncoder(w).Encode(status)
 	})
 
+	if d.Metrics != nil {
+		r.Method(http.MethodGet, "/metrics", metricsHandler(d.Metrics, d.Config.MetricsToken))
+	}
+
 	gql := newGraphQL(d)
 	r.Handle("/graphql", gql)
 	if d.Config.Playground {
@@ -77,7 +87,8 @@ func New(d Deps) http.Handler {
 	}
 
 	api := &rest.API{R: d.Resolver, Log: d.Log,
-		Webhooks: twilio.Verifier{AuthToken: d.Config.TwilioAuthToken, PublicBaseURL: d.Config.PublicBaseURL}}
+		Webhooks: twilio.Verifier{AuthToken: d.Config.TwilioAuthToken, PublicBaseURL: d.Config.PublicBaseURL},
+		Metrics:  d.Metrics}
 	api.Routes(r)
 	return r
 }

@@ -13,13 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/config"
+	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/media"
+	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/ratelimit"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/server"
@@ -40,6 +43,10 @@ type App struct {
 	// Shutdown starts the graceful shutdown of the app's websockets and event bus,
 	// as SIGTERM does in the binary.
 	Shutdown func()
+	// Bus is the app's event bus.
+	Bus *events.Bus
+	// Metrics holds the app's collectors (served at /metrics).
+	Metrics *metrics.Metrics
 }
 
 // Clock is a settable clock.
@@ -100,12 +107,20 @@ func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
 		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, clock.Now),
 		Media:       store,
 	}
+	m := metrics.New(prometheus.NewRegistry())
+	m.WatchDB("connectme", bdb.DB)
+	m.WatchDeliveryQueue(func(ctx context.Context) (metrics.QueueStats, error) {
+		s, err := db.DeliveryQueueStats(ctx, bdb)
+		return metrics.QueueStats{Depth: s.Depth, Due: s.Due, OldestAge: s.OldestAge}, err
+	})
+	res.Metrics = m
 	ctx, cancel := context.WithCancel(context.Background())
 	bus := events.NewBus(bdb, log)
 	res.Bus = bus
+	m.WatchBus(bus)
 	busDone := make(chan struct{})
 	go func() { bus.Run(ctx); close(busDone) }()
-	srv := httptest.NewServer(server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx}))
+	srv := httptest.NewServer(server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx, Metrics: m}))
 	t.Cleanup(func() {
 		cancel()
 		srv.Close()
@@ -119,7 +134,7 @@ func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
 			t.Fatal("the event listener did not connect")
 		}
 	}
-	return &App{T: t, DB: bdb, Config: cfg, Resolver: res, Server: srv, Clock: clock, Shutdown: cancel}
+	return &App{T: t, DB: bdb, Config: cfg, Resolver: res, Server: srv, Clock: clock, Shutdown: cancel, Bus: bus, Metrics: m}
 }
 
 // Token returns a valid bearer token for the agent.

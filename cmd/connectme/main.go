@@ -17,7 +17,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/config"
@@ -26,6 +28,7 @@ import (
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/media"
+	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/ratelimit"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/seed"
@@ -124,7 +127,11 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 	if err != nil {
 		return err
 	}
-	stopDelivery, err := startDelivery(ctx, cfg, bdb, store, log)
+	// The driver's own few log lines (a dropped listener connection) go to our JSON
+	// log instead of bare stderr.
+	pgdriver.Logger = pgdriverLog{log}
+	m := newMetrics(bdb)
+	stopDelivery, err := startDelivery(ctx, cfg, bdb, store, m, log)
 	if err != nil {
 		return err
 	}
@@ -136,9 +143,11 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 		Log:         log,
 		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, nil),
 		Media:       store,
+		Metrics:     m,
 	}
 	bus := events.NewBus(bdb, log)
 	res.Bus = bus
+	m.WatchBus(bus)
 	busCtx, stopBus := context.WithCancel(context.Background())
 	defer stopBus()
 	go bus.Run(busCtx)
@@ -150,14 +159,8 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	defer func() { stopFetch(); <-fetchDone }()
 	go func() { defer close(fetchDone); fetcher.Run(fetchCtx) }()
-	srv := &http.Server{
-		Addr:              cfg.ListenAddr,
-		Handler:           server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := server.HTTPServer(cfg.ListenAddr,
+		server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx, Metrics: m}), log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("listening", "addr", cfg.ListenAddr, "public_base_url", cfg.PublicBaseURL)
@@ -184,7 +187,7 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 // credentials are set, else through the development provider, which only logs. The
 // returned stop waits for the sends in flight, so they are recorded before the
 // database closes.
-func startDelivery(ctx context.Context, cfg *config.Config, bdb *bun.DB, store *media.Store, log *slog.Logger) (stop func(), err error) {
+func startDelivery(ctx context.Context, cfg *config.Config, bdb *bun.DB, store *media.Store, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
 	var provider delivery.Provider
 	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
 		provider = twilio.NewClient(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIBase)
@@ -195,7 +198,7 @@ func startDelivery(ctx context.Context, cfg *config.Config, bdb *bun.DB, store *
 			"workers", cfg.DeliveryWorkers)
 	}
 	pool, err := delivery.New(delivery.Config{
-		DB: bdb, Provider: provider, Log: log, Workers: cfg.DeliveryWorkers,
+		DB: bdb, Provider: provider, Log: log, Workers: cfg.DeliveryWorkers, Metrics: m,
 		StatusCallbackURL: cfg.PublicBaseURL + "/message/status",
 		// The provider fetches our files through signed links; inbound files still
 		// at the provider go by their source URL.
@@ -219,6 +222,26 @@ func startDelivery(ctx context.Context, cfg *config.Config, bdb *bun.DB, store *
 		cancel()
 		<-done
 	}), nil
+}
+
+// newMetrics builds this process's collectors on a registry of its own, with the
+// database pool's statistics and the delivery outbox read at scrape time.
+func newMetrics(bdb *bun.DB) *metrics.Metrics {
+	m := metrics.New(prometheus.NewRegistry())
+	m.WatchDB("connectme", bdb.DB)
+	m.WatchDeliveryQueue(func(ctx context.Context) (metrics.QueueStats, error) {
+		s, err := db.DeliveryQueueStats(ctx, bdb)
+		return metrics.QueueStats{Depth: s.Depth, Due: s.Due, OldestAge: s.OldestAge}, err
+	})
+	return m
+}
+
+// pgdriverLog sends pgdriver's log lines to the JSON log as warnings.
+type pgdriverLog struct{ log *slog.Logger }
+
+// Printf implements pgdriver's logging interface.
+func (l pgdriverLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "pgdriver")
 }
 
 func usage(w io.Writer) {

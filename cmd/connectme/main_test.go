@@ -3,9 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"io/fs"
+	"net/url"
+	"os"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/testkit"
@@ -152,5 +158,90 @@ func TestProduction_RefusesToStartWithoutSecrets(t *testing.T) {
 	err := run([]string{"serve"}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") || !strings.Contains(err.Error(), "PUBLIC_BASE_URL") {
 		t.Fatalf("production start without secrets: %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines and the test may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServe_ProductionStartLogShowsTheConfigurationWithoutSecrets(t *testing.T) {
+	dsn, err := url.Parse(testkit.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Local PostgreSQL trusts the connection, so a password is accepted and unused.
+	dsn.User = url.UserPassword("postgres", "db-password-secret")
+	secrets := map[string]string{
+		"JWT_SECRET":        "jwt-secret-jwt-secret-jwt-secret-42",
+		"TWILIO_AUTH_TOKEN": "twilio-auth-token-secret",
+		"MEDIA_SIGNING_KEY": "media-signing-key-media-signing-key-42",
+		"METRICS_TOKEN":     "metrics-token-secret",
+	}
+	for k, v := range secrets {
+		t.Setenv(k, v)
+	}
+	t.Setenv("DATABASE_URL", dsn.String())
+	t.Setenv("APP_ENV", "production")
+	t.Setenv("PUBLIC_BASE_URL", "https://inbox.example.com")
+	t.Setenv("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
+	t.Setenv("TWILIO_API_BASE", "http://127.0.0.1:9")
+	t.Setenv("LISTEN_ADDR", "127.0.0.1:0")
+	t.Setenv("MEDIA_DIR", t.TempDir())
+
+	var logged syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run([]string{"serve"}, io.Discard, &logged) }()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logged.String(), `"msg":"listening"`); time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, logged.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", logged.String())
+		}
+	}
+	// SIGTERM is the graceful stop; run's signal handler is registered by now.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+
+	out := logged.String()
+	for k, v := range secrets {
+		if strings.Contains(out, v) {
+			t.Errorf("the log shows %s", k)
+		}
+	}
+	if strings.Contains(out, "db-password-secret") {
+		t.Error("the log shows the database password")
+	}
+	for _, want := range []string{`"msg":"configuration"`, `"APP_ENV":"production"`, `"JWT_SECRET":"***"`,
+		`"PLAYGROUND":false`, `"GRAPHQL_INTROSPECTION":false`, `postgres:***@`, `"msg":"stopped"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %s:\n%s", want, out)
+		}
 	}
 }
