@@ -69,20 +69,20 @@ func TestSendMessage_ClosedWindowIsRefusedWithAHintToUseATemplate(t *testing.T) 
 	lastInbound := w.now()
 	conv := testkit.Conversation(t, w.app.DB, w.a.ID, lastInbound)
 	noConv := testkit.Contact(t, w.app.DB, w.a.ID) // never wrote: no conversation, no window
-	before := rowCounts(t, w.app)
 
 	// One second before the edge the window is open …
 	w.app.Clock.Set(lastInbound.Add(24*time.Hour - time.Second))
 	if r := w.do(t, "POST", "/message", map[string]any{"to": conv.UserID, "text": "just in time"}); r.Status != http.StatusOK {
 		t.Fatalf("inside the window: %d %s", r.Status, r.Body)
 	}
-	before = rowCounts(t, w.app)
+	before := rowCounts(t, w.app)
 	// … at lastFreeMessageTime + 24h it is closed.
 	for _, at := range []time.Duration{24 * time.Hour, 30 * 24 * time.Hour} {
 		w.app.Clock.Set(lastInbound.Add(at))
 		r := w.do(t, "POST", "/message", map[string]any{"to": conv.UserID, "text": "too late"})
 		wantError(t, r, http.StatusUnprocessableEntity, "only a template message can be sent")
 	}
+	nothingStored(t, w.app, before)
 	// Media needs the window too (an attachment of the company).
 	att := attachment(t, w.app, w.a.ID, db.AttachmentImage, "a.jpg", 10)
 	before = rowCounts(t, w.app)
