@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -31,6 +32,8 @@ type Config struct {
 	Playground           bool
 	CORSOrigins          []string
 	LogLevel             string
+	// PprofAddr, when set, serves net/http/pprof on this loopback address.
+	PprofAddr string
 }
 
 // Var documents one environment variable for --help and the README.
@@ -61,6 +64,7 @@ var Vars = []Var{
 	{"PLAYGROUND", "true in development, false in production", "serve the GraphiQL playground at /playground"},
 	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and open websockets"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"PPROF_ADDR", "", "loopback address (e.g. 127.0.0.1:6060) serving net/http/pprof for profiling; empty: off"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -125,6 +129,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
+	if c.PprofAddr = get("PPROF_ADDR", ""); c.PprofAddr != "" && !isLoopback(c.PprofAddr) {
+		return nil, fmt.Errorf("PPROF_ADDR must be a loopback address such as 127.0.0.1:6060, not %q", c.PprofAddr)
+	}
 	if c.MediaSigningKey != "" && len(c.MediaSigningKey) < 32 {
 		return nil, errors.New("MEDIA_SIGNING_KEY must be at least 32 bytes")
 	}
@@ -184,6 +191,7 @@ func (c *Config) Masked() map[string]any {
 		"GRAPHQL_INTROSPECTION": c.GraphQLIntrospection,
 		"PLAYGROUND":            c.Playground,
 		"CORS_ORIGINS":          c.CORSOrigins,
+		"PPROF_ADDR":            c.PprofAddr,
 	}
 }
 
@@ -197,6 +205,20 @@ func maskURL(s string) string {
 		}
 	}
 	return s
+}
+
+// isLoopback reports whether addr (host:port) names this machine only: profiles
+// show internals and must never be served to the network.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func parseBool(s string) (bool, error) {
