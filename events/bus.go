@@ -38,8 +38,10 @@ type Bus struct {
 type Subscription struct {
 	bus       *Bus
 	companyID int64
-	// C delivers the company's events; it is never closed (select on Done too).
-	C    chan Event
+	// C delivers the company's events; it is never closed (select on Done too). One
+	// Event value is shared by every subscriber it goes to: read it, never change it.
+	// (Pointers keep the buffer small: 10,000 subscriptions hold 10,000 buffers.)
+	C    chan *Event
 	done chan struct{}
 	once sync.Once
 }
@@ -65,7 +67,7 @@ func NewBus(db *bun.DB, log *slog.Logger) *Bus {
 
 // Subscribe returns a subscription to the company's events.
 func (b *Bus) Subscribe(companyID int64) *Subscription {
-	s := &Subscription{bus: b, companyID: companyID, C: make(chan Event, SubscriptionBuffer), done: make(chan struct{})}
+	s := &Subscription{bus: b, companyID: companyID, C: make(chan *Event, SubscriptionBuffer), done: make(chan struct{})}
 	b.mu.Lock()
 	if b.subs[companyID] == nil {
 		b.subs[companyID] = map[*Subscription]struct{}{}
@@ -115,7 +117,7 @@ func (b *Bus) Healthy() (bool, string) {
 }
 
 // dispatch hands ev to the local subscribers of its company without blocking.
-func (b *Bus) dispatch(ev Event) {
+func (b *Bus) dispatch(ev *Event) {
 	var slow []*Subscription
 	b.mu.RLock()
 	for s := range b.subs[ev.CompanyID] {
@@ -191,7 +193,7 @@ func (b *Bus) listen(ctx context.Context) error {
 			b.log.Warn("ignoring a malformed event", "payload", payload)
 			continue
 		}
-		b.dispatch(ev)
+		b.dispatch(&ev)
 	}
 }
 

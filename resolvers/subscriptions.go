@@ -73,10 +73,10 @@ func forward[T any](ctx context.Context, sub *events.Subscription, release func(
 			case <-sub.Done():
 				return
 			case ev := <-sub.C:
-				if !match(ev) {
+				if !match(*ev) {
 					continue
 				}
-				v, ok := load(ctx, ev)
+				v, ok := load(ctx, *ev)
 				if !ok {
 					continue
 				}
