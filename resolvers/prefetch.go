@@ -103,7 +103,10 @@ func (r *Resolver) prefetchMessages(ctx context.Context, l *Loaders, node ast.Se
 		if m == nil {
 			continue
 		}
-		ids = append(ids, m.ID)
+		if m.Attachments == nil {
+			// Not loaded with the message (a page may bring them along).
+			ids = append(ids, m.ID)
+		}
 		convs = append(convs, m.ConversationID)
 		if m.SenderID != nil {
 			senders = append(senders, *m.SenderID)
@@ -112,10 +115,7 @@ func (r *Resolver) prefetchMessages(ctx context.Context, l *Loaders, node ast.Se
 			templates = append(templates, *m.TemplateID)
 		}
 	}
-	if len(ids) == 0 {
-		return
-	}
-	if has(ctx, node, "attachments") != nil {
+	if has(ctx, node, "attachments") != nil && len(ids) > 0 {
 		_, _ = l.Attachments.LoadAll(ctx, ids)
 	}
 	if has(ctx, node, "sender") != nil && len(senders) > 0 {
@@ -124,7 +124,7 @@ func (r *Resolver) prefetchMessages(ctx context.Context, l *Loaders, node ast.Se
 	if has(ctx, node, "template") != nil && len(templates) > 0 {
 		_, _ = l.Templates.LoadAll(ctx, templates)
 	}
-	if has(ctx, node, "conversation") != nil {
+	if has(ctx, node, "conversation") != nil && len(convs) > 0 {
 		_, _ = l.Conversations.LoadAll(ctx, convs)
 	}
 }
