@@ -9,6 +9,7 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/graph/model"
 )
 
@@ -153,13 +154,12 @@ func (r *Resolver) MarkConversationRead(ctx context.Context, conversationID int6
 	if err != nil {
 		return nil, 0, fmt.Errorf("mark read: %w", err)
 	}
-	for _, ch := range changed {
-		if err := publishStatus(ctx, tx, &ch); err != nil {
-			return nil, 0, err
-		}
-	}
 	if len(changed) > 0 {
-		if err := publishConversation(ctx, tx, c); err != nil {
+		evs := make([]events.Event, 0, len(changed)+1)
+		for _, ch := range changed {
+			evs = append(evs, statusEvent(&ch))
+		}
+		if err := events.Publish(ctx, tx, append(evs, conversationEvent(c))...); err != nil {
 			return nil, 0, err
 		}
 	}
