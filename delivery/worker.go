@@ -117,12 +117,17 @@ func (p *Pool) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	inFlight := 0
+	// Under a backlog, claim for a quarter of the workers at a time rather than for
+	// each one as it frees up: a claim is three round trips made by this one
+	// goroutine, and claiming one message at a time capped delivery at a few
+	// hundred a second however many workers there were.
+	batch := max(1, workers/4)
 	// Look at once: messages may have been queued while no worker was running.
 	look := true
 	poll := time.NewTicker(p.cfg.PollInterval)
 	defer poll.Stop()
 	for {
-		if look && inFlight < workers && ctx.Err() == nil {
+		if look && (workers-inFlight >= batch || inFlight == 0) && ctx.Err() == nil {
 			free := workers - inFlight
 			jobs := p.claim(ctx, free)
 			// A full claim suggests more are waiting; a short one drained the queue.
@@ -146,6 +151,15 @@ func (p *Pool) Run(ctx context.Context) {
 			look = true
 		case <-done:
 			inFlight--
+			// Count every worker that has finished meanwhile.
+			for more := true; more; {
+				select {
+				case <-done:
+					inFlight--
+				default:
+					more = false
+				}
+			}
 		}
 	}
 }
