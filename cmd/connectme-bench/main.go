@@ -42,6 +42,7 @@ type options struct {
 	keep        bool
 	only        string
 	workers     int
+	serverBin   string
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -67,7 +68,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed (errors always fail)")
 	fs.BoolVar(&o.keep, "keep", false, "with -smoke: keep the throwaway databases")
 	fs.StringVar(&o.only, "only", "", "comma-separated scenario groups to run: reads,search,webhooks,sending,growth,subs (default all)")
-	fs.IntVar(&o.workers, "delivery-workers", 0, "DELIVERY_WORKERS of the server under test (0: the server's default)")
+	fs.IntVar(&o.workers, "delivery-workers", 32, "DELIVERY_WORKERS of the server under test (0: the server's default of 4, meant for development)")
+	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./cmd/connectme (to compare two builds)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -173,10 +175,12 @@ func run(ctx context.Context, o *options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	logf("building ./cmd/connectme")
-	bin, err := buildServer(ctx, root, tmp)
-	if err != nil {
-		return err
+	bin := o.serverBin
+	if bin == "" {
+		logf("building ./cmd/connectme")
+		if bin, err = buildServer(ctx, root, tmp); err != nil {
+			return err
+		}
 	}
 	provider := newFakeProvider()
 	defer provider.close()

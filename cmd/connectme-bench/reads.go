@@ -182,7 +182,11 @@ func (t *target) sampleConversations(ctx context.Context) (map[int][]int64, erro
 				row_number() OVER (PARTITION BY company_id ORDER BY md5(conversation_id::text)) AS rnd
 			FROM messages GROUP BY company_id, conversation_id
 		)
-		SELECT company_id, id FROM sizes WHERE big = 1 OR small = 1 OR rnd <= 3`).Scan(ctx, &rows)
+		SELECT company_id, id FROM sizes WHERE big = 1 OR small = 1 OR rnd <= 3
+		UNION
+		-- where the company's newest image is, so pages with attachments are checked
+		(SELECT DISTINCT ON (company_id) company_id, conversation_id FROM messages
+		WHERE message_type = 'MEDIA' ORDER BY company_id, datetime DESC)`).Scan(ctx, &rows)
 	out := map[int][]int64{}
 	for _, r := range rows {
 		out[r.CompanyID] = append(out[r.CompanyID], r.ID)
@@ -194,7 +198,8 @@ type gqlPage struct {
 	Edges []struct {
 		Cursor string `json:"cursor"`
 		Node   struct {
-			ID string `json:"id"`
+			ID          string            `json:"id"`
+			Attachments []json.RawMessage `json:"attachments"`
 		} `json:"node"`
 	} `json:"edges"`
 	PageInfo struct {
@@ -245,6 +250,13 @@ func (t *target) checkReads(ctx context.Context) error {
 				if !slices.Equal(got.ids(), want[lo:hi]) {
 					return fmt.Errorf("GraphQL messages of %d, page %d: got %v, want %v", conv, page+1, got.ids(), want[lo:hi])
 				}
+				counts := make(map[string]int, len(got.Edges))
+				for _, e := range got.Edges {
+					counts[e.Node.ID] = len(e.Node.Attachments)
+				}
+				if err := t.checkAttachmentCounts(ctx, counts); err != nil {
+					return fmt.Errorf("GraphQL messages of %d: %w", conv, err)
+				}
 				if got.PageInfo.HasNextPage != (len(want) > hi) {
 					return fmt.Errorf("GraphQL messages of %d, page %d: hasNextPage %v", conv, page+1, got.PageInfo.HasNextPage)
 				}
@@ -261,8 +273,9 @@ func (t *target) checkReads(ctx context.Context) error {
 			var page struct {
 				TotalCount int `json:"totalCount"`
 				Data       []struct {
-					MessageID      string `json:"messageId"`
-					ConversationID int64  `json:"conversationId"`
+					MessageID      string            `json:"messageId"`
+					ConversationID int64             `json:"conversationId"`
+					Attachments    []json.RawMessage `json:"attachments"`
 				} `json:"data"`
 			}
 			if err := json.Unmarshal(raw, &page); err != nil {
@@ -273,8 +286,13 @@ func (t *target) checkReads(ctx context.Context) error {
 				return err
 			}
 			var got []string
+			counts := map[string]int{}
 			for _, m := range page.Data {
 				got = append(got, m.MessageID)
+				counts[m.MessageID] = len(m.Attachments)
+			}
+			if err := t.checkAttachmentCounts(ctx, counts); err != nil {
+				return fmt.Errorf("REST messages of %d: %w", conv, err)
 			}
 			if page.TotalCount != total || !slices.Equal(got, want[:min(20, len(want))]) {
 				return fmt.Errorf("REST messages of %d: total %d (want %d), ids %v, want %v", conv, page.TotalCount, total, got, want[:min(20, len(want))])
@@ -282,6 +300,35 @@ func (t *target) checkReads(ctx context.Context) error {
 		}
 		if err := t.checkConversations(ctx, w, c, token); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkAttachmentCounts compares how many attachments each message came with.
+func (t *target) checkAttachmentCounts(ctx context.Context, got map[string]int) error {
+	if len(got) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(got))
+	for id := range got {
+		ids = append(ids, id)
+	}
+	var rows []struct {
+		ID string `bun:"id"`
+		N  int    `bun:"n"`
+	}
+	if err := t.bdb.NewRaw(`SELECT replace(message_id::text, '-', '') AS id, count(*) AS n FROM attachments
+		WHERE message_id IN (?) GROUP BY message_id`, bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return err
+	}
+	want := map[string]int{}
+	for _, r := range rows {
+		want[r.ID] = r.N
+	}
+	for id, n := range got {
+		if want[id] != n {
+			return fmt.Errorf("message %s came with %d attachments, the database has %d", id, n, want[id])
 		}
 	}
 	return nil
