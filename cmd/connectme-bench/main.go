@@ -76,8 +76,8 @@ func parseFlags(args []string) (*options, error) {
 	if o.smoke {
 		o.sizes = Sizes{Companies: 2, Contacts: 100, Conversations: 200, Messages: 10_000, Days: 90}
 		o.dbName = "connectme_bench_smoke_" + randomHex(4)
-		o.dur, o.warmup = 600*time.Millisecond, 200*time.Millisecond
-		o.subs, o.events = 200, 2
+		o.dur, o.warmup = 400*time.Millisecond, 100*time.Millisecond
+		o.subs, o.events = 200, 1
 		o.out, o.profile = "", false
 	}
 	return o, nil
