@@ -26,8 +26,6 @@ type worker struct {
 	id  int
 	rng *rand.Rand
 	buf bytes.Buffer
-	// seq counts this worker's requests (warm-up included).
-	seq int
 }
 
 // attempt is one request of a scenario: it sends, reads and checks the answer.
@@ -113,7 +111,6 @@ func loop(ctx context.Context, workers []*worker, dur time.Duration, fn attempt)
 					return
 				}
 				err := fn(ctx, w)
-				w.seq++
 				p.lat = append(p.lat, time.Since(t0))
 				if err != nil && ctx.Err() == nil {
 					p.bad++

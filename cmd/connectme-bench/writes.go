@@ -10,10 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/connectme/connectme/twilio"
 )
+
+// uniq numbers provider ids and texts, so that no two requests of a run (reruns for
+// profiling included) carry the same one.
+var uniq atomic.Int64
 
 // resetDataset removes what earlier runs added to a generated dataset (messages,
 // contacts, conversations, deliveries) and puts the conversations' times back, so
@@ -63,7 +68,7 @@ func (t *target) inboundSenders(ctx context.Context) ([]inboundSender, error) {
 func (t *target) webhook(senders []inboundSender, authToken, run string) attempt {
 	return func(ctx context.Context, w *worker) error {
 		s := senders[w.rng.IntN(len(senders))]
-		sid := fmt.Sprintf("SM%s%03d%09d", run, w.id, w.seq)
+		sid := fmt.Sprintf("SM%s%012d", run, uniq.Add(1))
 		_, err := t.postInbound(ctx, w, authToken, inboundForm(sid, s, "bench inbound "+sid))
 		return err
 	}
@@ -186,7 +191,7 @@ func (t *target) send(recipients [][]recipient, run string, log *sendLog) attemp
 	return func(ctx context.Context, w *worker) error {
 		c := w.id % t.sizes.Companies
 		r := recipients[c][w.rng.IntN(len(recipients[c]))]
-		text := fmt.Sprintf("bench send %s %d %d", run, w.id, w.seq)
+		text := fmt.Sprintf("bench send %s %d", run, uniq.Add(1))
 		body := `{"to":` + strconv.FormatInt(r.contact, 10) + `,"text":"` + text + `"}`
 		status, raw, err := t.http.do(ctx, &w.buf, "POST", "/message", "application/json", []byte(body),
 			"Authorization", "Bearer "+t.tokens[c])
