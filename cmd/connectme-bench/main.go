@@ -235,7 +235,7 @@ func run(ctx context.Context, o *options) error {
 		big.srv.stop()
 	}
 
-	rep := &report{env: env, rows: r.rows, o: o, took: time.Since(began), command: commandLine(o)}
+	rep := &report{env: env, ceiling: r.ceilingRPS(), rows: r.rows, o: o, took: time.Since(began), command: commandLine(o)}
 	rep.print(os.Stdout)
 	if o.out != "" {
 		if err := rep.write(o.out); err != nil {

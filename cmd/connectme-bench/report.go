@@ -64,7 +64,9 @@ func (e *environment) summary() string {
 
 // report is the outcome of a run.
 type report struct {
-	env     *environment
+	env *environment
+	// ceiling is the mean /healthz rate the shares are computed against.
+	ceiling float64
 	rows    []*Row
 	o       *options
 	took    time.Duration
@@ -149,8 +151,9 @@ func (r *report) markdown(w *strings.Builder) {
 	fmt.Fprintf(w, "- **Command:** `make bench` (`%s`), %s in all\n", r.command, r.took.Round(time.Second))
 	fmt.Fprintf(w, "- **Dataset:** %d companies, %s contacts, %s conversations, %s messages over %d days; the growth row compares it with a tenth of it\n",
 		s.Companies, thousands(float64(s.Contacts)), thousands(float64(s.Conversations)), thousands(float64(s.Messages)), s.Days)
-	fmt.Fprintf(w, "- **Load:** closed loop, %d connections (search: %d), %s warm-up then %s measured per scenario\n\n",
-		r.o.conc, r.o.searchConc, r.o.warmup, r.o.dur)
+	fmt.Fprintf(w, "- **Load:** closed loop, %d connections (search: %d), %s warm-up then %s measured per scenario; "+
+		"the server runs with DELIVERY_WORKERS=%d; ceiling (mean of the two /healthz runs) %s req/s\n\n",
+		r.o.conc, r.o.searchConc, r.o.warmup, r.o.dur, r.o.workers, thousands(r.ceiling))
 	fmt.Fprintln(w, "| scenario | c | req/s | p50 | p95 | p99 | errors | % of ceiling | measure | target | |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|---|---|---|")
 	for _, row := range r.rows {
@@ -164,7 +167,10 @@ func (r *report) markdown(w *strings.Builder) {
 	fmt.Fprintln(w, "| scenario | server | PostgreSQL (all sessions) | load generator | whole machine | note |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|---|")
 	for _, row := range r.rows {
-		if row.CPU.Machine == 0 && row.Note == "" {
+		if row.CPU.Machine == 0 {
+			if row.Note != "" {
+				fmt.Fprintf(w, "| %s | – | – | – | – | %s |\n", row.Name, row.Note)
+			}
 			continue
 		}
 		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f | %.2f | %s |\n", row.Name, row.CPU.Server, row.CPU.Postgres,
@@ -174,8 +180,12 @@ func (r *report) markdown(w *strings.Builder) {
 		if row.Profile == "" {
 			continue
 		}
-		fmt.Fprintf(w, "\n### Profile: %s (missed %s)\n\nThe server's CPU profile during a rerun (`go tool pprof -top`):\n\n```\n%s\n```\n",
-			row.Name, row.Target, trimProfile(row.Profile))
+		what := "The server's CPU profile during a rerun (`go tool pprof -top`); where PostgreSQL is the bottleneck, see the CPU split above"
+		if strings.Contains(row.Profile, "inuse_space") {
+			what = "The server's heap in use while the sockets were open (`go tool pprof -top -sample_index=inuse_space`)"
+		}
+		fmt.Fprintf(w, "\n### Profile: %s (missed %s)\n\n%s:\n\n```\n%s\n```\n",
+			row.Name, row.Target, what, trimProfile(row.Profile))
 	}
 }
 
@@ -203,12 +213,7 @@ func (r *report) svg() string {
 		gapMid = 70
 	)
 	var shares, lats []*Row
-	ceiling := 0.0
-	for _, row := range r.rows {
-		if row.Group == "ceiling" {
-			ceiling = math.Max(ceiling, row.RPS)
-		}
-	}
+	ceiling := r.ceiling
 	for _, row := range r.rows {
 		if row.Share > 0 && (row.ShareTarget > 0 || strings.HasPrefix(row.Target, "≥")) {
 			shares = append(shares, row)

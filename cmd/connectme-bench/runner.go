@@ -24,6 +24,8 @@ type runner struct {
 	rows     []*Row
 	ceiling  []float64
 	failed   bool
+	// goroutines is the server's goroutine count while the sockets were open.
+	goroutines string
 }
 
 // Row is one line of the results table.
@@ -354,6 +356,9 @@ func (r *runner) subscriptions(ctx context.Context, t *target) error {
 		LatQ:    0.99, LatTarget: 200 * time.Millisecond,
 		Note: fmt.Sprintf("server RSS %s → %s; %d events; connected in %s", mb(res.RSSBefore), mb(res.RSSAfter),
 			r.o.events, res.ConnectFor.Round(time.Millisecond))}
+	if r.goroutines != "" {
+		row.Note += "; server goroutines " + r.goroutines
+	}
 	if res.Received < res.Receivers || res.Leaked > 0 {
 		row.Errors = res.Receivers - res.Received + res.Leaked
 		r.failed = true
@@ -435,6 +440,7 @@ func (r *runner) heapProfile(ctx context.Context, t *target) string {
 		resp.Body.Close()
 		first, _, _ := strings.Cut(string(b), "\n")
 		logf("  server %s", strings.TrimSpace(first))
+		r.goroutines = strings.TrimSpace(strings.TrimPrefix(first, "goroutine profile:"))
 		_ = os.WriteFile(filepath.Join(dir, "goroutines-subscriptions.txt"), b, 0o644)
 	}
 	resp, err := http.Get("http://" + t.srv.pprof + "/debug/pprof/heap?gc=1")
