@@ -69,3 +69,13 @@ fuzz:
 STATICCHECK_VERSION ?= v0.8.2
 staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## bench: the benchmark on a million messages against this machine's own ceiling;
+## creates (once) and reuses its own database, writes BENCHMARKS.md and benchmarks.svg
+bench:
+	$(GO) run ./cmd/connectme-bench -out BENCHMARKS.md
+
+.PHONY: bench-smoke
+## bench-smoke: a short benchmark on a throwaway 10k-message database (CI); writes nothing
+bench-smoke:
+	$(GO) run ./cmd/connectme-bench -smoke

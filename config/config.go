@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -40,6 +41,8 @@ type Config struct {
 	MaxConcurrentRequests int
 	// MetricsToken, when set, is the bearer token GET /metrics requires.
 	MetricsToken string
+	// PprofAddr, when set, serves net/http/pprof on this loopback address.
+	PprofAddr string
 }
 
 // Var documents one environment variable for --help and the README.
@@ -73,6 +76,7 @@ var Vars = []Var{
 	{"REQUEST_TIMEOUT", "10s", "how long an ordinary request may take, database calls included; past it the answer is 503 (uploads, downloads and websockets are exempt)"},
 	{"MAX_CONCURRENT_REQUESTS", "256", "requests served at once (websockets not counted); more are answered 503 at once; 0 turns the cap off"},
 	{"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty leaves /metrics open (keep it off the public network)"},
+	{"PPROF_ADDR", "", "loopback address (e.g. 127.0.0.1:6060) serving net/http/pprof for profiling; empty: off"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -154,6 +158,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
+	if c.PprofAddr = get("PPROF_ADDR", ""); c.PprofAddr != "" && !isLoopback(c.PprofAddr) {
+		return nil, fmt.Errorf("PPROF_ADDR must be a loopback address such as 127.0.0.1:6060, not %q", c.PprofAddr)
+	}
 	if c.MediaSigningKey != "" && len(c.MediaSigningKey) < 32 {
 		return nil, errors.New("MEDIA_SIGNING_KEY must be at least 32 bytes")
 	}
@@ -217,6 +224,7 @@ func (c *Config) Masked() map[string]any {
 		"REQUEST_TIMEOUT":         c.RequestTimeout.String(),
 		"MAX_CONCURRENT_REQUESTS": c.MaxConcurrentRequests,
 		"METRICS_TOKEN":           mask(c.MetricsToken),
+		"PPROF_ADDR":              c.PprofAddr,
 	}
 }
 
@@ -230,6 +238,20 @@ func maskURL(s string) string {
 		}
 	}
 	return s
+}
+
+// isLoopback reports whether addr (host:port) names this machine only: profiles
+// show internals and must never be served to the network.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func parseBool(s string) (bool, error) {

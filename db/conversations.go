@@ -37,6 +37,27 @@ func UpsertConversation(ctx context.Context, idb bun.IDB, companyID, contactID i
 	return conv, nil
 }
 
+// UpsertConversationAt is UpsertConversation for a message added at t, which it
+// records in the same statement: the conversation's last update moves to t (never
+// back), and an inbound message also restarts the 24-hour window. One round trip
+// instead of an upsert and an update; the row returned carries the new times.
+func UpsertConversationAt(ctx context.Context, idb bun.IDB, companyID, contactID int64, channelID int, t time.Time, inbound bool) (*Conversation, error) {
+	conv := &Conversation{CompanyID: companyID, UserID: contactID, ChannelID: channelID, LastUpdateTime: &t}
+	if inbound {
+		conv.LastFreeMessageTime = &t
+	}
+	// GREATEST ignores NULL: an outbound message leaves the window as it was.
+	_, err := idb.NewInsert().Model(conv).
+		On("CONFLICT (company_id, user_id, channel_id) DO UPDATE").
+		Set("last_update_time = GREATEST(conversation.last_update_time, EXCLUDED.last_update_time)").
+		Set("last_free_message_time = GREATEST(conversation.last_free_message_time, EXCLUDED.last_free_message_time)").
+		Returning("*").Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("upsert conversation: %w", err)
+	}
+	return conv, nil
+}
+
 // ConversationFilter narrows a company's conversation list.
 type ConversationFilter struct {
 	UnreadOnly bool
@@ -133,19 +154,6 @@ func ConversationsByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids [
 	var convs []*Conversation
 	err := idb.NewSelect().Model(&convs).Where("id IN (?)", bun.List(ids)).Where("company_id = ?", companyID).Scan(ctx)
 	return convs, err
-}
-
-// TouchConversation records that a message was added at t; inbound messages also
-// restart the 24-hour window.
-func TouchConversation(ctx context.Context, idb bun.IDB, companyID, id int64, t time.Time, inbound bool) error {
-	q := idb.NewUpdate().Model((*Conversation)(nil)).
-		Set("last_update_time = GREATEST(coalesce(last_update_time, ?), ?)", t, t).
-		Where("id = ?", id).Where("company_id = ?", companyID)
-	if inbound {
-		q = q.Set("last_free_message_time = GREATEST(coalesce(last_free_message_time, ?), ?)", t, t)
-	}
-	_, err := q.Exec(ctx)
-	return err
 }
 
 func escapeLike(s string) string {

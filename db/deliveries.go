@@ -32,12 +32,13 @@ type Delivery struct {
 // Call it inside the transaction that inserts the message: the row and the wake-up
 // then both take effect on commit, or neither does.
 func EnqueueDelivery(ctx context.Context, idb bun.IDB, companyID int64, messageID uuid.UUID) error {
-	if _, err := idb.NewRaw("INSERT INTO deliveries (message_id, company_id, run_at) VALUES (?, ?, now())",
-		messageID, companyID).Exec(ctx); err != nil {
+	// One statement, one round trip: the row, and the wake-up for it.
+	if _, err := idb.NewRaw(`WITH queued AS (
+			INSERT INTO deliveries (message_id, company_id, run_at) VALUES (?, ?, now()) RETURNING message_id
+		)
+		SELECT pg_notify(?, '') FROM queued`,
+		messageID, companyID, DeliveriesChannel).Exec(ctx); err != nil {
 		return fmt.Errorf("enqueue delivery: %w", err)
-	}
-	if _, err := idb.ExecContext(ctx, "SELECT pg_notify(?, '')", DeliveriesChannel); err != nil {
-		return fmt.Errorf("wake delivery workers: %w", err)
 	}
 	return nil
 }

@@ -55,7 +55,10 @@ func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Messag
 				return fmt.Errorf("name contact: %w", err)
 			}
 		}
-		conv, err := UpsertConversation(ctx, tx, contact.CompanyID, contact.ID, ChannelWhatsApp)
+		// The conversation's times move to the message's now; on a duplicate the
+		// whole transaction rolls back. GREATEST: of two messages committing out of
+		// order, the later time wins.
+		conv, err := UpsertConversationAt(ctx, tx, contact.CompanyID, contact.ID, ChannelWhatsApp, msg.Datetime, true)
 		if err != nil {
 			return err
 		}
@@ -82,13 +85,6 @@ func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Messag
 			}
 		}
 		msg.Attachments = atts
-		// GREATEST: of two messages committing out of order, the later time wins.
-		if _, err := tx.NewUpdate().Model((*Conversation)(nil)).
-			Set("last_free_message_time = GREATEST(last_free_message_time, ?)", msg.Datetime).
-			Set("last_update_time = GREATEST(last_update_time, ?)", msg.Datetime).
-			Where("id = ?", conv.ID).Exec(ctx); err != nil {
-			return fmt.Errorf("touch conversation: %w", err)
-		}
 		if then != nil {
 			return then(ctx, tx)
 		}

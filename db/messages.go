@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -28,17 +29,23 @@ type MessageWindow struct {
 	Limit int
 	// FromOldest takes the Limit oldest of the selection instead of the newest.
 	FromOldest bool
+	// WithAttachments loads each message's attachments in the same query.
+	WithAttachments bool
 }
 
-// ListMessages returns a slice of the conversation's messages, newest first. The
-// conversation must already be known to belong to the company; companyID is checked
-// again so the query never crosses tenants.
+// ListMessages returns a slice of the conversation's messages, newest first. Only
+// messages of the company are returned: rows come back only when the conversation
+// is the company's (messages_conversation_company_fkey ties a message's company to
+// its conversation's), so a non-empty answer also proves access to it.
 func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID int64, w MessageWindow) ([]*Message, error) {
-	var msgs []*Message
-	q := idb.NewSelect().Model(&msgs).
+	var rows []*messageRow
+	q := idb.NewSelect().Model(&rows).ColumnExpr("message.*").
 		Where("conversation_id = ?", conversationID).
 		Where("company_id = ?", companyID).
 		Limit(w.Limit)
+	if w.WithAttachments {
+		q = q.ColumnExpr(attachmentsColumn)
+	}
 	if w.Before != nil {
 		q = q.Where("(datetime, id) < (?, ?)", w.Before.Datetime, w.Before.ID)
 	}
@@ -51,6 +58,10 @@ func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID in
 		q = q.OrderExpr("datetime DESC, id DESC")
 	}
 	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	msgs, err := rowsToMessages(rows, w.WithAttachments)
+	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
 	if w.FromOldest {
@@ -68,16 +79,57 @@ func CountMessages(ctx context.Context, idb bun.IDB, companyID, conversationID i
 }
 
 // MessagePage returns one legacy page (offset/limit) of a conversation's messages,
-// newest first, with their attachments.
+// newest first, with their attachments, in one query. As with ListMessages, rows
+// come back only when the conversation is the company's.
 func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int64, offset, limit int) ([]*Message, error) {
-	var msgs []*Message
-	err := idb.NewSelect().Model(&msgs).
+	var rows []*messageRow
+	err := idb.NewSelect().Model(&rows).ColumnExpr("message.*").ColumnExpr(attachmentsColumn).
 		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID).
 		OrderExpr("datetime DESC, id DESC").Offset(offset).Limit(limit).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("message page: %w", err)
 	}
-	return msgs, AttachTo(ctx, idb, companyID, msgs)
+	msgs, err := rowsToMessages(rows, true)
+	if err != nil {
+		return nil, fmt.Errorf("message page: %w", err)
+	}
+	return msgs, nil
+}
+
+// messageRow is a message with its attachments aggregated by attachmentsColumn: a
+// page and its attachments cost one round trip instead of two.
+type messageRow struct {
+	bun.BaseModel `bun:"table:messages,alias:message"`
+	Message
+	AttachmentsJSON []byte `bun:"attachments_json,scanonly"`
+}
+
+// attachmentsColumn selects a message's attachments, in order, as a JSON array whose
+// keys are Attachment's field names (NULL when it has none). It probes
+// attachments_message_idx once per message of the page.
+const attachmentsColumn = `(SELECT json_agg(json_build_object('ID', a.id, 'CompanyID', a.company_id,
+	'MessageID', a.message_id, 'Order', a.ord, 'Type', a.type, 'Filename', a.filename, 'Filesize', a.filesize,
+	'ContentType', a.content_type, 'StorageKey', a.storage_key, 'SourceURL', a.source_url, 'State', a.state,
+	'Attempts', a.attempts, 'CreatedAt', a.created_at) ORDER BY a.ord NULLS LAST, a.id)
+	FROM attachments AS a WHERE a.message_id = message.id AND a.company_id = message.company_id) AS attachments_json`
+
+// rowsToMessages unwraps page rows; with attachments, every message gets its list
+// (empty, not nil, when it has none).
+func rowsToMessages(rows []*messageRow, withAttachments bool) ([]*Message, error) {
+	msgs := make([]*Message, len(rows))
+	for i, r := range rows {
+		m := &r.Message
+		if withAttachments {
+			m.Attachments = []*Attachment{}
+			if len(r.AttachmentsJSON) > 0 {
+				if err := json.Unmarshal(r.AttachmentsJSON, &m.Attachments); err != nil {
+					return nil, fmt.Errorf("attachments of %s: %w", m.HexID(), err)
+				}
+			}
+		}
+		msgs[i] = m
+	}
+	return msgs, nil
 }
 
 // AttachTo loads the attachments of msgs in one query.

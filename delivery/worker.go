@@ -129,6 +129,11 @@ func (p *Pool) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	inFlight := 0
+	// Under a backlog, claim for a quarter of the workers at a time rather than for
+	// each one as it frees up: a claim is three round trips made by this one
+	// goroutine, and claiming one message at a time capped delivery at a few
+	// hundred a second however many workers there were.
+	batch := max(1, workers/4)
 	// Look at once: messages may have been queued while no worker was running.
 	look := true
 	poll := time.NewTicker(p.cfg.PollInterval)
@@ -136,7 +141,7 @@ func (p *Pool) Run(ctx context.Context) {
 	outage := db.Outage{Log: p.log, What: "delivery", MinWait: outageMinWait, MaxWait: outageMaxWait}
 	var pausedUntil time.Time
 	for {
-		if look && inFlight < workers && ctx.Err() == nil && !time.Now().Before(pausedUntil) {
+		if look && (workers-inFlight >= batch || inFlight == 0) && ctx.Err() == nil && !time.Now().Before(pausedUntil) {
 			free := workers - inFlight
 			jobs, err := p.claim(ctx, free)
 			switch {
@@ -169,6 +174,15 @@ func (p *Pool) Run(ctx context.Context) {
 			look = true
 		case <-done:
 			inFlight--
+			// Count every worker that has finished meanwhile.
+			for more := true; more; {
+				select {
+				case <-done:
+					inFlight--
+				default:
+					more = false
+				}
+			}
 		}
 	}
 }

@@ -13,7 +13,7 @@ func TestBus_SlowSubscriberIsDroppedOthersKeepReceiving(t *testing.T) {
 	other := b.Subscribe(2, nil)
 	received := 0
 	for i := 0; i < SubscriptionBuffer*3; i++ {
-		b.dispatch(Event{Kind: MessageAdded, CompanyID: 1, ConversationID: int64(i)})
+		b.dispatch(&Event{Kind: MessageAdded, CompanyID: 1, ConversationID: int64(i)})
 		select {
 		case <-fast.C:
 			received++
@@ -38,7 +38,7 @@ func TestBus_SlowSubscriberIsDroppedOthersKeepReceiving(t *testing.T) {
 	// never count against it.
 	picky := b.Subscribe(1, func(ev Event) bool { return ev.ConversationID == -1 })
 	for i := 0; i < SubscriptionBuffer*2; i++ {
-		b.dispatch(Event{Kind: MessageAdded, CompanyID: 1, ConversationID: int64(i)})
+		b.dispatch(&Event{Kind: MessageAdded, CompanyID: 1, ConversationID: int64(i)})
 		<-fast.C
 	}
 	select {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -40,18 +41,33 @@ type Event struct {
 	At int64 `json:"t,omitempty"`
 }
 
-// Publish queues ev for delivery when idb's transaction commits (or at once when idb
-// is not a transaction).
-func Publish(ctx context.Context, idb bun.IDB, ev Event) error {
-	if ev.At == 0 {
-		ev.At = time.Now().UnixNano()
+// Publish queues evs for delivery, in order, when idb's transaction commits (or at
+// once when idb is not a transaction). However many there are, it is one statement:
+// a round trip per event was a measurable share of a webhook's cost.
+func Publish(ctx context.Context, idb bun.IDB, evs ...Event) error {
+	if len(evs) == 0 {
+		return nil
 	}
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return err
+	var q strings.Builder
+	args := make([]any, 0, 2*len(evs))
+	q.WriteString("SELECT ")
+	now := time.Now().UnixNano()
+	for i, ev := range evs {
+		if ev.At == 0 {
+			ev.At = now + int64(i)
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("pg_notify(?, ?)")
+		args = append(args, Channel, string(b))
 	}
-	if _, err := idb.ExecContext(ctx, "SELECT pg_notify(?, ?)", Channel, string(b)); err != nil {
-		return fmt.Errorf("publish %s: %w", ev.Kind, err)
+	if _, err := idb.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("publish %s: %w", evs[0].Kind, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/graph/model"
 )
 
@@ -151,17 +152,16 @@ func (r *Resolver) MarkConversationRead(ctx context.Context, conversationID int6
 	if err != nil {
 		return nil, 0, fmt.Errorf("mark read: %w", err)
 	}
-	// Marking a long backlog read would flood subscribers with one event per
-	// message; past a handful, the conversation event alone says "refetch".
-	if len(changed) <= maxReadEvents {
+	if len(changed) > 0 {
+		evs := make([]events.Event, 0, len(changed)+1)
+		// Marking a long backlog read would flood subscribers with one event per
+		// message; past a handful, the conversation event alone says "refetch".
 		for _, ch := range changed {
-			if err := publishStatus(ctx, tx, &ch); err != nil {
-				return nil, 0, err
+			if len(changed) <= maxReadEvents {
+				evs = append(evs, statusEvent(&ch))
 			}
 		}
-	}
-	if len(changed) > 0 {
-		if err := publishConversation(ctx, tx, c); err != nil {
+		if err := events.Publish(ctx, tx, append(evs, conversationEvent(c))...); err != nil {
 			return nil, 0, err
 		}
 	}

@@ -79,12 +79,11 @@ func (r *Resolver) ReceiveMessage(ctx context.Context, in InboundMessage) (*db.M
 		msg.MessageType = db.TypeMedia
 	}
 	publish := func(ctx context.Context, tx bun.IDB) error {
-		if err := events.Publish(ctx, tx, events.Event{Kind: events.MessageAdded, CompanyID: msg.CompanyID,
-			ConversationID: msg.ConversationID, MessageID: msg.HexID(), Status: msg.Status}); err != nil {
-			return err
-		}
-		return events.Publish(ctx, tx, events.Event{Kind: events.ConversationUpdated, CompanyID: msg.CompanyID,
-			ConversationID: msg.ConversationID})
+		return events.Publish(ctx, tx,
+			events.Event{Kind: events.MessageAdded, CompanyID: msg.CompanyID,
+				ConversationID: msg.ConversationID, MessageID: msg.HexID(), Status: msg.Status},
+			events.Event{Kind: events.ConversationUpdated, CompanyID: msg.CompanyID,
+				ConversationID: msg.ConversationID})
 	}
 	for _, a := range plan.attachments {
 		a.CompanyID = company.ID
@@ -300,8 +299,7 @@ func (r *Resolver) ReceiveStatus(ctx context.Context, sid, providerStatus, error
 		return err
 	}
 	publish := func(ctx context.Context, tx bun.IDB, ch *db.StatusChange) error {
-		return events.Publish(ctx, tx, events.Event{Kind: events.MessageStatusChanged, CompanyID: ch.CompanyID,
-			ConversationID: ch.ConversationID, MessageID: db.HexID(ch.ID), Status: ch.Status})
+		return events.Publish(ctx, tx, statusEvent(ch))
 	}
 	if _, err := db.ApplyProviderStatus(ctx, r.DB, sid, status, code, publish); err != nil {
 		return fmt.Errorf("receive status: %w", err)

@@ -26,15 +26,23 @@ func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, first
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.ConversationByID(ctx, conversationID)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// In list order (newest first) "after" a cursor is older, "before" it is newer.
-	w := db.MessageWindow{Before: afterCur, After: beforeCur, Limit: n + 1, FromOldest: fromEnd}
-	msgs, err := db.ListMessages(ctx, r.DB, c.CompanyID, c.ID, w)
+	w := db.MessageWindow{Before: afterCur, After: beforeCur, Limit: n + 1, FromOldest: fromEnd,
+		WithAttachments: has(ctx, selection(ctx, "edges", "node"), "attachments") != nil}
+	msgs, err := db.ListMessages(ctx, r.DB, p.CompanyID, conversationID, w)
 	if err != nil {
 		return nil, err
+	}
+	// Messages only come back from the company's own conversation; an empty page
+	// still has to tell "yours, nothing here" from "not yours".
+	if len(msgs) == 0 {
+		if _, err := r.ConversationByID(ctx, conversationID); err != nil {
+			return nil, err
+		}
 	}
 	more := len(msgs) > n
 	if more {
@@ -52,7 +60,7 @@ func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, first
 	conn := &model.MessageConnection{}
 	conn.Edges, conn.PageInfo = edges(msgs, messageCursor, messageEdge, hasNext, hasPrev)
 	if wantsTotal(ctx) {
-		if conn.TotalCount, err = db.CountMessages(ctx, r.DB, c.CompanyID, c.ID); err != nil {
+		if conn.TotalCount, err = db.CountMessages(ctx, r.DB, p.CompanyID, conversationID); err != nil {
 			return nil, err
 		}
 	}
@@ -66,15 +74,21 @@ func (r *Resolver) MessagePage(ctx context.Context, conversationID int64, page, 
 	if err != nil {
 		return nil, 0, err
 	}
-	c, err := r.ConversationByID(ctx, conversationID)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	msgs, err := db.MessagePage(ctx, r.DB, c.CompanyID, c.ID, offset, limit)
+	msgs, err := db.MessagePage(ctx, r.DB, p.CompanyID, conversationID, offset, limit)
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := db.CountMessages(ctx, r.DB, c.CompanyID, c.ID)
+	// As in ListMessages: only an empty page needs the access check.
+	if len(msgs) == 0 {
+		if _, err := r.ConversationByID(ctx, conversationID); err != nil {
+			return nil, 0, err
+		}
+	}
+	total, err := db.CountMessages(ctx, r.DB, p.CompanyID, conversationID)
 	return msgs, total, err
 }
 

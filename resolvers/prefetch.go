@@ -61,27 +61,48 @@ func (r *Resolver) prefetchConversations(ctx context.Context, convs []*db.Conver
 	if node == nil || len(convs) == 0 {
 		return
 	}
+	p, err := principal(ctx)
+	if err != nil {
+		return
+	}
 	l, err := r.loaders(ctx)
 	if err != nil {
 		return
 	}
 	ids := make([]int64, len(convs))
-	users := make([]int64, len(convs))
 	for i, c := range convs {
-		ids[i], users[i] = c.ID, c.UserID
+		ids[i] = c.ID
 		l.Conversations.Prime(c.ID, c)
 	}
-	if has(ctx, node, "contact") != nil {
-		_, _ = l.Users.LoadAll(ctx, users)
+	last := has(ctx, node, "lastMessage")
+	parts := db.SummaryParts{Contact: has(ctx, node, "contact") != nil, LastMessage: last != nil,
+		Unread: has(ctx, node, "unreadCount") != nil}
+	if !parts.Contact && !parts.LastMessage && !parts.Unread {
+		return
 	}
-	if has(ctx, node, "unreadCount") != nil {
-		_, _ = l.UnreadCounts.LoadAll(ctx, ids)
+	// Contacts, newest messages and unread counts in one query rather than one per
+	// loader; on failure the loaders fetch them as usual.
+	sums, err := db.ConversationSummaries(ctx, r.DB, p.CompanyID, ids, parts)
+	if err != nil {
+		return
 	}
-	if last := has(ctx, node, "lastMessage"); last != nil {
-		msgs, err := l.LastMessages.LoadAll(ctx, ids)
-		if err == nil {
-			r.prefetchMessages(ctx, l, last, msgs)
+	var msgs []*db.Message
+	for _, s := range sums {
+		if parts.Contact && s.Contact != nil {
+			l.Users.Prime(s.Contact.ID, s.Contact)
 		}
+		if parts.LastMessage {
+			l.LastMessages.Prime(s.ConversationID, s.LastMessage)
+			if s.LastMessage != nil {
+				msgs = append(msgs, s.LastMessage)
+			}
+		}
+		if parts.Unread {
+			l.UnreadCounts.Prime(s.ConversationID, s.Unread)
+		}
+	}
+	if last != nil {
+		r.prefetchMessages(ctx, l, last, msgs)
 	}
 }
 
@@ -103,7 +124,10 @@ func (r *Resolver) prefetchMessages(ctx context.Context, l *Loaders, node ast.Se
 		if m == nil {
 			continue
 		}
-		ids = append(ids, m.ID)
+		if m.Attachments == nil {
+			// Not loaded with the message (a page may bring them along).
+			ids = append(ids, m.ID)
+		}
 		convs = append(convs, m.ConversationID)
 		if m.SenderID != nil {
 			senders = append(senders, *m.SenderID)
@@ -112,10 +136,7 @@ func (r *Resolver) prefetchMessages(ctx context.Context, l *Loaders, node ast.Se
 			templates = append(templates, *m.TemplateID)
 		}
 	}
-	if len(ids) == 0 {
-		return
-	}
-	if has(ctx, node, "attachments") != nil {
+	if has(ctx, node, "attachments") != nil && len(ids) > 0 {
 		_, _ = l.Attachments.LoadAll(ctx, ids)
 	}
 	if has(ctx, node, "sender") != nil && len(senders) > 0 {
@@ -124,7 +145,7 @@ func (r *Resolver) prefetchMessages(ctx context.Context, l *Loaders, node ast.Se
 	if has(ctx, node, "template") != nil && len(templates) > 0 {
 		_, _ = l.Templates.LoadAll(ctx, templates)
 	}
-	if has(ctx, node, "conversation") != nil {
+	if has(ctx, node, "conversation") != nil && len(convs) > 0 {
 		_, _ = l.Conversations.LoadAll(ctx, convs)
 	}
 }

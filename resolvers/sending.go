@@ -8,12 +8,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/phone"
 )
@@ -96,15 +98,17 @@ func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, 
 	var msg *db.Message
 	var conv *db.Conversation
 	err = r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		conv, err = db.UpsertConversation(ctx, tx, p.CompanyID, contact.ID, db.ChannelWhatsApp)
+		// Found or created and touched at once; a closed window rolls it all back.
+		now := r.now()
+		conv, err = db.UpsertConversationAt(ctx, tx, p.CompanyID, contact.ID, db.ChannelWhatsApp, now, false)
 		if err != nil {
 			return err
 		}
-		if plan.template == nil && !windowOf(conv.LastFreeMessageTime, r.now()).IsOpen() {
+		if plan.template == nil && !windowOf(conv.LastFreeMessageTime, now).IsOpen() {
 			return apperr.New(apperr.WindowClosed,
 				"the 24-hour window of this conversation is closed: only a template message can be sent now")
 		}
-		msg, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan)
+		msg, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan, now)
 		return err
 	})
 	if err != nil {
@@ -239,10 +243,10 @@ func attachmentIDFromURL(s string) (int64, error) {
 	return id, nil
 }
 
-// storeOutbound inserts the message, links its attachments, enqueues its delivery,
-// touches the conversation and publishes the events, all in tx.
-func (r *Resolver) storeOutbound(ctx context.Context, tx bun.Tx, agentID int64, conv *db.Conversation, plan *sendPlan) (*db.Message, error) {
-	now := r.now()
+// storeOutbound inserts the message sent at now, links its attachments, enqueues its
+// delivery and publishes the events, all in tx. The caller has touched the
+// conversation at now (db.UpsertConversationAt).
+func (r *Resolver) storeOutbound(ctx context.Context, tx bun.Tx, agentID int64, conv *db.Conversation, plan *sendPlan, now time.Time) (*db.Message, error) {
 	msg := &db.Message{
 		ID: db.NewMessageID(), CompanyID: conv.CompanyID, ConversationID: conv.ID, SenderID: &agentID,
 		Direction: db.DirectionSent, MessageType: plan.kind, Content: plan.content,
@@ -257,16 +261,10 @@ func (r *Resolver) storeOutbound(ctx context.Context, tx bun.Tx, agentID int64, 
 	if err := db.EnqueueDelivery(ctx, tx, conv.CompanyID, msg.ID); err != nil {
 		return nil, err
 	}
-	if err := db.TouchConversation(ctx, tx, conv.CompanyID, conv.ID, now, false); err != nil {
-		return nil, err
-	}
 	if conv.LastUpdateTime == nil || conv.LastUpdateTime.Before(now) {
 		conv.LastUpdateTime = &now
 	}
-	if err := publishMessage(ctx, tx, msg); err != nil {
-		return nil, err
-	}
-	return msg, publishConversation(ctx, tx, conv)
+	return msg, events.Publish(ctx, tx, messageEvent(msg), conversationEvent(conv))
 }
 
 // NewChatInput starts a conversation with a phone number (REST POST
@@ -325,13 +323,19 @@ func (r *Resolver) StartNewChat(ctx context.Context, in NewChatInput) (*NewChat,
 		if err := db.UpsertContact(ctx, tx, contact); err != nil {
 			return err
 		}
-		conv, err := db.UpsertConversation(ctx, tx, p.CompanyID, contact.ID, db.ChannelWhatsApp)
+		var conv *db.Conversation
+		now := r.now()
+		if plan != nil {
+			conv, err = db.UpsertConversationAt(ctx, tx, p.CompanyID, contact.ID, db.ChannelWhatsApp, now, false)
+		} else {
+			conv, err = db.UpsertConversation(ctx, tx, p.CompanyID, contact.ID, db.ChannelWhatsApp)
+		}
 		if err != nil {
 			return err
 		}
 		out.Contact, out.Conversation = contact, conv
 		if plan != nil {
-			out.Message, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan)
+			out.Message, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan, now)
 		}
 		return err
 	})

@@ -76,7 +76,7 @@ func forward[T any](ctx context.Context, sub *events.Subscription, release func(
 			case <-sub.Done():
 				return
 			case ev := <-sub.C:
-				v, ok := load(ctx, ev)
+				v, ok := load(ctx, *ev)
 				if !ok {
 					continue
 				}

@@ -32,22 +32,34 @@ var ErrBadSignature = errors.New("twilio: missing or invalid " + SignatureHeader
 // by name, each as its name immediately followed by its value. A repeated name
 // contributes all its values, sorted.
 func Sign(authToken, fullURL string, params url.Values) string {
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write([]byte(fullURL))
+	// The signed text is built in one buffer and hashed at once: writing each name
+	// and value to the MAC separately cost an allocation apiece (every inbound
+	// message is checked, twice when the URL has a port variant).
+	size := len(fullURL)
 	names := make([]string, 0, len(params))
-	for k := range params {
+	for k, vs := range params {
 		names = append(names, k)
+		for _, v := range vs {
+			size += len(k) + len(v)
+		}
 	}
 	// Byte order of UTF-8 is Unicode code point order, which is what Twilio uses.
 	sort.Strings(names)
+	buf := make([]byte, 0, size)
+	buf = append(buf, fullURL...)
 	for _, k := range names {
-		values := append([]string(nil), params[k]...)
-		sort.Strings(values)
+		values := params[k]
+		if !sort.StringsAreSorted(values) {
+			values = append([]string(nil), values...)
+			sort.Strings(values)
+		}
 		for _, v := range values {
-			mac.Write([]byte(k))
-			mac.Write([]byte(v))
+			buf = append(buf, k...)
+			buf = append(buf, v...)
 		}
 	}
+	mac := hmac.New(sha1.New, []byte(authToken))
+	mac.Write(buf)
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 

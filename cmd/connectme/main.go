@@ -122,6 +122,13 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 		log.Warn("TWILIO_AUTH_TOKEN is not set: webhooks accept unsigned calls and messages are only logged (development)")
 	}
 	log.Info("configuration", "config", cfg.Masked(), "version", version)
+	if cfg.PprofAddr != "" {
+		stopPprof, err := startPprof(cfg.PprofAddr, log)
+		if err != nil {
+			return fmt.Errorf("PPROF_ADDR: %w", err)
+		}
+		defer stopPprof()
+	}
 
 	store, err := media.NewStore(cfg.MediaDir, cfg.PublicBaseURL, media.SigningKey(cfg.MediaSigningKey, cfg.JWTSecret))
 	if err != nil {

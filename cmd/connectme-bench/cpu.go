@@ -1,0 +1,98 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// On a shared two-core machine the question after "how fast" is "who used the
+// CPU": the server, PostgreSQL, or the load generator itself. cpuSnap reads the
+// answer from /proc (Linux only; elsewhere everything reads as zero).
+
+// clockTicks is USER_HZ, the unit of /proc CPU times (100 on every Linux we run).
+const clockTicks = 100
+
+type cpuSnap struct {
+	at       time.Time
+	server   float64 // seconds of CPU used by the server process
+	postgres float64 // by every postgres process (other sessions included)
+	self     float64 // by this benchmark (the clients)
+	busy     float64 // by the whole machine
+}
+
+func takeCPU(serverPID int) cpuSnap {
+	s := cpuSnap{at: time.Now(), server: procCPU(serverPID), self: procCPU(os.Getpid())}
+	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			continue
+		}
+		if comm := commOf(b); comm == "postgres" {
+			s.postgres += statCPU(b)
+		}
+	}
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line)
+		for i, v := range f[1:] {
+			if i == 3 || i == 4 { // idle, iowait
+				continue
+			}
+			n, _ := strconv.ParseFloat(v, 64)
+			s.busy += n / clockTicks
+		}
+	}
+	return s
+}
+
+// CPUShare is the CPU used during an interval, in cores (2.0 = both cores busy).
+type CPUShare struct {
+	Server, Postgres, Client, Machine float64
+}
+
+func (a cpuSnap) until(b cpuSnap) CPUShare {
+	d := b.at.Sub(a.at).Seconds()
+	if d <= 0 {
+		return CPUShare{}
+	}
+	return CPUShare{Server: (b.server - a.server) / d, Postgres: (b.postgres - a.postgres) / d,
+		Client: (b.self - a.self) / d, Machine: (b.busy - a.busy) / d}
+}
+
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	return statCPU(b)
+}
+
+func commOf(stat []byte) string {
+	s := string(stat)
+	i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if i < 0 || j < i {
+		return ""
+	}
+	return s[i+1 : j]
+}
+
+// statCPU returns utime+stime of a /proc/<pid>/stat line, in seconds.
+func statCPU(stat []byte) float64 {
+	s := string(stat)
+	j := strings.LastIndexByte(s, ')')
+	if j < 0 {
+		return 0
+	}
+	f := strings.Fields(s[j+1:])
+	// After the command: state is field 3; utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / clockTicks
+}

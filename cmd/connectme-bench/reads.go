@@ -1,0 +1,525 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+)
+
+// target is one instance under test: its server, a client for it, and the agents'
+// tokens and conversations of its dataset.
+type target struct {
+	srv    *server
+	http   *client
+	bdb    *bun.DB
+	sizes  Sizes
+	tokens []string  // per company, index company-1
+	convs  [][]int64 // conversation ids per company
+	// dsnForServer is the database the server runs on.
+	dsnForServer string
+}
+
+// login signs every company's agent in through the REST API.
+func (t *target) login(ctx context.Context) error {
+	var buf bytes.Buffer
+	t.tokens = make([]string, t.sizes.Companies)
+	for c := 1; c <= t.sizes.Companies; c++ {
+		body, _ := json.Marshal(map[string]string{"email": agentEmail(c), "password": benchPassword})
+		status, raw, err := t.http.do(ctx, &buf, "POST", "/auth/login", "application/json", body)
+		if err := expect(status, http.StatusOK, raw, err); err != nil {
+			return fmt.Errorf("login agent %d: %w", c, err)
+		}
+		var out struct {
+			AccessToken string `json:"access_token"`
+			User        struct {
+				CompanyID int64 `json:"companyId"`
+			} `json:"user"`
+		}
+		if err := json.Unmarshal(raw, &out); err != nil || out.AccessToken == "" || out.User.CompanyID != int64(c) {
+			return fmt.Errorf("login agent %d: unexpected answer %.200s", c, raw)
+		}
+		t.tokens[c-1] = out.AccessToken
+	}
+	var rows []struct {
+		ID        int64 `bun:"id"`
+		CompanyID int64 `bun:"company_id"`
+	}
+	if err := t.bdb.NewRaw("SELECT id, company_id FROM conversations ORDER BY id").Scan(ctx, &rows); err != nil {
+		return err
+	}
+	t.convs = make([][]int64, t.sizes.Companies)
+	for _, r := range rows {
+		t.convs[r.CompanyID-1] = append(t.convs[r.CompanyID-1], r.ID)
+	}
+	return nil
+}
+
+// pick returns a worker's company (1-based), its token and a random conversation.
+func (t *target) pick(w *worker) (int, string, int64) {
+	c := w.id % t.sizes.Companies
+	convs := t.convs[c]
+	return c + 1, "Bearer " + t.tokens[c], convs[w.rng.IntN(len(convs))]
+}
+
+const messagesQuery = `query Page($id: ID!, $after: String) { messages(conversationId: $id, first: 20, after: $after) {
+  edges { cursor node { id direction type content datetime status errorCode attachments { id type filename } } }
+  pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`
+
+const conversationsQuery = `query Inbox { conversations(first: 20) { edges { cursor node { id lastUpdateTime lastFreeMessageTime
+  contact { id firstName lastName phone } lastMessage { id direction content datetime status } unreadCount } }
+  pageInfo { hasNextPage endCursor } } }`
+
+const searchQuery = `query Search($term: String!) { searchMessages(term: $term, first: 20) {
+  edges { cursor node { id content datetime direction } } pageInfo { hasNextPage endCursor } } }`
+
+// gqlBody encodes a GraphQL request.
+func gqlBody(query string, vars map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return b
+}
+
+func (t *target) graphql(ctx context.Context, w *worker, token string, body []byte) ([]byte, error) {
+	status, raw, err := t.http.do(ctx, &w.buf, "POST", "/graphql", "application/json", body, "Authorization", token)
+	return raw, gqlOK(status, raw, err)
+}
+
+func (t *target) get(ctx context.Context, w *worker, token, path string) ([]byte, error) {
+	status, raw, err := t.http.do(ctx, &w.buf, "GET", path, "", nil, "Authorization", token)
+	return raw, expect(status, http.StatusOK, raw, err)
+}
+
+// healthz is the ceiling: the same server, router and middleware, no database.
+func (t *target) healthz(ctx context.Context, w *worker) error {
+	status, raw, err := t.http.do(ctx, &w.buf, "GET", "/healthz", "", nil)
+	if err := expect(status, http.StatusOK, raw, err); err != nil {
+		return err
+	}
+	if !strings.Contains(string(raw), `"ok"`) {
+		return fmt.Errorf("healthz: %s", raw)
+	}
+	return nil
+}
+
+func (t *target) gqlMessages(ctx context.Context, w *worker) error {
+	_, token, conv := t.pick(w)
+	_, err := t.graphql(ctx, w, token, gqlBody(messagesQuery, map[string]any{"id": strconv.FormatInt(conv, 10)}))
+	return err
+}
+
+func (t *target) gqlConversations(ctx context.Context, w *worker) error {
+	_, token, _ := t.pick(w)
+	_, err := t.graphql(ctx, w, token, gqlBody(conversationsQuery, nil))
+	return err
+}
+
+func (t *target) restMessages(ctx context.Context, w *worker) error {
+	_, token, conv := t.pick(w)
+	_, err := t.get(ctx, w, token, "/message/message-page-list/"+strconv.FormatInt(conv, 10)+"?page=1&limit=20")
+	return err
+}
+
+func (t *target) restConversations(ctx context.Context, w *worker) error {
+	_, token, _ := t.pick(w)
+	_, err := t.get(ctx, w, token, "/conversation/conversation-page-list?page=1&limit=20")
+	return err
+}
+
+// searchGraphQL searches the worker's company for term.
+func (t *target) searchGraphQL(term string) attempt {
+	body := gqlBody(searchQuery, map[string]any{"term": term})
+	return func(ctx context.Context, w *worker) error {
+		_, token, _ := t.pick(w)
+		_, err := t.graphql(ctx, w, token, body)
+		return err
+	}
+}
+
+// searchREST searches the worker's company for term through the legacy path.
+func (t *target) searchREST(term string) attempt {
+	path := "/message/message-search/" + url.PathEscape(term) + "?page=1&limit=20"
+	return func(ctx context.Context, w *worker) error {
+		_, token, _ := t.pick(w)
+		_, err := t.get(ctx, w, token, path)
+		return err
+	}
+}
+
+// --- correctness: each answer is compared with what SQL says, before timing ---
+
+// newestIDs returns a conversation's message ids (hex), newest first.
+func (t *target) newestIDs(ctx context.Context, conv int64, n int) ([]string, error) {
+	var ids []string
+	err := t.bdb.NewRaw(`SELECT replace(id::text, '-', '') FROM messages WHERE conversation_id = ?
+		ORDER BY datetime DESC, id DESC LIMIT ?`, conv, n).Scan(ctx, &ids)
+	return ids, err
+}
+
+func (t *target) countMessages(ctx context.Context, conv int64) (int, error) {
+	var n int
+	err := t.bdb.NewRaw("SELECT count(*) FROM messages WHERE conversation_id = ?", conv).Scan(ctx, &n)
+	return n, err
+}
+
+// sampleConversations returns, per company, a few conversations to check: the
+// largest, the smallest and three at random.
+func (t *target) sampleConversations(ctx context.Context) (map[int][]int64, error) {
+	var rows []struct {
+		CompanyID int   `bun:"company_id"`
+		ID        int64 `bun:"id"`
+	}
+	err := t.bdb.NewRaw(`WITH sizes AS (
+			SELECT company_id, conversation_id AS id, count(*) AS n,
+				row_number() OVER (PARTITION BY company_id ORDER BY count(*) DESC, conversation_id) AS big,
+				row_number() OVER (PARTITION BY company_id ORDER BY count(*), conversation_id) AS small,
+				row_number() OVER (PARTITION BY company_id ORDER BY md5(conversation_id::text)) AS rnd
+			FROM messages GROUP BY company_id, conversation_id
+		)
+		SELECT company_id, id FROM sizes WHERE big = 1 OR small = 1 OR rnd <= 3
+		UNION
+		-- where the company's newest image is, so pages with attachments are checked
+		(SELECT DISTINCT ON (company_id) company_id, conversation_id FROM messages
+		WHERE message_type = 'MEDIA' ORDER BY company_id, datetime DESC)`).Scan(ctx, &rows)
+	out := map[int][]int64{}
+	for _, r := range rows {
+		out[r.CompanyID] = append(out[r.CompanyID], r.ID)
+	}
+	return out, err
+}
+
+type gqlPage struct {
+	Edges []struct {
+		Cursor string `json:"cursor"`
+		Node   struct {
+			ID          string            `json:"id"`
+			Attachments []json.RawMessage `json:"attachments"`
+		} `json:"node"`
+	} `json:"edges"`
+	PageInfo struct {
+		HasNextPage bool    `json:"hasNextPage"`
+		EndCursor   *string `json:"endCursor"`
+	} `json:"pageInfo"`
+}
+
+func (p gqlPage) ids() []string {
+	out := make([]string, len(p.Edges))
+	for i, e := range p.Edges {
+		out[i] = e.Node.ID
+	}
+	return out
+}
+
+// checkReads verifies the four read scenarios' answers against the database.
+func (t *target) checkReads(ctx context.Context) error {
+	w := &worker{}
+	samples, err := t.sampleConversations(ctx)
+	if err != nil {
+		return err
+	}
+	for c := 1; c <= t.sizes.Companies; c++ {
+		token := "Bearer " + t.tokens[c-1]
+		for _, conv := range samples[c] {
+			want, err := t.newestIDs(ctx, conv, 41)
+			if err != nil {
+				return err
+			}
+			// GraphQL: the first two pages, walking by cursor.
+			var after any
+			for page := 0; page < 2; page++ {
+				raw, err := t.graphql(ctx, w, token, gqlBody(messagesQuery, map[string]any{"id": strconv.FormatInt(conv, 10), "after": after}))
+				if err != nil {
+					return fmt.Errorf("GraphQL messages of %d: %w", conv, err)
+				}
+				var out struct {
+					Data struct {
+						Messages gqlPage `json:"messages"`
+					} `json:"data"`
+				}
+				if err := json.Unmarshal(raw, &out); err != nil {
+					return err
+				}
+				got := out.Data.Messages
+				lo, hi := min(page*20, len(want)), min(page*20+20, len(want))
+				if !slices.Equal(got.ids(), want[lo:hi]) {
+					return fmt.Errorf("GraphQL messages of %d, page %d: got %v, want %v", conv, page+1, got.ids(), want[lo:hi])
+				}
+				counts := make(map[string]int, len(got.Edges))
+				for _, e := range got.Edges {
+					counts[e.Node.ID] = len(e.Node.Attachments)
+				}
+				if err := t.checkAttachmentCounts(ctx, counts); err != nil {
+					return fmt.Errorf("GraphQL messages of %d: %w", conv, err)
+				}
+				if got.PageInfo.HasNextPage != (len(want) > hi) {
+					return fmt.Errorf("GraphQL messages of %d, page %d: hasNextPage %v", conv, page+1, got.PageInfo.HasNextPage)
+				}
+				if !got.PageInfo.HasNextPage {
+					break
+				}
+				after = *got.PageInfo.EndCursor
+			}
+			// REST: page 1 and the total.
+			raw, err := t.get(ctx, w, token, fmt.Sprintf("/message/message-page-list/%d?page=1&limit=20", conv))
+			if err != nil {
+				return fmt.Errorf("REST messages of %d: %w", conv, err)
+			}
+			var page struct {
+				TotalCount int `json:"totalCount"`
+				Data       []struct {
+					MessageID      string            `json:"messageId"`
+					ConversationID int64             `json:"conversationId"`
+					Attachments    []json.RawMessage `json:"attachments"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal(raw, &page); err != nil {
+				return err
+			}
+			total, err := t.countMessages(ctx, conv)
+			if err != nil {
+				return err
+			}
+			var got []string
+			counts := map[string]int{}
+			for _, m := range page.Data {
+				got = append(got, m.MessageID)
+				counts[m.MessageID] = len(m.Attachments)
+			}
+			if err := t.checkAttachmentCounts(ctx, counts); err != nil {
+				return fmt.Errorf("REST messages of %d: %w", conv, err)
+			}
+			if page.TotalCount != total || !slices.Equal(got, want[:min(20, len(want))]) {
+				return fmt.Errorf("REST messages of %d: total %d (want %d), ids %v, want %v", conv, page.TotalCount, total, got, want[:min(20, len(want))])
+			}
+		}
+		if err := t.checkConversations(ctx, w, c, token); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAttachmentCounts compares how many attachments each message came with.
+func (t *target) checkAttachmentCounts(ctx context.Context, got map[string]int) error {
+	if len(got) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(got))
+	for id := range got {
+		ids = append(ids, id)
+	}
+	var rows []struct {
+		ID string `bun:"id"`
+		N  int    `bun:"n"`
+	}
+	if err := t.bdb.NewRaw(`SELECT replace(message_id::text, '-', '') AS id, count(*) AS n FROM attachments
+		WHERE message_id IN (?) GROUP BY message_id`, bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return err
+	}
+	want := map[string]int{}
+	for _, r := range rows {
+		want[r.ID] = r.N
+	}
+	for id, n := range got {
+		if want[id] != n {
+			return fmt.Errorf("message %s came with %d attachments, the database has %d", id, n, want[id])
+		}
+	}
+	return nil
+}
+
+func (t *target) checkConversations(ctx context.Context, w *worker, c int, token string) error {
+	var want []struct {
+		ID      int64   `bun:"id"`
+		UserID  int64   `bun:"user_id"`
+		Last    *string `bun:"last"`
+		Unread  int     `bun:"unread"`
+		Company int64   `bun:"company_id"`
+	}
+	err := t.bdb.NewRaw(`SELECT c.id, c.user_id, c.company_id,
+			(SELECT replace(m.id::text, '-', '') FROM messages m WHERE m.conversation_id = c.id ORDER BY m.datetime DESC, m.id DESC LIMIT 1) AS last,
+			(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'RECEIVED' AND m.status <> 'READ') AS unread
+		FROM conversations c WHERE c.company_id = ?
+		ORDER BY c.last_update_time DESC NULLS LAST, c.id DESC LIMIT 20`, c).Scan(ctx, &want)
+	if err != nil {
+		return err
+	}
+	raw, err := t.graphql(ctx, w, token, gqlBody(conversationsQuery, nil))
+	if err != nil {
+		return fmt.Errorf("GraphQL conversations of company %d: %w", c, err)
+	}
+	var out struct {
+		Data struct {
+			Conversations struct {
+				Edges []struct {
+					Node struct {
+						ID      string `json:"id"`
+						Contact struct {
+							ID string `json:"id"`
+						} `json:"contact"`
+						LastMessage *struct {
+							ID string `json:"id"`
+						} `json:"lastMessage"`
+						UnreadCount int `json:"unreadCount"`
+					} `json:"node"`
+				} `json:"edges"`
+			} `json:"conversations"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return err
+	}
+	edges := out.Data.Conversations.Edges
+	if len(edges) != len(want) {
+		return fmt.Errorf("GraphQL conversations of company %d: %d edges, want %d", c, len(edges), len(want))
+	}
+	for i, e := range edges {
+		wnt := want[i]
+		lastOK := (wnt.Last == nil && e.Node.LastMessage == nil) ||
+			(wnt.Last != nil && e.Node.LastMessage != nil && *wnt.Last == e.Node.LastMessage.ID)
+		if e.Node.ID != strconv.FormatInt(wnt.ID, 10) || e.Node.Contact.ID != strconv.FormatInt(wnt.UserID, 10) ||
+			!lastOK || e.Node.UnreadCount != wnt.Unread {
+			return fmt.Errorf("GraphQL conversations of company %d, #%d: got %+v, want %+v", c, i, e.Node, wnt)
+		}
+	}
+	raw, err = t.get(ctx, w, token, "/conversation/conversation-page-list?page=1&limit=20")
+	if err != nil {
+		return fmt.Errorf("REST conversations of company %d: %w", c, err)
+	}
+	var page struct {
+		TotalCount int    `json:"totalCount"`
+		Page       string `json:"page"`
+		Limit      string `json:"limit"`
+		Data       []struct {
+			ConversationID int64 `json:"conversationId"`
+			UserID         int64 `json:"userId"`
+			User           struct {
+				UserID int64 `json:"userId"`
+			} `json:"user"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &page); err != nil {
+		return err
+	}
+	if page.TotalCount != len(t.convs[c-1]) || page.Page != "1" || page.Limit != "20" || len(page.Data) != len(want) {
+		return fmt.Errorf("REST conversations of company %d: total %d (want %d), page %q limit %q, %d items",
+			c, page.TotalCount, len(t.convs[c-1]), page.Page, page.Limit, len(page.Data))
+	}
+	for i, d := range page.Data {
+		if d.ConversationID != want[i].ID || d.User.UserID != want[i].UserID {
+			return fmt.Errorf("REST conversations of company %d, #%d: %+v, want %+v", c, i, d, want[i])
+		}
+	}
+	return nil
+}
+
+// searchTerms picks the rare term (a product code found in a few messages of company
+// 1) and reports how many of company 1's messages each term matches.
+func (t *target) searchTerms(ctx context.Context) (rare string, rareN, commonN, companyN int, err error) {
+	err = t.bdb.NewRaw(`SELECT code FROM (
+			SELECT substring(content FROM 'sku[0-9]+') AS code FROM messages WHERE company_id = 1 AND search @@ to_tsquery('simple', 'sku:*')
+		) x WHERE code IS NOT NULL GROUP BY code HAVING count(*) BETWEEN 2 AND 20 ORDER BY count(*) DESC, code LIMIT 1`).Scan(ctx, &rare)
+	if err != nil {
+		return "", 0, 0, 0, fmt.Errorf("pick a rare search term: %w", err)
+	}
+	if rareN, err = t.countMatches(ctx, 1, rare); err != nil {
+		return
+	}
+	if commonN, err = t.countMatches(ctx, 1, commonTerm); err != nil {
+		return
+	}
+	err = t.bdb.NewRaw("SELECT count(*) FROM messages WHERE company_id = 1").Scan(ctx, &companyN)
+	return
+}
+
+// countMatches counts what the product's search matches: a word starting with the
+// term, or the term anywhere in the text.
+func (t *target) countMatches(ctx context.Context, company int, term string) (int, error) {
+	var n int
+	err := t.bdb.NewRaw(`SELECT count(*) FROM messages WHERE company_id = ?
+		AND (search @@ to_tsquery('simple', ?) OR content ILIKE ?)`, company, term+":*", "%"+term+"%").Scan(ctx, &n)
+	return n, err
+}
+
+// checkSearch verifies both search paths for a term: every hit is the company's and
+// contains the term, and there are as many as the database has (up to a page).
+func (t *target) checkSearch(ctx context.Context, term string) error {
+	w := &worker{}
+	for c := 1; c <= t.sizes.Companies; c++ {
+		token := "Bearer " + t.tokens[c-1]
+		n, err := t.countMatches(ctx, c, term)
+		if err != nil {
+			return err
+		}
+		raw, err := t.graphql(ctx, w, token, gqlBody(searchQuery, map[string]any{"term": term}))
+		if err != nil {
+			return fmt.Errorf("search %q: %w", term, err)
+		}
+		var out struct {
+			Data struct {
+				SearchMessages gqlPage `json:"searchMessages"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(raw, &out); err != nil {
+			return err
+		}
+		ids := out.Data.SearchMessages.ids()
+		if len(ids) != min(n, 20) || out.Data.SearchMessages.PageInfo.HasNextPage != (n > 20) {
+			return fmt.Errorf("search %q in company %d: %d hits (hasNextPage %v), the database has %d",
+				term, c, len(ids), out.Data.SearchMessages.PageInfo.HasNextPage, n)
+		}
+		if err := t.checkHits(ctx, c, term, ids); err != nil {
+			return err
+		}
+		raw, err = t.get(ctx, w, token, "/message/message-search/"+url.PathEscape(term)+"?page=1&limit=20")
+		if err != nil {
+			return fmt.Errorf("REST search %q: %w", term, err)
+		}
+		var page struct {
+			TotalCount int `json:"totalCount"`
+			Data       []struct {
+				MessageID string `json:"messageId"`
+				User      *struct {
+					UserID int64 `json:"userId"`
+				} `json:"user"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return err
+		}
+		var rest []string
+		for _, d := range page.Data {
+			if d.User == nil {
+				return fmt.Errorf("REST search %q in company %d: a hit without its contact", term, c)
+			}
+			rest = append(rest, d.MessageID)
+		}
+		if page.TotalCount != n || !slices.Equal(rest, ids) {
+			return fmt.Errorf("REST search %q in company %d: total %d (want %d), ids differ from GraphQL's", term, c, page.TotalCount, n)
+		}
+	}
+	return nil
+}
+
+func (t *target) checkHits(ctx context.Context, c int, term string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var ok int
+	err := t.bdb.NewRaw(`SELECT count(*) FROM messages WHERE id IN (?) AND company_id = ?
+		AND (search @@ to_tsquery('simple', ?) OR content ILIKE ?)`,
+		bun.In(ids), c, term+":*", "%"+term+"%").Scan(ctx, &ok)
+	if err != nil {
+		return err
+	}
+	if ok != len(ids) {
+		return fmt.Errorf("search %q in company %d: %d of %d hits are not the company's or do not match", term, c, len(ids)-ok, len(ids))
+	}
+	return nil
+}
