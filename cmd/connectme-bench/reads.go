@@ -319,7 +319,7 @@ func (t *target) checkAttachmentCounts(ctx context.Context, got map[string]int) 
 		N  int    `bun:"n"`
 	}
 	if err := t.bdb.NewRaw(`SELECT replace(message_id::text, '-', '') AS id, count(*) AS n FROM attachments
-		WHERE message_id IN (?) GROUP BY message_id`, bun.In(ids)).Scan(ctx, &rows); err != nil {
+		WHERE message_id IN (?) GROUP BY message_id`, bun.List(ids)).Scan(ctx, &rows); err != nil {
 		return err
 	}
 	want := map[string]int{}
@@ -514,7 +514,7 @@ func (t *target) checkHits(ctx context.Context, c int, term string, ids []string
 	var ok int
 	err := t.bdb.NewRaw(`SELECT count(*) FROM messages WHERE id IN (?) AND company_id = ?
 		AND (search @@ to_tsquery('simple', ?) OR content ILIKE ?)`,
-		bun.In(ids), c, term+":*", "%"+term+"%").Scan(ctx, &ok)
+		bun.List(ids), c, term+":*", "%"+term+"%").Scan(ctx, &ok)
 	if err != nil {
 		return err
 	}
