@@ -128,17 +128,35 @@ func CountConversations(ctx context.Context, idb bun.IDB, companyID int64, f Con
 }
 
 // ConversationPage returns one page of the company's conversations with their
-// contacts (the legacy page/limit list), and the total count.
+// contacts (the legacy page/limit list), and the total count. Page and count are one
+// statement (the count is an uncorrelated subquery PostgreSQL runs once); only a page
+// past the end, which has no row to carry the count, costs a second one.
 func ConversationPage(ctx context.Context, idb bun.IDB, companyID int64, offset, limit int) ([]*Conversation, int, error) {
-	var convs []*Conversation
-	n, err := idb.NewSelect().Model(&convs).Relation("User").
+	var rows []*conversationPageRow
+	err := idb.NewSelect().Model(&rows).ColumnExpr("conversation.*").Relation("User").
+		ColumnExpr("(SELECT count(*) FROM conversations AS c WHERE c.company_id = ?) AS total_count", companyID).
 		Where("conversation.company_id = ?", companyID).
 		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC").
-		Offset(offset).Limit(limit).ScanAndCount(ctx)
+		Offset(offset).Limit(limit).Scan(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("conversation page: %w", err)
 	}
-	return convs, n, nil
+	if len(rows) == 0 {
+		n, err := CountConversations(ctx, idb, companyID, ConversationFilter{})
+		return []*Conversation{}, n, err
+	}
+	convs := make([]*Conversation, len(rows))
+	for i, r := range rows {
+		convs[i] = &r.Conversation
+	}
+	return convs, rows[0].TotalCount, nil
+}
+
+// conversationPageRow is a conversation of a legacy page with the page's total.
+type conversationPageRow struct {
+	bun.BaseModel `bun:"table:conversations,alias:conversation"`
+	Conversation
+	TotalCount int `bun:"total_count,scanonly"`
 }
 
 // ConversationByID returns a conversation of the company, or ErrNotFound (also when

@@ -79,21 +79,28 @@ func CountMessages(ctx context.Context, idb bun.IDB, companyID, conversationID i
 }
 
 // MessagePage returns one legacy page (offset/limit) of a conversation's messages,
-// newest first, with their attachments, in one query. As with ListMessages, rows
-// come back only when the conversation is the company's.
-func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int64, offset, limit int) ([]*Message, error) {
+// newest first, with their attachments, and the conversation's message count, in one
+// statement (the count is an uncorrelated subquery, run once, index-only on
+// messages_conversation_page_idx). As with ListMessages, rows come back only when the
+// conversation is the company's; an empty page reports found=false and no count, and
+// the caller decides whether the conversation exists.
+func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int64, offset, limit int) (msgs []*Message, total int, found bool, err error) {
 	var rows []*messageRow
-	err := idb.NewSelect().Model(&rows).ColumnExpr("message.*").ColumnExpr(attachmentsColumn).
+	err = idb.NewSelect().Model(&rows).ColumnExpr("message.*").ColumnExpr(attachmentsColumn).
+		ColumnExpr(`(SELECT count(*) FROM messages AS c WHERE c.conversation_id = ? AND c.company_id = ?) AS total_count`,
+			conversationID, companyID).
 		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID).
 		OrderExpr("datetime DESC, id DESC").Offset(offset).Limit(limit).Scan(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("message page: %w", err)
+		return nil, 0, false, fmt.Errorf("message page: %w", err)
 	}
-	msgs, err := rowsToMessages(rows, true)
-	if err != nil {
-		return nil, fmt.Errorf("message page: %w", err)
+	if len(rows) == 0 {
+		return []*Message{}, 0, false, nil
 	}
-	return msgs, nil
+	if msgs, err = rowsToMessages(rows, true); err != nil {
+		return nil, 0, false, fmt.Errorf("message page: %w", err)
+	}
+	return msgs, rows[0].TotalCount, true, nil
 }
 
 // messageRow is a message with its attachments aggregated by attachmentsColumn: a
@@ -102,6 +109,8 @@ type messageRow struct {
 	bun.BaseModel `bun:"table:messages,alias:message"`
 	Message
 	AttachmentsJSON []byte `bun:"attachments_json,scanonly"`
+	// TotalCount is filled by MessagePage only.
+	TotalCount int `bun:"total_count,scanonly"`
 }
 
 // attachmentsColumn selects a message's attachments, in order, as a JSON array whose

@@ -125,10 +125,10 @@ type ComplexityRoot struct {
 		Direction    func(childComplexity int) int
 		ErrorCode    func(childComplexity int) int
 		ID           func(childComplexity int) int
+		MessageType  func(childComplexity int) int
 		Sender       func(childComplexity int) int
 		Status       func(childComplexity int) int
 		Template     func(childComplexity int) int
-		Type         func(childComplexity int) int
 	}
 
 	MessageConnection struct {
@@ -239,8 +239,6 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AttachmentResolver interface {
-	Type(ctx context.Context, obj *db.Attachment) (model.AttachmentType, error)
-
 	URL(ctx context.Context, obj *db.Attachment) (string, error)
 }
 type ChannelResolver interface {
@@ -257,10 +255,6 @@ type ConversationResolver interface {
 }
 type MessageResolver interface {
 	Conversation(ctx context.Context, obj *db.Message) (*db.Conversation, error)
-	Direction(ctx context.Context, obj *db.Message) (model.Direction, error)
-	Type(ctx context.Context, obj *db.Message) (model.MessageType, error)
-
-	Status(ctx context.Context, obj *db.Message) (model.MessageStatus, error)
 
 	Sender(ctx context.Context, obj *db.Message) (*db.User, error)
 	Attachments(ctx context.Context, obj *db.Message) ([]*db.Attachment, error)
@@ -298,7 +292,6 @@ type TemplateResolver interface {
 	ParameterCount(ctx context.Context, obj *db.Template) (int, error)
 }
 type UserResolver interface {
-	Role(ctx context.Context, obj *db.User) (*model.Role, error)
 	Company(ctx context.Context, obj *db.User) (*db.Company, error)
 }
 
@@ -623,6 +616,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ID(childComplexity), true
+	case "Message.type":
+		if e.ComplexityRoot.Message.MessageType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.MessageType(childComplexity), true
 	case "Message.sender":
 		if e.ComplexityRoot.Message.Sender == nil {
 			break
@@ -641,12 +640,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Template(childComplexity), true
-	case "Message.type":
-		if e.ComplexityRoot.Message.Type == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Message.Type(childComplexity), true
 
 	case "MessageConnection.edges":
 		if e.ComplexityRoot.MessageConnection.Edges == nil {
@@ -2699,18 +2692,18 @@ func (ec *executionContext) _Attachment_type(ctx context.Context, field graphql.
 			return ec.fieldContext_Attachment_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Attachment().Type(ctx, obj)
+			return obj.Type, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.AttachmentType) graphql.Marshaler {
-			return ec.marshalNAttachmentType2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐAttachmentType(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNAttachmentType2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Attachment_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Attachment", field, true, true, "AttachmentType")
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "AttachmentType")
 }
 
 func (ec *executionContext) _Attachment_filename(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
@@ -3638,18 +3631,18 @@ func (ec *executionContext) _Message_direction(ctx context.Context, field graphq
 			return ec.fieldContext_Message_direction(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Message().Direction(ctx, obj)
+			return obj.Direction, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Direction) graphql.Marshaler {
-			return ec.marshalNDirection2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐDirection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDirection2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Message_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, true, true, "Direction")
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Direction")
 }
 
 func (ec *executionContext) _Message_type(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
@@ -3661,18 +3654,18 @@ func (ec *executionContext) _Message_type(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Message_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Message().Type(ctx, obj)
+			return obj.MessageType, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.MessageType) graphql.Marshaler {
-			return ec.marshalNMessageType2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageType(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNMessageType2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Message_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, true, true, "MessageType")
+	return graphql.NewScalarFieldContext("Message", field, false, false, "MessageType")
 }
 
 func (ec *executionContext) _Message_content(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
@@ -3730,18 +3723,18 @@ func (ec *executionContext) _Message_status(ctx context.Context, field graphql.C
 			return ec.fieldContext_Message_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Message().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.MessageStatus) graphql.Marshaler {
-			return ec.marshalNMessageStatus2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNMessageStatus2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Message_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, true, true, "MessageStatus")
+	return graphql.NewScalarFieldContext("Message", field, false, false, "MessageStatus")
 }
 
 func (ec *executionContext) _Message_errorCode(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
@@ -5590,18 +5583,18 @@ func (ec *executionContext) _User_role(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_User_role(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Role(ctx, obj)
+			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Role) graphql.Marshaler {
-			return ec.marshalORole2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalORole2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_User_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "Role")
+	return graphql.NewScalarFieldContext("User", field, false, false, "Role")
 }
 
 func (ec *executionContext) _User_company(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
@@ -6941,7 +6934,7 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 			it.Text = data
 		case "type":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
-			data, err := ec.unmarshalOMessageType2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageType(ctx, v)
+			data, err := ec.unmarshalOMessageType2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7347,11 +7340,10 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Attachment_type(ctx, field, obj)
-				})
+			out.Values[i] = ec._Attachment_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "filename":
 			out.Values[i] = ec._Attachment_filename(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7789,17 +7781,15 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 					return ec._Message_conversation(ctx, field, obj)
 				})
 		case "direction":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Message_direction(ctx, field, obj)
-				})
+			out.Values[i] = ec._Message_direction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "type":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Message_type(ctx, field, obj)
-				})
+			out.Values[i] = ec._Message_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "content":
 			out.Values[i] = ec._Message_content(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -7811,11 +7801,10 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Message_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Message_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "errorCode":
 			out.Values[i] = ec._Message_errorCode(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -8493,11 +8482,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "role":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_role(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_role(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "company":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -8996,14 +8984,18 @@ func (ec *executionContext) marshalNAttachment2ᚖgithubᚗcomᚋconnectmeᚋcon
 	return ec._Attachment(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAttachmentType2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐAttachmentType(ctx context.Context, v any) (model.AttachmentType, error) {
-	var res model.AttachmentType
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNAttachmentType2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAttachmentType2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐAttachmentType(ctx context.Context, sel ast.SelectionSet, v model.AttachmentType) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNAttachmentType2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AttachmentType!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
@@ -9084,14 +9076,18 @@ func (ec *executionContext) marshalNConversationEdge2ᚖgithubᚗcomᚋconnectme
 	return ec._ConversationEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNDirection2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐDirection(ctx context.Context, v any) (model.Direction, error) {
-	var res model.Direction
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNDirection2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDirection2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐDirection(ctx context.Context, sel ast.SelectionSet, v model.Direction) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNDirection2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Direction!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {
@@ -9212,24 +9208,32 @@ func (ec *executionContext) marshalNMessageEdge2ᚖgithubᚗcomᚋconnectmeᚋco
 	return ec._MessageEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNMessageStatus2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageStatus(ctx context.Context, v any) (model.MessageStatus, error) {
-	var res model.MessageStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNMessageStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNMessageStatus2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageStatus(ctx context.Context, sel ast.SelectionSet, v model.MessageStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNMessageStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "MessageStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNMessageType2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageType(ctx context.Context, v any) (model.MessageType, error) {
-	var res model.MessageType
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNMessageType2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNMessageType2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageType(ctx context.Context, sel ast.SelectionSet, v model.MessageType) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNMessageType2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "MessageType!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -9641,36 +9645,40 @@ func (ec *executionContext) marshalOMessage2ᚖgithubᚗcomᚋconnectmeᚋconnec
 	return ec._Message(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOMessageType2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageType(ctx context.Context, v any) (*model.MessageType, error) {
+func (ec *executionContext) unmarshalOMessageType2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.MessageType)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOMessageType2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageType(ctx context.Context, sel ast.SelectionSet, v *model.MessageType) graphql.Marshaler {
+func (ec *executionContext) marshalOMessageType2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
-func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (*model.Role, error) {
+func (ec *executionContext) unmarshalORole2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.Role)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v *model.Role) graphql.Marshaler {
+func (ec *executionContext) marshalORole2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

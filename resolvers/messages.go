@@ -78,17 +78,15 @@ func (r *Resolver) MessagePage(ctx context.Context, conversationID int64, page, 
 	if err != nil {
 		return nil, 0, err
 	}
-	msgs, err := db.MessagePage(ctx, r.DB, p.CompanyID, conversationID, offset, limit)
-	if err != nil {
+	msgs, total, found, err := db.MessagePage(ctx, r.DB, p.CompanyID, conversationID, offset, limit)
+	if err != nil || found {
+		return msgs, total, err
+	}
+	// As in ListMessages: only an empty page needs the access check, and its count.
+	if _, err := r.ConversationByID(ctx, conversationID); err != nil {
 		return nil, 0, err
 	}
-	// As in ListMessages: only an empty page needs the access check.
-	if len(msgs) == 0 {
-		if _, err := r.ConversationByID(ctx, conversationID); err != nil {
-			return nil, 0, err
-		}
-	}
-	total, err := db.CountMessages(ctx, r.DB, p.CompanyID, conversationID)
+	total, err = db.CountMessages(ctx, r.DB, p.CompanyID, conversationID)
 	return msgs, total, err
 }
 

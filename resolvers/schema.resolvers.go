@@ -16,10 +16,6 @@ import (
 	"github.com/connectme/connectme/graph/model"
 )
 
-func (r *attachmentResolver) Type(ctx context.Context, obj *db.Attachment) (model.AttachmentType, error) {
-	return model.AttachmentType(obj.Type), nil
-}
-
 func (r *attachmentResolver) URL(ctx context.Context, obj *db.Attachment) (string, error) {
 	return r.AttachmentURL(obj), nil
 }
@@ -78,18 +74,6 @@ func (r *messageResolver) Conversation(ctx context.Context, obj *db.Message) (*d
 		return nil, ErrNoConversationAccess
 	}
 	return c, err
-}
-
-func (r *messageResolver) Direction(ctx context.Context, obj *db.Message) (model.Direction, error) {
-	return model.Direction(obj.Direction), nil
-}
-
-func (r *messageResolver) Type(ctx context.Context, obj *db.Message) (model.MessageType, error) {
-	return model.MessageType(obj.MessageType), nil
-}
-
-func (r *messageResolver) Status(ctx context.Context, obj *db.Message) (model.MessageStatus, error) {
-	return model.MessageStatus(obj.Status), nil
 }
 
 func (r *messageResolver) Sender(ctx context.Context, obj *db.Message) (*db.User, error) {
@@ -308,14 +292,6 @@ func (r *templateResolver) Shared(ctx context.Context, obj *db.Template) (bool, 
 
 func (r *templateResolver) ParameterCount(ctx context.Context, obj *db.Template) (int, error) {
 	return ParameterCount(obj.Content), nil
-}
-
-func (r *userResolver) Role(ctx context.Context, obj *db.User) (*model.Role, error) {
-	if obj.Role == nil {
-		return nil, nil
-	}
-	role := model.Role(*obj.Role)
-	return &role, nil
 }
 
 func (r *userResolver) Company(ctx context.Context, obj *db.User) (*db.Company, error) {
