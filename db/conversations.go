@@ -102,7 +102,15 @@ func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 // cursor, most recently updated first (never-updated last), then by id descending.
 func ListConversations(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter, after *ConversationCursor, limit int) ([]*Conversation, error) {
 	var convs []*Conversation
-	q := idb.NewSelect().Model(&convs).
+	if err := listConversations(idb, companyID, f, after, limit).Scan(ctx, &convs); err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	return convs, nil
+}
+
+// listConversations is ListConversations' query (ListConversationSummaries wraps it).
+func listConversations(idb bun.IDB, companyID int64, f ConversationFilter, after *ConversationCursor, limit int) *bun.SelectQuery {
+	q := idb.NewSelect().Model((*Conversation)(nil)).
 		Where("conversation.company_id = ?", companyID).
 		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC").
 		Limit(limit)
@@ -115,10 +123,7 @@ func ListConversations(ctx context.Context, idb bun.IDB, companyID int64, f Conv
 			q = q.Where("conversation.last_update_time IS NULL AND conversation.id < ?", after.ID)
 		}
 	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-	return convs, nil
+	return q
 }
 
 // CountConversations counts the company's conversations matching f.

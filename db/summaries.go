@@ -27,58 +27,61 @@ type SummaryParts struct {
 	Contact, LastMessage, Unread bool
 }
 
-// summaryRow is one row of ConversationSummaries; the joined rows' columns carry a
-// prefix each.
+// summaryRow is one row of ListConversationSummaries; the joined rows' columns
+// carry a prefix each.
 type summaryRow struct {
-	ConversationID int64   `bun:"conversation_id"`
-	Unread         int     `bun:"unread"`
-	Contact        User    `bun:"embed:u_"`
-	Last           Message `bun:"embed:m_"`
+	bun.BaseModel `bun:"table:conversations,alias:cv"`
+	Conversation
+	Unread  int     `bun:"unread,scanonly"`
+	Contact User    `bun:"embed:u_"`
+	Last    Message `bun:"embed:m_"`
 }
 
-// ConversationSummaries returns the asked-for parts of the summaries of the
-// company's conversations among ids, in one query rather than one per part: per
-// conversation, one probe each for the contact (primary key), the newest message
-// (the keyset index) and the unread count (messages_unread_idx).
-func ConversationSummaries(ctx context.Context, idb bun.IDB, companyID int64, ids []int64, parts SummaryParts) ([]*ConversationSummary, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
+// ListConversationSummaries is ListConversations with the asked-for parts of each
+// conversation's summary, in one statement: the page is a subquery, and per
+// conversation of the page (only those: the joins sit above its LIMIT) there is one
+// probe each for the contact (primary key), the newest message (the keyset index)
+// and the unread count (messages_unread_idx). An inbox page is then one round trip,
+// where the list and the summaries by ids were two, each parsed and planned.
+func ListConversationSummaries(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter, after *ConversationCursor, limit int, parts SummaryParts) ([]*Conversation, []*ConversationSummary, error) {
 	cols := summaryColumns(idb)
-	sel := []string{"c.id AS conversation_id"}
-	from := []string{"unnest(?0::bigint[]) AS c(id)", "JOIN conversations AS cv ON cv.id = c.id AND cv.company_id = ?1"}
+	sel := []string{"cv.*"}
+	from := []string{"(?0) AS cv"}
 	if parts.Contact {
 		sel = append(sel, cols.user)
 		from = append(from, "LEFT JOIN users AS u ON u.id = cv.user_id AND u.company_id = ?1")
 	}
 	if parts.LastMessage {
 		sel = append(sel, cols.message)
-		from = append(from, `LEFT JOIN LATERAL (SELECT * FROM messages WHERE conversation_id = c.id AND company_id = ?1
+		from = append(from, `LEFT JOIN LATERAL (SELECT * FROM messages WHERE conversation_id = cv.id AND company_id = ?1
 			ORDER BY datetime DESC, id DESC LIMIT 1) AS m ON true`)
 	}
 	if parts.Unread {
 		sel = append(sel, "n.unread")
-		from = append(from, `CROSS JOIN LATERAL (SELECT count(*) AS unread FROM messages WHERE conversation_id = c.id
+		from = append(from, `CROSS JOIN LATERAL (SELECT count(*) AS unread FROM messages WHERE conversation_id = cv.id
 			AND company_id = ?1 AND direction = 'RECEIVED' AND status <> 'READ') AS n`)
 	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + strings.Join(from, " ") +
+		" ORDER BY cv.last_update_time DESC NULLS LAST, cv.id DESC"
 	var rows []summaryRow
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + strings.Join(from, " ")
-	if err := idb.NewRaw(q, pgArray(ids), companyID).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("conversation summaries: %w", err)
+	if err := idb.NewRaw(q, listConversations(idb, companyID, f, after, limit), companyID).Scan(ctx, &rows); err != nil {
+		return nil, nil, fmt.Errorf("list conversations: %w", err)
 	}
-	out := make([]*ConversationSummary, len(rows))
+	convs := make([]*Conversation, len(rows))
+	sums := make([]*ConversationSummary, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		s := &ConversationSummary{ConversationID: r.ConversationID, Unread: r.Unread}
+		convs[i] = &r.Conversation
+		s := &ConversationSummary{ConversationID: r.ID, Unread: r.Unread}
 		if parts.Contact && r.Contact.ID != 0 {
 			s.Contact = &r.Contact
 		}
 		if parts.LastMessage && r.Last.ID != uuid.Nil {
 			s.LastMessage = &r.Last
 		}
-		out[i] = s
+		sums[i] = s
 	}
-	return out, nil
+	return convs, sums, nil
 }
 
 type summarySelect struct{ user, message string }

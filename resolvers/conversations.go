@@ -61,15 +61,18 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 		return nil, apperr.Invalidf("search must be shorter than or equal to 200 characters")
 	}
 	df := db.ConversationFilter{UnreadOnly: f.UnreadOnly, WindowOpen: f.WindowOpen, Now: r.now(), Search: f.Search}
-	convs, err := db.ListConversations(ctx, r.DB, p.CompanyID, df, cur, n+1)
+	// The page and the parts of its summaries the client asks for (contact, newest
+	// message, unread count) in one statement; the loaders are primed with them.
+	parts, last := conversationParts(ctx)
+	convs, sums, err := db.ListConversationSummaries(ctx, r.DB, p.CompanyID, df, cur, n+1, parts)
 	if err != nil {
 		return nil, err
 	}
 	hasNext := len(convs) > n
 	if hasNext {
-		convs = convs[:n]
+		convs, sums = convs[:n], sums[:n]
 	}
-	r.prefetchConversations(ctx, convs)
+	r.primeConversations(ctx, convs, sums, parts, last)
 	conn := &model.ConversationConnection{}
 	conn.Edges, conn.PageInfo = edges(convs, conversationCursor, func(c string, n *db.Conversation) *model.ConversationEdge {
 		return &model.ConversationEdge{Cursor: c, Node: n}

@@ -55,36 +55,28 @@ func has(ctx context.Context, set ast.SelectionSet, name string) ast.SelectionSe
 	return out
 }
 
-// prefetchConversations fills the loaders a page of conversations will ask.
-func (r *Resolver) prefetchConversations(ctx context.Context, convs []*db.Conversation) {
+// conversationParts says which summary parts the page's nodes ask for, and the
+// selection of their lastMessage (nil when not asked).
+func conversationParts(ctx context.Context) (db.SummaryParts, ast.SelectionSet) {
 	node := selection(ctx, "edges", "node")
-	if node == nil || len(convs) == 0 {
-		return
-	}
-	p, err := principal(ctx)
-	if err != nil {
-		return
-	}
-	l, err := r.loaders(ctx)
-	if err != nil {
-		return
-	}
-	ids := make([]int64, len(convs))
-	for i, c := range convs {
-		ids[i] = c.ID
-		l.Conversations.Prime(c.ID, c)
+	if node == nil {
+		return db.SummaryParts{}, nil
 	}
 	last := has(ctx, node, "lastMessage")
-	parts := db.SummaryParts{Contact: has(ctx, node, "contact") != nil, LastMessage: last != nil,
-		Unread: has(ctx, node, "unreadCount") != nil}
-	if !parts.Contact && !parts.LastMessage && !parts.Unread {
+	return db.SummaryParts{Contact: has(ctx, node, "contact") != nil, LastMessage: last != nil,
+		Unread: has(ctx, node, "unreadCount") != nil}, last
+}
+
+// primeConversations fills the loaders a page of conversations will ask with what
+// ListConversationSummaries brought along.
+func (r *Resolver) primeConversations(ctx context.Context, convs []*db.Conversation, sums []*db.ConversationSummary,
+	parts db.SummaryParts, last ast.SelectionSet) {
+	l, err := r.loaders(ctx)
+	if err != nil || len(convs) == 0 {
 		return
 	}
-	// Contacts, newest messages and unread counts in one query rather than one per
-	// loader; on failure the loaders fetch them as usual.
-	sums, err := db.ConversationSummaries(ctx, r.DB, p.CompanyID, ids, parts)
-	if err != nil {
-		return
+	for _, c := range convs {
+		l.Conversations.Prime(c.ID, c)
 	}
 	var msgs []*db.Message
 	for _, s := range sums {

@@ -9,9 +9,10 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/resolvers"
 )
 
-// pageParams reads page and limit: integers, page >= 1, 1 <= limit <= 100. Missing
+// pageParams reads page and limit: integers in resolvers.ValidatePage's ranges. Missing
 // ones default to page 1 and limit 20; anything else is a 400 naming the field.
 func pageParams(r *http.Request) (int, int, error) {
 	var v apperr.Validation
@@ -31,16 +32,12 @@ func pageParams(r *http.Request) (int, int, error) {
 	if err := v.Err(); err != nil {
 		return 0, 0, err
 	}
-	var w apperr.Validation
-	if page < 1 {
-		w.Addf("page must not be less than 1")
+	// The range rules are the resolvers' (the REST handlers call them with these
+	// values); checking here as well answers before any other work is done.
+	if _, err := resolvers.ValidatePage(page, limit); err != nil {
+		return 0, 0, err
 	}
-	if limit < 1 {
-		w.Addf("limit must not be less than 1")
-	} else if limit > 100 {
-		w.Addf("limit must not be greater than 100")
-	}
-	return page, limit, w.Err()
+	return page, limit, nil
 }
 
 // pathID reads a numeric id from the path.
