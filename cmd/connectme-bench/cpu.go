@@ -18,13 +18,17 @@ const clockTicks = 100
 type cpuSnap struct {
 	at       time.Time
 	server   float64 // seconds of CPU used by the server process
-	postgres float64 // by every postgres process (other sessions included)
+	// postgres holds the CPU seconds of each postgres process (other sessions
+	// included) by pid: a backend that exits during an interval takes its time
+	// with it, so an interval counts only processes alive at its end (summing
+	// totals instead could go negative when connections close).
+	postgres map[int]float64
 	self     float64 // by this benchmark (the clients)
 	busy     float64 // by the whole machine
 }
 
 func takeCPU(serverPID int) cpuSnap {
-	s := cpuSnap{at: time.Now(), server: procCPU(serverPID), self: procCPU(os.Getpid())}
+	s := cpuSnap{at: time.Now(), server: procCPU(serverPID), self: procCPU(os.Getpid()), postgres: map[int]float64{}}
 	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, d := range dirs {
 		b, err := os.ReadFile(d)
@@ -32,7 +36,8 @@ func takeCPU(serverPID int) cpuSnap {
 			continue
 		}
 		if comm := commOf(b); comm == "postgres" {
-			s.postgres += statCPU(b)
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+			s.postgres[pid] = statCPU(b)
 		}
 	}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
@@ -59,7 +64,11 @@ func (a cpuSnap) until(b cpuSnap) CPUShare {
 	if d <= 0 {
 		return CPUShare{}
 	}
-	return CPUShare{Server: (b.server - a.server) / d, Postgres: (b.postgres - a.postgres) / d,
+	var pg float64
+	for pid, t := range b.postgres {
+		pg += t - a.postgres[pid] // a process started during the interval counts from 0
+	}
+	return CPUShare{Server: (b.server - a.server) / d, Postgres: pg / d,
 		Client: (b.self - a.self) / d, Machine: (b.busy - a.busy) / d}
 }
 
