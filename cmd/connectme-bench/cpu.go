@@ -16,8 +16,8 @@ import (
 const clockTicks = 100
 
 type cpuSnap struct {
-	at       time.Time
-	server   float64 // seconds of CPU used by the server process
+	at     time.Time
+	server float64 // seconds of CPU used by the server process
 	// postgres holds the CPU seconds of each postgres process (other sessions
 	// included) by pid: a backend that exits during an interval takes its time
 	// with it, so an interval counts only processes alive at its end (summing
