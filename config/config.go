@@ -29,6 +29,7 @@ type Config struct {
 	MediaSigningKey      string
 	AuthRateLimit        int
 	DeliveryWorkers      int
+	DBMaxConns           int
 	GraphQLIntrospection bool
 	Playground           bool
 	CORSOrigins          []string
@@ -69,6 +70,7 @@ var Vars = []Var{
 	{"MEDIA_SIGNING_KEY", "derived from JWT_SECRET", "HMAC key of signed media links (at least 32 bytes); changing it invalidates the links given out"},
 	{"AUTH_RATE_LIMIT", "10", "login and signup attempts per minute for one client address and email; 0 turns the limit off"},
 	{"DELIVERY_WORKERS", "4", "messages this instance hands to the provider at once"},
+	{"DB_MAX_CONNS", "32", "PostgreSQL connections this instance's pool opens at most (plus two that listen for events); all instances together must stay under the server's max_connections"},
 	{"GRAPHQL_INTROSPECTION", "true in development, false in production", "GraphQL introspection"},
 	{"PLAYGROUND", "true in development, false in production", "serve the GraphiQL playground at /playground"},
 	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and open websockets"},
@@ -127,6 +129,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("DELIVERY_WORKERS must be a whole number >= 1, not %q", getenv("DELIVERY_WORKERS"))
 	}
 	c.DeliveryWorkers = dw
+
+	mconns, err := strconv.Atoi(get("DB_MAX_CONNS", "32"))
+	if err != nil || mconns < 2 || mconns > 1000 {
+		return nil, fmt.Errorf("DB_MAX_CONNS must be a whole number from 2 to 1000, not %q", getenv("DB_MAX_CONNS"))
+	}
+	c.DBMaxConns = mconns
 
 	rt, err := time.ParseDuration(get("REQUEST_TIMEOUT", "10s"))
 	if err != nil || rt <= 0 {
@@ -217,6 +225,7 @@ func (c *Config) Masked() map[string]any {
 		"MEDIA_SIGNING_KEY":       mask(c.MediaSigningKey),
 		"AUTH_RATE_LIMIT":         c.AuthRateLimit,
 		"DELIVERY_WORKERS":        c.DeliveryWorkers,
+		"DB_MAX_CONNS":            c.DBMaxConns,
 		"GRAPHQL_INTROSPECTION":   c.GraphQLIntrospection,
 		"PLAYGROUND":              c.Playground,
 		"CORS_ORIGINS":            c.CORSOrigins,

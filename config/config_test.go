@@ -86,6 +86,12 @@ func TestLoad_DevelopmentStartsWithNothingSet(t *testing.T) {
 	if c.RequestTimeout != 10*time.Second || c.MaxConcurrentRequests != 256 || c.MetricsToken != "" {
 		t.Errorf("limits: timeout=%v max=%d token=%q", c.RequestTimeout, c.MaxConcurrentRequests, c.MetricsToken)
 	}
+	if c.DBMaxConns != 32 || c.DeliveryWorkers != 4 {
+		t.Errorf("pools: DB_MAX_CONNS=%d DELIVERY_WORKERS=%d, want 32 and 4", c.DBMaxConns, c.DeliveryWorkers)
+	}
+	if c, err := Load(env(map[string]string{"DB_MAX_CONNS": "8"})); err != nil || c.DBMaxConns != 8 {
+		t.Errorf("DB_MAX_CONNS=8: %v %v", c, err)
+	}
 }
 
 func TestLoad_ProductionTurnsPlaygroundAndIntrospectionOffUnlessEnabled(t *testing.T) {
@@ -120,6 +126,7 @@ func TestLoad_RefusesBadValues(t *testing.T) {
 		"JWT_TTL":                 "-1h",
 		"AUTH_RATE_LIMIT":         "-1",
 		"DELIVERY_WORKERS":        "0",
+		"DB_MAX_CONNS":            "1",
 		"GRAPHQL_INTROSPECTION":   "maybe",
 		"PLAYGROUND":              "yes please",
 		"MEDIA_SIGNING_KEY":       "short",

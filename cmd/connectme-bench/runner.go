@@ -75,6 +75,10 @@ func (r *runner) open(ctx context.Context, name, dsn string, s Sizes) (*target, 
 	if err != nil {
 		return nil, err
 	}
+	// The benchmark's own connections only check answers and reset the dataset;
+	// PostgreSQL's max_connections (100 by default) is for the servers under test.
+	bdb.SetMaxOpenConns(4)
+	bdb.SetMaxIdleConns(4)
 	return &target{bdb: bdb, sizes: s, srv: &server{name: name}, dsnForServer: dsn}, nil
 }
 

@@ -103,6 +103,8 @@ func openMigrated(ctx context.Context, cfg *config.Config, log *slog.Logger) (*b
 	if err != nil {
 		return nil, err
 	}
+	bdb.SetMaxOpenConns(cfg.DBMaxConns)
+	bdb.SetMaxIdleConns(cfg.DBMaxConns)
 	applied, err := db.Migrate(ctx, bdb)
 	if err != nil {
 		bdb.Close()
