@@ -18,16 +18,18 @@ const clockTicks = 100
 type cpuSnap struct {
 	at     time.Time
 	server float64 // seconds of CPU used by the server process
-	// postgres holds the CPU seconds of each postgres process (other sessions
-	// included) by pid: a backend that exits during an interval takes its time
-	// with it, so an interval counts only processes alive at its end (summing
-	// totals instead could go negative when connections close).
+	// postgres holds the CPU seconds by pid of each postgres process that works
+	// for the benchmark: the backends connected to its database and the server's
+	// shared background processes (WAL writer, checkpointer...); other databases'
+	// sessions, such as a test run beside the benchmark, are left out. A backend
+	// that exits during an interval takes its time with it, so an interval counts
+	// only processes alive at its end (summing totals could go negative).
 	postgres map[int]float64
 	self     float64 // by this benchmark (the clients)
 	busy     float64 // by the whole machine
 }
 
-func takeCPU(serverPID int) cpuSnap {
+func takeCPU(serverPID int, database string) cpuSnap {
 	s := cpuSnap{at: time.Now(), server: procCPU(serverPID), self: procCPU(os.Getpid()), postgres: map[int]float64{}}
 	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, d := range dirs {
@@ -37,7 +39,9 @@ func takeCPU(serverPID int) cpuSnap {
 		}
 		if comm := commOf(b); comm == "postgres" {
 			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
-			s.postgres[pid] = statCPU(b)
+			if worksFor(pid, database) {
+				s.postgres[pid] = statCPU(b)
+			}
 		}
 	}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
@@ -104,4 +108,23 @@ func statCPU(stat []byte) float64 {
 	u, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (u + st) / clockTicks
+}
+
+// worksFor reports whether a postgres process serves database or the whole server.
+// A backend's title is "postgres: <cluster>: <user> <database> <client> <state>";
+// the background processes' titles name no client ("postgres: 15/main: walwriter").
+func worksFor(pid int, database string) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return false
+	}
+	title := strings.TrimRight(strings.ReplaceAll(string(b), "\x00", " "), " ")
+	f := strings.Fields(title)
+	// A backend has a client address ("127.0.0.1(49020)", "[local]").
+	for i, w := range f {
+		if strings.HasSuffix(w, ")") && strings.Contains(w, "(") || w == "[local]" {
+			return i >= 1 && f[i-1] == database
+		}
+	}
+	return true
 }

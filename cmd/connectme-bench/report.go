@@ -164,7 +164,7 @@ func (r *report) markdown(w *strings.Builder) {
 	fmt.Fprintf(w, "\n![Share of the ceiling and latency per scenario](%s)\n\n", filepath.Base(chartPath("x")))
 	fmt.Fprintln(w, "### Where the CPU went (cores busy during each scenario)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| scenario | server | PostgreSQL (all sessions) | load generator | whole machine | note |")
+	fmt.Fprintln(w, "| scenario | server | PostgreSQL (the dataset's sessions, background processes) | load generator | whole machine | note |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|---|")
 	for _, row := range r.rows {
 		if row.CPU.Machine == 0 {

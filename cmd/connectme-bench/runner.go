@@ -105,10 +105,10 @@ func (r *runner) start(ctx context.Context, t *target, pprof bool) error {
 // measure runs one timed scenario and records its row; the row's target is set by
 // judge, and a missed target is profiled when profiling is on.
 func (r *runner) measure(ctx context.Context, t *target, name, group string, conc int, fn attempt, judge func(*Row)) *Row {
-	before := takeCPU(t.srv.pid())
+	before := takeCPU(t.srv.pid(), dbName(t.dsnForServer))
 	s := runLoad(ctx, conc, r.o.warmup, r.o.dur, fn)
 	row := &Row{Name: name, Group: group, Conc: conc, N: s.N, Errors: s.Errors, RPS: s.RPS(),
-		P50: s.P(0.50), P95: s.P(0.95), P99: s.P(0.99), CPU: before.until(takeCPU(t.srv.pid()))}
+		P50: s.P(0.50), P95: s.P(0.95), P99: s.P(0.99), CPU: before.until(takeCPU(t.srv.pid(), dbName(t.dsnForServer)))}
 	if c := r.ceilingRPS(); c > 0 && group != "ceiling" {
 		row.Share = row.RPS / c
 	}
