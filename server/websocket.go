@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/resolvers"
 )
 
@@ -29,27 +31,24 @@ var errForbidden = errors.New("Forbidden")
 // websocketTransport speaks graphql-transport-ws and the legacy graphql-ws on
 // /graphql. The token travels in connection_init; a missing or bad one closes the
 // socket with 4403. The connection ends when its token expires and when the server
-// shuts down.
+// shuts down. serveWebsocket has accepted the socket already; the socket itself
+// keeps the connection alive (see socket.keepAlive), so gqlgen starts no ping
+// goroutines of its own.
 func websocketTransport(d Deps) transport.Websocket {
 	limit := int64(wsReadLimit)
-	origins := d.Config.CORSOrigins
-	if len(origins) == 0 {
-		origins = nil // same-origin only (coder/websocket's default)
-	}
 	return transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			OriginPatterns: originPatterns(origins),
-		}},
-		InitTimeout:           wsInitTimeout,
-		KeepAlivePingInterval: wsKeepAlive,
-		PingPongInterval:      wsKeepAlive,
-		PayloadReadLimit:      &limit,
+		Implementation:   acceptedSockets{},
+		InitTimeout:      wsInitTimeout,
+		PayloadReadLimit: &limit,
 		InitFunc: func(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			tok := auth.BearerToken(init.Authorization())
 			p, err := d.Resolver.Tokens.Parse(tok)
 			if tok == "" || err != nil {
 				ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
 				return transport.AppendCloseReason(ctx, "Forbidden"), nil, errForbidden
+			}
+			if s, ok := ctx.Value(socketKey{}).(*socket); ok {
+				s.keepAlive(wsKeepAlive)
 			}
 			ctx = auth.WithPrincipal(ctx, p)
 			ctx = resolvers.WithSocket(ctx)
@@ -67,8 +66,39 @@ func websocketTransport(d Deps) transport.Websocket {
 	}
 }
 
+// serveWebsocket accepts a websocket upgrade on /graphql and serves the socket from
+// a goroutine of its own, then returns. Returning releases what net/http holds for
+// a request while its handler runs (the connection goroutine and its stack, the
+// request, its 4 KB read and write buffers, the middleware's contexts), which for a
+// websocket would otherwise be held for the socket's whole life.
+func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{"graphql-transport-ws", "graphql-ws"},
+		OriginPatterns: originPatterns(d.Config.CORSOrigins),
+	})
+	if err != nil {
+		return // Accept has answered the request
+	}
+	s := &socket{conn: c}
+	// Only what the socket needs from the upgrade request: the request id for the
+	// logs and the client's address.
+	ctx := logging.WithRequestID(context.Background(), logging.RequestID(r.Context()))
+	ctx = auth.WithClientAddr(ctx, auth.ClientAddr(r.Context()))
+	ctx = context.WithValue(ctx, socketKey{}, s)
+	req := (&http.Request{Method: http.MethodGet, URL: r.URL, Proto: r.Proto, ProtoMajor: r.ProtoMajor,
+		ProtoMinor: r.ProtoMinor, Header: http.Header{"Upgrade": {"websocket"}}, Host: r.Host,
+		RemoteAddr: r.RemoteAddr}).WithContext(ctx)
+	d.Metrics.WebsocketOpened()
+	go func() {
+		defer d.Metrics.WebsocketClosed()
+		defer s.Close()
+		gql.ServeHTTP(noResponse{}, req)
+	}()
+}
+
 // originPatterns turns CORS origins (https://app.example.com) into the host
-// patterns coder/websocket checks the Origin header against.
+// patterns coder/websocket checks the Origin header against. No origins: same-origin
+// only (coder/websocket's default).
 func originPatterns(origins []string) []string {
 	var out []string
 	for _, o := range origins {
@@ -77,3 +107,11 @@ func originPatterns(origins []string) []string {
 	}
 	return out
 }
+
+// noResponse stands for the response of an upgrade that has been answered already;
+// gqlgen writes to it only if it fails before using the socket.
+type noResponse struct{}
+
+func (noResponse) Header() http.Header         { return http.Header{} }
+func (noResponse) Write(b []byte) (int, error) { return len(b), nil }
+func (noResponse) WriteHeader(int)             {}

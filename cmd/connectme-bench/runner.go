@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -446,6 +447,25 @@ func (r *runner) heapProfile(ctx context.Context, t *target) string {
 	resp, err := http.Get("http://" + t.srv.pprof + "/debug/pprof/heap?gc=1")
 	if err != nil {
 		return "heap profile failed: " + err.Error()
+	}
+	// Where the resident memory is, besides the live objects: goroutine stacks and
+	// the heap the collector has not returned yet.
+	if resp, err := http.Get("http://" + t.srv.pprof + "/debug/pprof/heap?debug=1"); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var parts []string
+		for _, line := range strings.Split(string(b), "\n") {
+			// "# Stack = inuse / sys"
+			for _, k := range []string{"# HeapAlloc = ", "# HeapInuse = ", "# Stack = ", "# Sys = "} {
+				if v, ok := strings.CutPrefix(line, k); ok {
+					v, _, _ = strings.Cut(v, " ")
+					if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+						parts = append(parts, fmt.Sprintf("%s %.0f MB", strings.TrimSuffix(k[2:], " = "), float64(n)/(1<<20)))
+					}
+				}
+			}
+		}
+		logf("  server memory: %s", strings.Join(parts, ", "))
 	}
 	defer resp.Body.Close()
 	f, err := os.Create(path)
