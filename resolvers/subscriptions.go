@@ -27,6 +27,26 @@ func WithSocket(ctx context.Context) context.Context {
 	return context.WithValue(ctx, socketKey{}, &socketState{})
 }
 
+type streamKey struct{}
+
+// Stream lets a transport serve a subscription without a goroutine waiting on its
+// channel: the subscription calls Ready after each value it puts on the channel and
+// once more when it closes the channel, so the transport reads it only then.
+type Stream struct {
+	// Ready is called from the company's event goroutine; it must not block.
+	Ready    func()
+	attached bool
+}
+
+// Attached reports whether the operation started a subscription that will call
+// Ready (it did not if it failed, or was a query or mutation).
+func (s *Stream) Attached() bool { return s.attached }
+
+// WithStream returns ctx for one operation whose subscription reports to st.
+func WithStream(ctx context.Context, st *Stream) context.Context {
+	return context.WithValue(ctx, streamKey{}, st)
+}
+
 // subscribe validates a subscription request and attaches it to the bus: each
 // event of the caller's company that is of kind (and of the conversation, when one
 // is given) is loaded once per instance (shared by every subscriber) and handed to
@@ -59,6 +79,10 @@ func subscribe[T any](r *Resolver, ctx context.Context, conversationID *string, 
 		}
 		release = func() { st.subs.Add(-1) }
 	}
+	ready := func() {}
+	if st, ok := ctx.Value(streamKey{}).(*Stream); ok && st.Ready != nil {
+		st.attached, ready = true, st.Ready
+	}
 	out := make(chan T, events.SubscriptionBuffer)
 	deliver := func(ev *events.Event) bool {
 		if ev.Kind != kind || convID != 0 && ev.ConversationID != convID {
@@ -70,6 +94,7 @@ func subscribe[T any](r *Resolver, ctx context.Context, conversationID *string, 
 		}
 		select {
 		case out <- v:
+			ready()
 			return true
 		default:
 			return false
@@ -78,6 +103,7 @@ func subscribe[T any](r *Resolver, ctx context.Context, conversationID *string, 
 	sub := r.Bus.Attach(p.CompanyID, deliver, func() {
 		close(out)
 		release()
+		ready()
 	})
 	context.AfterFunc(ctx, sub.Close)
 	return out, nil

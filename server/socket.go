@@ -5,14 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 )
 
@@ -22,29 +20,45 @@ const wsBufferSize = 1 << 10
 
 type socketKey struct{}
 
-// socket is one accepted websocket as gqlgen's transport sees it. It also keeps the
-// connection alive with a timer rather than a goroutine per socket: a ping
-// (graphql-transport-ws, which must be answered with a pong within the next
-// interval) or a "ka" (graphql-ws) every interval.
+// socket is one accepted websocket: the connection, its protocol state and its
+// running operations (wsprotocol.go). Only its read loop has a goroutine; the
+// keep-alive is a timer, and operations run when they have something to send.
 type socket struct {
-	conn *websocket.Conn
+	conn   *websocket.Conn
+	legacy bool // graphql-ws (subscriptions-transport-ws) rather than graphql-transport-ws
 
-	mu        sync.Mutex
-	interval  time.Duration
-	timer     *time.Timer // the next keep-alive
-	awaiting  bool        // a ping went out and no pong came back yet
-	deadline  *time.Timer // SetReadDeadline's
-	closing   bool
-	handshake bool // WriteClose started the close handshake
+	// ctx is the connection's, from connection_init on: the agent, and the end of
+	// its token; it is cancelled when the socket ends.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	ops      map[string]*wsOperation
+	interval time.Duration
+	timer    *time.Timer // the next keep-alive
+	awaiting bool        // a ping went out and no pong came back yet
+	closing  bool        // the close handshake has started
 }
 
-var (
-	_ transport.WebsocketConn          = (*socket)(nil)
-	_ transport.WebsocketReadLimiter   = (*socket)(nil)
-	_ transport.WebsocketReadDeadliner = (*socket)(nil)
-)
+// send writes one protocol message.
+func (s *socket) send(typ, id string, payload any) {
+	m := wsMessage{ID: id, Type: typ}
+	if raw, ok := payload.(json.RawMessage); ok {
+		m.Payload = raw
+	} else if payload != nil {
+		b, err := json.Marshal(payload)
+		if err != nil {
+			return
+		}
+		m.Payload = b
+	}
+	b, _ := json.Marshal(m)
+	_ = s.conn.Write(context.Background(), websocket.MessageText, b)
+}
 
-// keepAlive starts the keep-alive messages, once the connection is initialised.
+// keepAlive starts the keep-alive messages, once the connection is initialised: a
+// ping (graphql-transport-ws), which must be answered with a pong within the next
+// interval, or a "ka" (graphql-ws) every interval.
 func (s *socket) keepAlive(interval time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -61,7 +75,6 @@ var (
 )
 
 func (s *socket) tick() {
-	pings := s.conn.Subprotocol() == "graphql-transport-ws"
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -73,112 +86,54 @@ func (s *socket) tick() {
 		_ = s.conn.CloseNow()
 		return
 	}
-	s.awaiting = pings
+	s.awaiting = !s.legacy
 	s.timer.Reset(s.interval)
 	s.mu.Unlock()
-	frame := kaFrame
-	if pings {
-		frame = pingFrame
+	frame := pingFrame
+	if s.legacy {
+		frame = kaFrame
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.interval)
 	defer cancel()
 	_ = s.conn.Write(ctx, websocket.MessageText, frame)
 }
 
-// NextReader implements transport.WebsocketConn.
-func (s *socket) NextReader() (int, io.Reader, error) {
-	typ, data, err := s.conn.Read(context.Background())
-	if err != nil {
-		switch websocket.CloseStatus(err) {
-		case websocket.StatusNormalClosure, websocket.StatusNoStatusRcvd:
-			return int(typ), nil, transport.ErrWebsocketClosed
-		}
-		return int(typ), nil, err
-	}
-	return int(typ), bytes.NewReader(data), nil
-}
-
-// WriteJSON implements transport.WebsocketConn.
-func (s *socket) WriteJSON(v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return s.conn.Write(context.Background(), websocket.MessageText, data)
-}
-
-// WriteClose implements transport.WebsocketConn. The close handshake waits up to
-// five seconds for the peer's answer, so it runs in the background (as gqlgen's own
-// adapter does).
-func (s *socket) WriteClose(code int, reason string) error {
+// pong notes the client's answer to a ping.
+func (s *socket) pong() {
 	s.mu.Lock()
-	s.stopLocked()
-	if s.handshake {
+	s.awaiting = false
+	s.mu.Unlock()
+}
+
+// close ends the socket with a close frame. The close handshake waits up to five
+// seconds for the peer's answer, so it runs in the background.
+func (s *socket) close(code websocket.StatusCode, reason string) {
+	s.mu.Lock()
+	if s.closing {
 		s.mu.Unlock()
-		return nil
+		return
 	}
-	s.handshake = true
-	s.mu.Unlock()
-	go func() { _ = s.conn.Close(websocket.StatusCode(code), reason) }()
-	return nil
-}
-
-// Close implements transport.WebsocketConn. A close handshake under way owns the
-// connection: closing it now would cut the close frame off.
-func (s *socket) Close() error {
-	s.mu.Lock()
-	s.stopLocked()
-	handshake := s.handshake
-	s.mu.Unlock()
-	if handshake {
-		return nil
-	}
-	return s.conn.CloseNow()
-}
-
-func (s *socket) stopLocked() {
 	s.closing = true
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	if s.deadline != nil {
-		s.deadline.Stop()
-	}
+	s.mu.Unlock()
+	go func() { _ = s.conn.Close(code, reason) }()
 }
 
-// Subprotocol implements transport.WebsocketConn.
-func (s *socket) Subprotocol() string { return s.conn.Subprotocol() }
-
-// SetReadLimit implements transport.WebsocketReadLimiter.
-func (s *socket) SetReadLimit(limit int64) { s.conn.SetReadLimit(limit) }
-
-// SetReadDeadline implements transport.WebsocketReadDeadliner. gqlgen clears the
-// deadline when a pong arrives, which is what keepAlive waits for.
-func (s *socket) SetReadDeadline(t time.Time) error {
+// release closes the connection once its protocol has ended, unless a close
+// handshake owns it.
+func (s *socket) release() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.deadline != nil {
-		s.deadline.Stop()
-		s.deadline = nil
+	closing := s.closing
+	s.closing = true
+	if s.timer != nil {
+		s.timer.Stop()
 	}
-	if t.IsZero() {
-		s.awaiting = false
-		return nil
+	s.mu.Unlock()
+	if !closing {
+		_ = s.conn.CloseNow()
 	}
-	s.deadline = time.AfterFunc(time.Until(t), func() { _ = s.conn.CloseNow() })
-	return nil
-}
-
-// acceptedSockets hands gqlgen's transport the socket serveWebsocket accepted.
-type acceptedSockets struct{}
-
-// Accept implements transport.WebsocketImplementation.
-func (acceptedSockets) Accept(_ http.ResponseWriter, r *http.Request, _ transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	s, ok := r.Context().Value(socketKey{}).(*socket)
-	if !ok {
-		return nil, errors.New("websocket: not accepted by serveWebsocket")
-	}
-	return s, nil
 }
 
 // smallBuffers hands coder/websocket, which keeps the hijacked connection's

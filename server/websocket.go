@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 
 	"github.com/connectme/connectme/auth"
@@ -29,41 +28,40 @@ const (
 var errForbidden = errors.New("Forbidden")
 
 // websocketTransport speaks graphql-transport-ws and the legacy graphql-ws on
-// /graphql. The token travels in connection_init; a missing or bad one closes the
-// socket with 4403. The connection ends when its token expires and when the server
-// shuts down. serveWebsocket has accepted the socket already; the socket itself
-// keeps the connection alive (see socket.keepAlive), so gqlgen starts no ping
-// goroutines of its own.
-func websocketTransport(d Deps) transport.Websocket {
-	limit := int64(wsReadLimit)
-	return transport.Websocket{
-		Implementation:   acceptedSockets{},
-		InitTimeout:      wsInitTimeout,
-		PayloadReadLimit: &limit,
-		InitFunc: func(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			tok := auth.BearerToken(init.Authorization())
-			p, err := d.Resolver.Tokens.Parse(tok)
-			if tok == "" || err != nil {
-				ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
-				return transport.AppendCloseReason(ctx, "Forbidden"), nil, errForbidden
-			}
-			if s, ok := ctx.Value(socketKey{}).(*socket); ok {
-				s.keepAlive(wsKeepAlive)
-			}
-			ctx = auth.WithPrincipal(ctx, p)
-			ctx = resolvers.WithSocket(ctx)
-			// The socket lives no longer than its token, nor than the server. AfterFunc
-			// rather than a waiting goroutine: with 10,000 sockets open, every
-			// goroutine per socket costs tens of megabytes.
-			ctx, cancel := context.WithDeadline(ctx, p.ExpiresAt)
-			if d.Done != nil {
-				stop := context.AfterFunc(d.Done, cancel)
-				context.AfterFunc(ctx, func() { stop() })
-			}
-			context.AfterFunc(ctx, cancel)
-			return ctx, nil, nil
-		},
+// /graphql (wsprotocol.go). The token travels in connection_init; a missing or bad
+// one closes the socket with 4403. The connection ends when its token expires and
+// when the server shuts down.
+func websocketTransport(d Deps) wsTransport {
+	return wsTransport{init: func(ctx context.Context, payload map[string]any) (context.Context, error) {
+		tok := auth.BearerToken(authorization(payload))
+		p, err := d.Resolver.Tokens.Parse(tok)
+		if tok == "" || err != nil {
+			return nil, errForbidden
+		}
+		ctx = auth.WithPrincipal(ctx, p)
+		ctx = resolvers.WithSocket(ctx)
+		// The socket lives no longer than its token, nor than the server. AfterFunc
+		// rather than a waiting goroutine: with 10,000 sockets open, every
+		// goroutine per socket costs tens of megabytes.
+		ctx, cancel := context.WithDeadline(ctx, p.ExpiresAt)
+		if d.Done != nil {
+			stop := context.AfterFunc(d.Done, cancel)
+			context.AfterFunc(ctx, func() { stop() })
+		}
+		context.AfterFunc(ctx, cancel)
+		return ctx, nil
+	}}
+}
+
+// authorization reads the token of a connection_init payload, as gqlgen's
+// InitPayload.Authorization does.
+func authorization(payload map[string]any) string {
+	for _, k := range []string{"Authorization", "authorization"} {
+		if v, ok := payload[k].(string); ok {
+			return v
+		}
 	}
+	return ""
 }
 
 // serveWebsocket accepts a websocket upgrade on /graphql and serves the socket from
@@ -79,7 +77,8 @@ func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return // Accept has answered the request
 	}
-	s := &socket{conn: c}
+	// No subprotocol, as with gqlgen, means the legacy one.
+	s := &socket{conn: c, legacy: c.Subprotocol() != "graphql-transport-ws"}
 	// Only what the socket needs from the upgrade request: the request id for the
 	// logs and the client's address.
 	ctx := logging.WithRequestID(context.Background(), logging.RequestID(r.Context()))
@@ -91,7 +90,7 @@ func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Req
 	d.Metrics.WebsocketOpened()
 	go func() {
 		defer d.Metrics.WebsocketClosed()
-		defer s.Close()
+		defer s.release()
 		gql.ServeHTTP(noResponse{}, req)
 	}()
 }
