@@ -9,14 +9,18 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 )
 
-// wsBufferSize is the size of a socket's read and write buffers. GraphQL events and
-// client frames are a few hundred bytes; larger ones bypass the buffer.
-const wsBufferSize = 1 << 10
+// Sizes of a socket's read and write buffers. Client frames (init, subscribe, pong)
+// and GraphQL events are a few hundred bytes; larger ones bypass the buffer.
+const (
+	wsReadBuffer  = 512
+	wsWriteBuffer = 1 << 10
+)
 
 type socketKey struct{}
 
@@ -38,6 +42,20 @@ type socket struct {
 	timer    *time.Timer // the next keep-alive
 	awaiting bool        // a ping went out and no pong came back yet
 	closing  bool        // the close handshake has started
+
+	served  atomic.Bool // the transport has taken the socket
+	endOnce sync.Once
+	ended   func() // called once when the socket has ended
+}
+
+// end releases the socket, once.
+func (s *socket) end() {
+	s.endOnce.Do(func() {
+		s.release()
+		if s.ended != nil {
+			s.ended()
+		}
+	})
 }
 
 // send writes one protocol message.
@@ -146,18 +164,18 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	br := bufio.NewReaderSize(conn, wsBufferSize)
+	br := bufio.NewReaderSize(conn, wsReadBuffer)
 	if n := brw.Reader.Buffered(); n > 0 {
 		// Bytes of the client's first frame that net/http has read already (its
 		// background read of the next request takes one). They must be in the new
 		// buffer, not behind it: the websocket library resets the reader onto the
 		// connection, keeping only what is buffered.
 		early, _ := brw.Reader.Peek(n)
-		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(n, wsBufferSize))
+		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(n, wsReadBuffer))
 		if _, err := br.Peek(n); err != nil {
 			_ = conn.Close()
 			return nil, nil, err
 		}
 	}
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, wsBufferSize)), nil
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, wsWriteBuffer)), nil
 }

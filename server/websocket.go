@@ -32,11 +32,11 @@ var errForbidden = errors.New("Forbidden")
 // one closes the socket with 4403. The connection ends when its token expires and
 // when the server shuts down.
 func websocketTransport(d Deps) wsTransport {
-	return wsTransport{init: func(ctx context.Context, payload map[string]any) (context.Context, error) {
+	return wsTransport{init: func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error) {
 		tok := auth.BearerToken(authorization(payload))
 		p, err := d.Resolver.Tokens.Parse(tok)
 		if tok == "" || err != nil {
-			return nil, errForbidden
+			return nil, nil, errForbidden
 		}
 		ctx = auth.WithPrincipal(ctx, p)
 		ctx = resolvers.WithSocket(ctx)
@@ -44,12 +44,14 @@ func websocketTransport(d Deps) wsTransport {
 		// rather than a waiting goroutine: with 10,000 sockets open, every
 		// goroutine per socket costs tens of megabytes.
 		ctx, cancel := context.WithDeadline(ctx, p.ExpiresAt)
-		if d.Done != nil {
-			stop := context.AfterFunc(d.Done, cancel)
-			context.AfterFunc(ctx, func() { stop() })
+		if d.Done == nil {
+			return ctx, cancel, nil
 		}
-		context.AfterFunc(ctx, cancel)
-		return ctx, nil
+		stop := context.AfterFunc(d.Done, cancel)
+		return ctx, func() {
+			stop()
+			cancel()
+		}, nil
 	}}
 }
 
@@ -88,9 +90,15 @@ func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Req
 		ProtoMinor: r.ProtoMinor, Header: http.Header{"Upgrade": {"websocket"}}, Host: r.Host,
 		RemoteAddr: r.RemoteAddr}).WithContext(ctx)
 	d.Metrics.WebsocketOpened()
+	s.ended = d.Metrics.WebsocketClosed
 	go func() {
-		defer d.Metrics.WebsocketClosed()
-		defer s.release()
+		// The transport ends the socket (wsTransport.Do); this is for the case where
+		// gqlgen could not hand it over.
+		defer func() {
+			if !s.served.Load() {
+				s.end()
+			}
+		}()
 		gql.ServeHTTP(noResponse{}, req)
 	}()
 }

@@ -66,8 +66,9 @@ type wsMessage struct {
 // wsTransport is the gqlgen transport of the sockets serveWebsocket accepts.
 type wsTransport struct {
 	// init authenticates connection_init's payload; it returns the connection's
-	// context, or an error that closes the socket with 4403.
-	init func(ctx context.Context, payload map[string]any) (context.Context, error)
+	// context and the function that ends it, or an error that closes the socket
+	// with 4403.
+	init func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error)
 }
 
 var _ graphql.Transport = wsTransport{}
@@ -78,13 +79,23 @@ func (wsTransport) Supports(r *http.Request) bool {
 	return ok
 }
 
-// Do implements graphql.Transport: it serves the socket until it ends.
+// Do implements graphql.Transport: it authenticates the socket, then serves it
+// from a goroutine of its own and returns, so the read loop that lives as long as
+// the socket starts from a shallow stack.
 func (t wsTransport) Do(_ http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	s := r.Context().Value(socketKey{}).(*socket)
+	s.served.Store(true)
 	s.conn.SetReadLimit(wsReadLimit)
 	if !t.handshake(r.Context(), s) {
+		s.end()
 		return
 	}
+	go s.serve(exec)
+}
+
+// serve reads the client's messages until the socket ends.
+func (s *socket) serve(exec graphql.GraphExecutor) {
+	defer s.end()
 	defer s.cancel()
 	for {
 		typ, data, err := s.conn.Read(context.Background())
@@ -99,7 +110,7 @@ func (t wsTransport) Do(_ http.ResponseWriter, r *http.Request, exec graphql.Gra
 		}
 		switch {
 		case m.Type == msgSubscribe && !s.legacy, m.Type == msgStart && s.legacy:
-			s.start(exec, m, start)
+			aside(func() { s.start(exec, m, start) })
 		case m.Type == msgComplete && !s.legacy, m.Type == msgStop && s.legacy:
 			s.stop(m.ID)
 		case m.Type == msgPing && !s.legacy:
@@ -116,6 +127,24 @@ func (t wsTransport) Do(_ http.ResponseWriter, r *http.Request, exec graphql.Gra
 			s.protocolError("unexpected message " + m.Type)
 			return
 		}
+	}
+}
+
+// aside runs fn on a goroutine of its own and waits for it. The deep call chains
+// of starting an operation (parsing, validation, the resolver's queries) then grow
+// that goroutine's stack, which ends with fn, rather than the read loop's, which
+// lives as long as the socket.
+func aside(fn func()) {
+	var panicked any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { panicked = recover() }()
+		fn()
+	}()
+	<-done
+	if panicked != nil {
+		panic(panicked)
 	}
 }
 
@@ -158,7 +187,7 @@ func (t wsTransport) handshake(ctx context.Context, s *socket) bool {
 		s.protocolError("invalid connection_init payload")
 		return false
 	}
-	cctx, err := t.init(ctx, payload)
+	cctx, cancel, err := t.init(ctx, payload)
 	if err != nil {
 		if s.legacy {
 			s.send(msgConnError, "", gqlerror.Errorf("%s", err.Error()))
@@ -166,7 +195,7 @@ func (t wsTransport) handshake(ctx context.Context, s *socket) bool {
 		s.close(closeForbidden, err.Error())
 		return false
 	}
-	s.ctx, s.cancel = context.WithCancel(cctx)
+	s.ctx, s.cancel = cctx, cancel
 	// The token's expiry and the server's shutdown end the socket normally.
 	context.AfterFunc(s.ctx, func() { s.close(websocket.StatusNormalClosure, "terminated") })
 	s.send(msgAck, "", nil)
