@@ -95,8 +95,13 @@ func (t wsTransport) Do(_ http.ResponseWriter, r *http.Request, exec graphql.Gra
 
 // serve reads the client's messages until the socket ends.
 func (s *socket) serve(exec graphql.GraphExecutor) {
-	defer s.end()
-	defer s.cancel()
+	defer func() {
+		// Close first: the context's end would start a close handshake with a peer
+		// that may be gone.
+		s.release()
+		s.cancel()
+		s.end()
+	}()
 	for {
 		typ, data, err := s.conn.Read(context.Background())
 		if err != nil {
