@@ -335,7 +335,8 @@ func (r *runner) growth(ctx context.Context, small, big *target) error {
 	return nil
 }
 
-// subscriptions runs the websocket scenario on a freshly started server.
+// subscriptions runs the websocket scenario on a freshly started server: one
+// subscription per socket (the target's shape).
 func (r *runner) subscriptions(ctx context.Context, t *target) error {
 	logf("opening %d subscriptions", r.o.subs)
 	var heapTop string
@@ -344,7 +345,7 @@ func (r *runner) subscriptions(ctx context.Context, t *target) error {
 		// While the sockets are open: what the server holds for them.
 		heap = func() { heapTop = r.heapProfile(ctx, t) }
 	}
-	res, err := runSubscriptions(ctx, t, r.o.subs, r.o.events, r.provider.authToken, r.run, heap, logf)
+	res, err := runSubscriptions(ctx, t, r.o.subs, r.o.events, []string{subscriptionQuery}, r.provider.authToken, r.run, heap, logf)
 	if err != nil {
 		return fmt.Errorf("subscriptions: %w", err)
 	}
@@ -367,6 +368,32 @@ func (r *runner) subscriptions(ctx context.Context, t *target) error {
 	}
 	if row.Met != nil && !*row.Met {
 		row.Profile = heapTop
+	}
+	r.print(row)
+	r.rows = append(r.rows, row)
+	return nil
+}
+
+// spaSubscriptions runs the websocket scenario in the SPA's shape, on a freshly
+// started server: the same sockets, each with the three subscriptions the SPA
+// opens. It is informational: the target is set on one subscription per socket.
+func (r *runner) spaSubscriptions(ctx context.Context, t *target) error {
+	logf("opening %d sockets with %d subscriptions each (the SPA's shape)", r.o.subs, len(spaQueries))
+	res, err := runSubscriptions(ctx, t, r.o.subs, r.o.events, spaQueries, r.provider.authToken, r.run+"spa", nil, logf)
+	if err != nil {
+		return fmt.Errorf("subscriptions (SPA shape): %w", err)
+	}
+	p50, p95, p99 := quantile(res.Lat, 0.5), quantile(res.Lat, 0.95), quantile(res.Lat, 0.99)
+	row := &Row{Name: fmt.Sprintf("subscriptions, SPA shape (%s sockets × %d, event to %d)", thousands(float64(res.Subs)), res.PerSocket, res.Receivers),
+		Group: "subs", Conc: res.Subs, N: len(res.Lat), P50: p50, P95: p95, P99: p99,
+		Measure: fmt.Sprintf("%.1f KB/subscription (%.1f KB/socket); %d/%d received each event",
+			res.PerKB, res.PerKB*float64(res.PerSocket), res.Received, res.Receivers),
+		Note: fmt.Sprintf("informational; server RSS %s → %s; %d events; connected in %s", mb(res.RSSBefore), mb(res.RSSAfter),
+			r.o.events, res.ConnectFor.Round(time.Millisecond))}
+	if res.Received < res.Receivers || res.Leaked > 0 {
+		row.Errors = res.Receivers - res.Received + res.Leaked
+		r.failed = true
+		logf("  %d subscribers missed an event, %d saw another company's", res.Receivers-res.Received, res.Leaked)
 	}
 	r.print(row)
 	r.rows = append(r.rows, row)
