@@ -241,11 +241,13 @@ func (s *socket) start(exec graphql.GraphExecutor, m wsMessage, readStart time.T
 	_, dup := s.ops[m.ID]
 	s.mu.Unlock()
 	if dup {
-		if !s.legacy {
-			s.close(closeDuplicateID, fmt.Sprintf("Subscriber for %s already exists", m.ID))
+		if s.legacy {
+			// graphql-ws has no close code for it: refuse the operation alone.
+			s.send(msgError, m.ID, []*gqlerror.Error{{Message: fmt.Sprintf("operation id %s is already in use", m.ID)}})
 			return
 		}
-		s.stop(m.ID) // graphql-ws: the new operation replaces the old
+		s.close(closeDuplicateID, fmt.Sprintf("Subscriber for %s already exists", m.ID))
+		return
 	}
 	ctx := graphql.StartOperationTrace(s.ctx)
 	params := &graphql.RawParams{}

@@ -61,6 +61,18 @@ func TestWebsocket_ProtocolViolationsCloseWithTheirCodes(t *testing.T) {
 			t.Errorf("close = %v, want 4409", code)
 		}
 	})
+	t.Run("duplicate id, graphql-ws", func(t *testing.T) {
+		cl, err := dialWS(t, app, "graphql-ws", a.token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.subscribe("1", messageAddedSub, nil)
+		cl.subscribe("1", messageAddedSub, nil)
+		r, err := cl.next(10 * time.Second)
+		if err != nil || r.Type != "error" || r.ID != "1" || len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "already in use") {
+			t.Errorf("duplicate start: %+v %v, want an error for it", r, err)
+		}
+	})
 	t.Run("second init", func(t *testing.T) {
 		cl, err := dialWS(t, app, "graphql-transport-ws", a.token)
 		if err != nil {
