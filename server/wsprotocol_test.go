@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +142,46 @@ func readUntilClosed(cl *wsClient) error {
 			return err
 		}
 	}
+}
+
+func TestWebsocket_OneGoroutinePerSocketAndNoneLeftAfterClose(t *testing.T) {
+	app := testkit.NewApp(t)
+	a := tenantOf(t, app)
+	conv := testkit.Conversation(t, app.DB, a.company.ID, app.Clock.Now().Add(-time.Hour))
+	// One socket first, so the company's event goroutine and the pools are there.
+	first, err := dialWS(t, app, "graphql-transport-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.subscribe("1", messageAddedSub, nil)
+	eventually(t, 10*time.Second, "the first subscription registers", func() bool { return app.Bus.Subscribers() == 1 })
+	// And the HTTP keep-alive connection (two goroutines each side) sendText uses.
+	if res := app.GraphQL(a.token, `{ me { id } }`, nil); len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	base := runtime.NumGoroutine()
+	const n = 20
+	var cls []*wsClient
+	for i := 0; i < n; i++ {
+		cl, err := dialWS(t, app, "graphql-transport-ws", a.token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.subscribe("1", messageAddedSub, nil)
+		cls = append(cls, cl)
+	}
+	eventually(t, 10*time.Second, "the subscriptions register", func() bool { return app.Bus.Subscribers() == n+1 })
+	eventually(t, 10*time.Second, "one goroutine per socket", func() bool { return runtime.NumGoroutine()-base <= n+2 })
+	sendText(t, app, a.token, conv.UserID, "to all")
+	for _, cl := range append(cls, first) {
+		if r, err := cl.next(10 * time.Second); err != nil || !strings.Contains(string(r.Data), "to all") {
+			t.Fatalf("event: %+v %v", r, err)
+		}
+	}
+	for _, cl := range cls {
+		_ = cl.c.CloseNow()
+	}
+	eventually(t, 10*time.Second, "the sockets' goroutines end", func() bool {
+		return app.Bus.Subscribers() == 1 && runtime.NumGoroutine() <= base+2
+	})
 }
