@@ -70,6 +70,8 @@ type feed struct {
 	// after its Close has returned.
 	mu   sync.Mutex
 	subs map[*Subscription]struct{}
+	// dropping is set once its subscribers are being dropped for a full queue.
+	dropping atomic.Bool
 }
 
 // SubscriptionBuffer is how many events may wait for a subscriber before it is
@@ -245,6 +247,9 @@ func (b *Bus) dispatch(ev *Event) {
 		case f.queue <- ev:
 			f = nil
 		default: // the feed's goroutine is stuck: all its subscribers are too slow
+			if !f.dropping.CompareAndSwap(false, true) {
+				f = nil // being dropped already
+			}
 		}
 	}
 	b.mu.RUnlock()
@@ -262,6 +267,7 @@ func (b *Bus) dispatch(ev *Event) {
 			for _, s := range subs {
 				s.Close()
 			}
+			f.dropping.Store(false)
 		}()
 	}
 	for _, s := range slow {

@@ -119,3 +119,25 @@ func TestBus_AttachDeliversInOrderOnOneGoroutinePerCompany(t *testing.T) {
 		t.Error("the company's goroutine was not stopped")
 	}
 }
+
+func TestBus_AStuckCompanyFeedDropsItsSubscribers(t *testing.T) {
+	b := NewBus(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hold := make(chan struct{})
+	stuck := b.Attach(1, func(*Event) bool {
+		<-hold
+		return true
+	}, nil)
+	other := b.Attach(2, func(*Event) bool { return true }, nil)
+	// The first event holds the company's goroutine; the queue fills behind it.
+	for i := 0; i < SubscriptionBuffer+2; i++ {
+		b.dispatch(&Event{Kind: MessageAdded, CompanyID: 1, ConversationID: int64(i)})
+	}
+	close(hold)
+	<-stuck.Done()
+	select {
+	case <-other.Done():
+		t.Error("another company's subscriber was dropped")
+	default:
+	}
+	other.Close()
+}
