@@ -47,14 +47,14 @@ const (
 	msgTerminate = "connection_terminate"
 )
 
-// Close codes of graphql-transport-ws.
+// Close codes: graphql-transport-ws's, and the one gqlgen used for graphql-ws.
 const (
-	closeBadRequest       = 4400
-	closeUnauthorized     = 4401
-	closeInitTimeout      = 4408
-	closeDuplicateID      = 4409
-	closeTooManyInits     = 4429
-	closeLegacyProtocolEr = websocket.StatusProtocolError
+	closeBadRequest          = 4400
+	closeUnauthorized        = 4401
+	closeInitTimeout         = 4408
+	closeDuplicateID         = 4409
+	closeTooManyInits        = 4429
+	closeLegacyProtocolError = websocket.StatusProtocolError
 )
 
 type wsMessage struct {
@@ -157,7 +157,7 @@ func aside(fn func()) {
 func (t wsTransport) handshake(ctx context.Context, s *socket) bool {
 	timer := time.AfterFunc(wsInitTimeout, func() {
 		if s.legacy {
-			s.close(closeLegacyProtocolEr, "connection initialisation timeout")
+			s.close(closeLegacyProtocolError, "connection initialisation timeout")
 		} else {
 			s.close(closeInitTimeout, "Connection initialisation timeout")
 		}
@@ -215,7 +215,7 @@ func (t wsTransport) handshake(ctx context.Context, s *socket) bool {
 func (s *socket) protocolError(why string) {
 	if s.legacy {
 		s.send(msgConnError, "", gqlerror.Errorf("%s", why))
-		s.close(closeLegacyProtocolEr, why)
+		s.close(closeLegacyProtocolError, why)
 		return
 	}
 	s.close(closeBadRequest, why)
