@@ -28,6 +28,8 @@ type Bus struct {
 
 	mu   sync.RWMutex
 	subs map[int64]map[*Subscription]struct{}
+	// feeds are the companies with Attach subscribers.
+	feeds map[int64]*feed
 
 	connected atomic.Bool
 	lastErr   atomic.Value // string
@@ -44,12 +46,32 @@ type Subscription struct {
 	// match, when set, keeps only the events this subscriber wants, before they
 	// take a place in its buffer.
 	match func(Event) bool
-	// C delivers the company's events; it is never closed (select on Done too). One
+	// C delivers the company's events (Subscribe; nil for Attach); it is never
+	// closed (select on Done too). One
 	// Event value is shared by every subscriber it goes to: read it, never change it.
 	// (Pointers keep the buffer small: 10,000 subscriptions hold 10,000 buffers.)
 	C    chan *Event
 	done chan struct{}
 	once sync.Once
+
+	// feed, deliver and closed are an Attach subscription's.
+	feed    *feed
+	deliver func(*Event) bool
+	closed  func()
+}
+
+// feed runs the Attach subscriptions of one company: its events queue up in order
+// and one goroutine hands each to every subscriber, however many there are.
+type feed struct {
+	companyID int64
+	queue     chan *Event
+	stop      chan struct{}
+	// mu is held while an event is delivered: a subscription's deliver never runs
+	// after its Close has returned.
+	mu   sync.Mutex
+	subs map[*Subscription]struct{}
+	// dropping is set once its subscribers are being dropped for a full queue.
+	dropping atomic.Bool
 }
 
 // SubscriptionBuffer is how many events may wait for a subscriber before it is
@@ -69,7 +91,54 @@ func NewBus(db *bun.DB, log *slog.Logger) *Bus {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return &Bus{db: db, log: log, pingChannel: "connectme_ping_" + hex.EncodeToString(b[:]),
-		subs: map[int64]map[*Subscription]struct{}{}}
+		subs: map[int64]map[*Subscription]struct{}{}, feeds: map[int64]*feed{}}
+}
+
+// Attach subscribes deliver to the company's events without a goroutine or a buffer
+// per subscriber: the company's goroutine calls deliver with each event, in order.
+// deliver filters and converts the event and hands it on without blocking; it
+// returns false when its subscriber cannot keep up, which ends the subscription.
+// closed, when set, runs once when the subscription ends (Close, or dropped), after
+// the last deliver.
+func (b *Bus) Attach(companyID int64, deliver func(*Event) bool, closed func()) *Subscription {
+	s := &Subscription{bus: b, companyID: companyID, deliver: deliver, closed: closed, done: make(chan struct{})}
+	b.mu.Lock()
+	f := b.feeds[companyID]
+	if f == nil {
+		f = &feed{companyID: companyID, queue: make(chan *Event, SubscriptionBuffer), stop: make(chan struct{}),
+			subs: map[*Subscription]struct{}{}}
+		b.feeds[companyID] = f
+		go b.run(f)
+	}
+	s.feed = f
+	f.mu.Lock()
+	f.subs[s] = struct{}{}
+	f.mu.Unlock()
+	b.mu.Unlock()
+	return s
+}
+
+// run delivers a feed's events until its last subscriber has gone.
+func (b *Bus) run(f *feed) {
+	for {
+		select {
+		case <-f.stop:
+			return
+		case ev := <-f.queue:
+			var slow []*Subscription
+			f.mu.Lock()
+			for s := range f.subs {
+				if !s.deliver(ev) {
+					slow = append(slow, s)
+				}
+			}
+			f.mu.Unlock()
+			for _, s := range slow {
+				b.log.Warn("dropping a subscriber that cannot keep up", "company_id", s.companyID)
+				s.Close()
+			}
+		}
+	}
 }
 
 // Subscribe returns a subscription to the company's events that match (all of them
@@ -91,14 +160,43 @@ func (s *Subscription) Done() <-chan struct{} { return s.done }
 // Close ends the subscription.
 func (s *Subscription) Close() {
 	s.once.Do(func() {
-		s.bus.mu.Lock()
-		delete(s.bus.subs[s.companyID], s)
-		if len(s.bus.subs[s.companyID]) == 0 {
-			delete(s.bus.subs, s.companyID)
+		if s.feed != nil {
+			s.detach()
+		} else {
+			s.bus.mu.Lock()
+			delete(s.bus.subs[s.companyID], s)
+			if len(s.bus.subs[s.companyID]) == 0 {
+				delete(s.bus.subs, s.companyID)
+			}
+			s.bus.mu.Unlock()
 		}
-		s.bus.mu.Unlock()
 		close(s.done)
+		if s.closed != nil {
+			s.closed()
+		}
 	})
+}
+
+// detach removes an Attach subscription from its feed, and the feed from the bus
+// when it was the last one.
+func (s *Subscription) detach() {
+	f := s.feed
+	f.mu.Lock()
+	delete(f.subs, s)
+	empty := len(f.subs) == 0
+	f.mu.Unlock()
+	if !empty {
+		return
+	}
+	b := s.bus
+	b.mu.Lock()
+	f.mu.Lock()
+	if len(f.subs) == 0 && b.feeds[f.companyID] == f {
+		delete(b.feeds, f.companyID)
+		close(f.stop)
+	}
+	f.mu.Unlock()
+	b.mu.Unlock()
 }
 
 // Subscribers returns how many subscriptions are live on this instance.
@@ -108,6 +206,11 @@ func (b *Bus) Subscribers() int {
 	n := 0
 	for _, m := range b.subs {
 		n += len(m)
+	}
+	for _, f := range b.feeds {
+		f.mu.Lock()
+		n += len(f.subs)
+		f.mu.Unlock()
 	}
 	return n
 }
@@ -138,7 +241,35 @@ func (b *Bus) dispatch(ev *Event) {
 			slow = append(slow, s)
 		}
 	}
+	f := b.feeds[ev.CompanyID]
+	if f != nil {
+		select {
+		case f.queue <- ev:
+			f = nil
+		default: // the feed's goroutine is stuck: all its subscribers are too slow
+			if !f.dropping.CompareAndSwap(false, true) {
+				f = nil // being dropped already
+			}
+		}
+	}
 	b.mu.RUnlock()
+	if f != nil {
+		// In the background: the feed's lock is held by whatever holds it up.
+		go func() {
+			f.mu.Lock()
+			subs := make([]*Subscription, 0, len(f.subs))
+			for s := range f.subs {
+				subs = append(subs, s)
+			}
+			f.mu.Unlock()
+			b.log.Warn("dropping the subscribers of a company whose events cannot be delivered fast enough",
+				"company_id", f.companyID, "subscribers", len(subs))
+			for _, s := range subs {
+				s.Close()
+			}
+			f.dropping.Store(false)
+		}()
+	}
 	for _, s := range slow {
 		b.log.Warn("dropping a subscriber that cannot keep up", "company_id", s.companyID)
 		s.Close()

@@ -27,89 +27,97 @@ func WithSocket(ctx context.Context) context.Context {
 	return context.WithValue(ctx, socketKey{}, &socketState{})
 }
 
-// subscribe validates a subscription request and returns the bus subscription plus
-// the conversation it is narrowed to (0: the whole company).
-func (r *Resolver) subscribe(ctx context.Context, conversationID *string, kind events.Kind) (*events.Subscription, func(), error) {
+type streamKey struct{}
+
+// Stream lets a transport serve a subscription without a goroutine waiting on its
+// channel: the subscription calls Ready after each value it puts on the channel and
+// once more when it closes the channel, so the transport reads it only then.
+type Stream struct {
+	// Ready is called from the company's event goroutine; it must not block.
+	Ready    func()
+	attached bool
+}
+
+// Attached reports whether the operation started a subscription that will call
+// Ready (it did not if it failed, or was a query or mutation).
+func (s *Stream) Attached() bool { return s.attached }
+
+// WithStream returns ctx for one operation whose subscription reports to st.
+func WithStream(ctx context.Context, st *Stream) context.Context {
+	return context.WithValue(ctx, streamKey{}, st)
+}
+
+// subscribe validates a subscription request and attaches it to the bus: each
+// event of the caller's company that is of kind (and of the conversation, when one
+// is given) is loaded once per instance (shared by every subscriber) and handed to
+// the returned channel. There is no goroutine per subscription: the company's
+// goroutine in the bus does the work. The channel closes when ctx ends or when the
+// subscriber falls SubscriptionBuffer events behind (gqlgen then completes it).
+func subscribe[T any](r *Resolver, ctx context.Context, conversationID *string, kind events.Kind,
+	load func(context.Context, events.Event) (T, bool)) (<-chan T, error) {
 	p, err := principal(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if r.Bus == nil {
-		return nil, nil, apperr.New(apperr.Unavailable, "live updates are not available")
+		return nil, apperr.New(apperr.Unavailable, "live updates are not available")
 	}
 	var convID int64
 	if conversationID != nil {
 		if convID, err = parseID("conversationId", *conversationID); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if _, err := r.ConversationByID(ctx, convID); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	release := func() {}
 	if st, ok := ctx.Value(socketKey{}).(*socketState); ok {
 		if st.subs.Add(1) > MaxSubscriptionsPerSocket {
 			st.subs.Add(-1)
-			return nil, nil, apperr.New(apperr.Invalid, "too many subscriptions on one connection (limit %d)", MaxSubscriptionsPerSocket)
+			return nil, apperr.New(apperr.Invalid, "too many subscriptions on one connection (limit %d)", MaxSubscriptionsPerSocket)
 		}
 		release = func() { st.subs.Add(-1) }
 	}
-	match := func(ev events.Event) bool {
-		return ev.Kind == kind && (convID == 0 || ev.ConversationID == convID)
+	ready := func() {}
+	if st, ok := ctx.Value(streamKey{}).(*Stream); ok && st.Ready != nil {
+		st.attached, ready = true, st.Ready
 	}
-	return r.Bus.Subscribe(p.CompanyID, match), release, nil
-}
-
-// forward runs one subscription: it filters the company's events, loads each
-// event's object once per instance (shared by every subscriber), and stops when the
-// client goes away or the bus drops a slow subscriber.
-func forward[T any](ctx context.Context, sub *events.Subscription, release func(), load func(context.Context, events.Event) (T, bool)) <-chan T {
-	out := make(chan T)
-	go func() {
-		defer close(out)
-		defer release()
-		defer sub.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-sub.Done():
-				return
-			case ev := <-sub.C:
-				v, ok := load(ctx, *ev)
-				if !ok {
-					continue
-				}
-				select {
-				case out <- v:
-				case <-ctx.Done():
-					return
-				case <-sub.Done():
-					return
-				}
-			}
+	out := make(chan T, events.SubscriptionBuffer)
+	deliver := func(ev *events.Event) bool {
+		if ev.Kind != kind || convID != 0 && ev.ConversationID != convID {
+			return true
 		}
-	}()
-	return out
+		v, ok := load(ctx, *ev)
+		if !ok {
+			return true
+		}
+		select {
+		case out <- v:
+			ready()
+			return true
+		default:
+			return false
+		}
+	}
+	sub := r.Bus.Attach(p.CompanyID, deliver, func() {
+		close(out)
+		release()
+		ready()
+	})
+	context.AfterFunc(ctx, sub.Close)
+	return out, nil
 }
 
 // SubscribeMessages streams messages added to (kind MessageAdded) or changed in
 // (MessageStatusChanged) the caller's company, optionally one conversation.
 func (r *Resolver) SubscribeMessages(ctx context.Context, kind events.Kind, conversationID *string) (<-chan *db.Message, error) {
-	sub, release, err := r.subscribe(ctx, conversationID, kind)
-	if err != nil {
-		return nil, err
-	}
-	return forward(ctx, sub, release, r.eventMessage), nil
+	return subscribe(r, ctx, conversationID, kind, r.eventMessage)
 }
 
 // SubscribeConversations streams the caller's company's conversations as they change.
 func (r *Resolver) SubscribeConversations(ctx context.Context) (<-chan *db.Conversation, error) {
-	sub, release, err := r.subscribe(ctx, nil, events.ConversationUpdated)
-	if err != nil {
-		return nil, err
-	}
-	return forward(ctx, sub, release, r.eventConversation), nil
+	return subscribe(r, ctx, nil, events.ConversationUpdated, r.eventConversation)
 }
 
 // eventObjects caches, per instance, the object of each recent event: a thousand

@@ -71,6 +71,10 @@ func newGraphQL(d Deps) http.Handler {
 		return next(ctx)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) {
+			serveWebsocket(d, srv, w, r)
+			return
+		}
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 			r.Body = http.MaxBytesReader(w, r.Body, maxGraphQLBody)
 			if r.Method == http.MethodPost && !readGraphQLBody(w, r) {

@@ -19,17 +19,15 @@ import (
 )
 
 // httpMetrics records every request by chi's route pattern (never the raw path, whose
-// ids would make a series per conversation). A websocket upgrade is counted as a
-// websocket connection for as long as its handler runs, which is the socket's life.
+// ids would make a series per conversation). Websockets are counted apart, for as
+// long as they are open (serveWebsocket).
 func httpMetrics(m *metrics.Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if m == nil {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isWebsocket(r) {
-				m.WebsocketOpened()
-				defer m.WebsocketClosed()
+			if isWebsocket(r) && r.URL.Path == "/graphql" {
 				next.ServeHTTP(w, r)
 				return
 			}

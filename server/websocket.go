@@ -3,13 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 
 	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/resolvers"
 )
 
@@ -27,48 +28,84 @@ const (
 var errForbidden = errors.New("Forbidden")
 
 // websocketTransport speaks graphql-transport-ws and the legacy graphql-ws on
-// /graphql. The token travels in connection_init; a missing or bad one closes the
-// socket with 4403. The connection ends when its token expires and when the server
-// shuts down.
-func websocketTransport(d Deps) transport.Websocket {
-	limit := int64(wsReadLimit)
-	origins := d.Config.CORSOrigins
-	if len(origins) == 0 {
-		origins = nil // same-origin only (coder/websocket's default)
+// /graphql (wsprotocol.go). The token travels in connection_init; a missing or bad
+// one closes the socket with 4403. The connection ends when its token expires and
+// when the server shuts down.
+func websocketTransport(d Deps) wsTransport {
+	return wsTransport{init: func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error) {
+		tok := auth.BearerToken(authorization(payload))
+		p, err := d.Resolver.Tokens.Parse(tok)
+		if tok == "" || err != nil {
+			return nil, nil, errForbidden
+		}
+		ctx = auth.WithPrincipal(ctx, p)
+		ctx = resolvers.WithSocket(ctx)
+		// The socket lives no longer than its token, nor than the server. AfterFunc
+		// rather than a waiting goroutine: with 10,000 sockets open, every
+		// goroutine per socket costs tens of megabytes.
+		ctx, cancel := context.WithDeadline(ctx, p.ExpiresAt)
+		if d.Done == nil {
+			return ctx, cancel, nil
+		}
+		stop := context.AfterFunc(d.Done, cancel)
+		return ctx, func() {
+			stop()
+			cancel()
+		}, nil
+	}}
+}
+
+// authorization reads the token of a connection_init payload, as gqlgen's
+// InitPayload.Authorization does.
+func authorization(payload map[string]any) string {
+	for _, k := range []string{"Authorization", "authorization"} {
+		if v, ok := payload[k].(string); ok {
+			return v
+		}
 	}
-	return transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			OriginPatterns: originPatterns(origins),
-		}},
-		InitTimeout:           wsInitTimeout,
-		KeepAlivePingInterval: wsKeepAlive,
-		PingPongInterval:      wsKeepAlive,
-		PayloadReadLimit:      &limit,
-		InitFunc: func(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			tok := auth.BearerToken(init.Authorization())
-			p, err := d.Resolver.Tokens.Parse(tok)
-			if tok == "" || err != nil {
-				ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
-				return transport.AppendCloseReason(ctx, "Forbidden"), nil, errForbidden
-			}
-			ctx = auth.WithPrincipal(ctx, p)
-			ctx = resolvers.WithSocket(ctx)
-			// The socket lives no longer than its token, nor than the server. AfterFunc
-			// rather than a waiting goroutine: with 10,000 sockets open, every
-			// goroutine per socket costs tens of megabytes.
-			ctx, cancel := context.WithDeadline(ctx, p.ExpiresAt)
-			if d.Done != nil {
-				stop := context.AfterFunc(d.Done, cancel)
-				context.AfterFunc(ctx, func() { stop() })
-			}
-			context.AfterFunc(ctx, cancel)
-			return ctx, nil, nil
-		},
+	return ""
+}
+
+// serveWebsocket accepts a websocket upgrade on /graphql and serves the socket from
+// a goroutine of its own, then returns. Returning releases what net/http holds for
+// a request while its handler runs (the connection goroutine and its stack, the
+// request, its 4 KB read and write buffers, the middleware's contexts), which for a
+// websocket would otherwise be held for the socket's whole life.
+func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{"graphql-transport-ws", "graphql-ws"},
+		OriginPatterns: originPatterns(d.Config.CORSOrigins),
+	})
+	if err != nil {
+		return // Accept has answered the request
 	}
+	// No subprotocol, as with gqlgen, means the legacy one.
+	s := &socket{conn: c, legacy: c.Subprotocol() != "graphql-transport-ws"}
+	// Only what the socket needs from the upgrade request: the request id for the
+	// logs and the client's address.
+	ctx := logging.WithRequestID(context.Background(), logging.RequestID(r.Context()))
+	ctx = auth.WithClientAddr(ctx, auth.ClientAddr(r.Context()))
+	ctx = context.WithValue(ctx, socketKey{}, s)
+	req := (&http.Request{Method: http.MethodGet, URL: r.URL, Proto: r.Proto, ProtoMajor: r.ProtoMajor,
+		ProtoMinor: r.ProtoMinor, Header: http.Header{"Upgrade": {"websocket"}}, Host: r.Host,
+		RemoteAddr: r.RemoteAddr}).WithContext(ctx)
+	d.Metrics.WebsocketOpened()
+	s.ended = d.Metrics.WebsocketClosed
+	go func() {
+		// The transport ends the socket (wsTransport.Do); this is for the case where
+		// gqlgen could not hand it over.
+		defer func() {
+			if !s.served.Load() {
+				s.end()
+			}
+		}()
+		gql.ServeHTTP(noResponse{}, req)
+	}()
 }
 
 // originPatterns turns CORS origins (https://app.example.com) into the host
-// patterns coder/websocket checks the Origin header against.
+// patterns coder/websocket checks the Origin header against. No origins: same-origin
+// only (coder/websocket's default).
 func originPatterns(origins []string) []string {
 	var out []string
 	for _, o := range origins {
@@ -77,3 +114,11 @@ func originPatterns(origins []string) []string {
 	}
 	return out
 }
+
+// noResponse stands for the response of an upgrade that has been answered already;
+// gqlgen writes to it only if it fails before using the socket.
+type noResponse struct{}
+
+func (noResponse) Header() http.Header         { return http.Header{} }
+func (noResponse) Write(b []byte) (int, error) { return len(b), nil }
+func (noResponse) WriteHeader(int)             {}

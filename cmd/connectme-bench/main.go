@@ -233,6 +233,13 @@ func run(ctx context.Context, o *options) error {
 			return err
 		}
 		big.srv.stop()
+		if err := r.start(ctx, big, false); err != nil {
+			return err
+		}
+		if err := r.spaSubscriptions(ctx, big); err != nil {
+			return err
+		}
+		big.srv.stop()
 	}
 
 	rep := &report{env: env, ceiling: r.ceilingRPS(), rows: r.rows, o: o, took: time.Since(began), command: commandLine(o)}

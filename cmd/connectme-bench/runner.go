@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -338,7 +339,8 @@ func (r *runner) growth(ctx context.Context, small, big *target) error {
 	return nil
 }
 
-// subscriptions runs the websocket scenario on a freshly started server.
+// subscriptions runs the websocket scenario on a freshly started server: one
+// subscription per socket (the target's shape).
 func (r *runner) subscriptions(ctx context.Context, t *target) error {
 	logf("opening %d subscriptions", r.o.subs)
 	var heapTop string
@@ -347,7 +349,7 @@ func (r *runner) subscriptions(ctx context.Context, t *target) error {
 		// While the sockets are open: what the server holds for them.
 		heap = func() { heapTop = r.heapProfile(ctx, t) }
 	}
-	res, err := runSubscriptions(ctx, t, r.o.subs, r.o.events, r.provider.authToken, r.run, heap, logf)
+	res, err := runSubscriptions(ctx, t, r.o.subs, r.o.events, []string{subscriptionQuery}, r.provider.authToken, r.run, heap, logf)
 	if err != nil {
 		return fmt.Errorf("subscriptions: %w", err)
 	}
@@ -370,6 +372,32 @@ func (r *runner) subscriptions(ctx context.Context, t *target) error {
 	}
 	if row.Met != nil && !*row.Met {
 		row.Profile = heapTop
+	}
+	r.print(row)
+	r.rows = append(r.rows, row)
+	return nil
+}
+
+// spaSubscriptions runs the websocket scenario in the SPA's shape, on a freshly
+// started server: the same sockets, each with the three subscriptions the SPA
+// opens. It is informational: the target is set on one subscription per socket.
+func (r *runner) spaSubscriptions(ctx context.Context, t *target) error {
+	logf("opening %d sockets with %d subscriptions each (the SPA's shape)", r.o.subs, len(spaQueries))
+	res, err := runSubscriptions(ctx, t, r.o.subs, r.o.events, spaQueries, r.provider.authToken, r.run+"spa", nil, logf)
+	if err != nil {
+		return fmt.Errorf("subscriptions (SPA shape): %w", err)
+	}
+	p50, p95, p99 := quantile(res.Lat, 0.5), quantile(res.Lat, 0.95), quantile(res.Lat, 0.99)
+	row := &Row{Name: fmt.Sprintf("subscriptions, SPA shape (%s sockets × %d, event to %d)", thousands(float64(res.Subs)), res.PerSocket, res.Receivers),
+		Group: "subs", Conc: res.Subs, N: len(res.Lat), P50: p50, P95: p95, P99: p99,
+		Measure: fmt.Sprintf("%.1f KB/subscription (%.1f KB/socket); %d/%d received each event",
+			res.PerKB, res.PerKB*float64(res.PerSocket), res.Received, res.Receivers),
+		Note: fmt.Sprintf("informational; server RSS %s → %s; %d events; connected in %s", mb(res.RSSBefore), mb(res.RSSAfter),
+			r.o.events, res.ConnectFor.Round(time.Millisecond))}
+	if res.Received < res.Receivers || res.Leaked > 0 {
+		row.Errors = res.Receivers - res.Received + res.Leaked
+		r.failed = true
+		logf("  %d subscribers missed an event, %d saw another company's", res.Receivers-res.Received, res.Leaked)
 	}
 	r.print(row)
 	r.rows = append(r.rows, row)
@@ -450,6 +478,25 @@ func (r *runner) heapProfile(ctx context.Context, t *target) string {
 	resp, err := http.Get("http://" + t.srv.pprof + "/debug/pprof/heap?gc=1")
 	if err != nil {
 		return "heap profile failed: " + err.Error()
+	}
+	// Where the resident memory is, besides the live objects: goroutine stacks and
+	// the heap the collector has not returned yet.
+	if resp, err := http.Get("http://" + t.srv.pprof + "/debug/pprof/heap?debug=1"); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var parts []string
+		for _, line := range strings.Split(string(b), "\n") {
+			// "# Stack = inuse / sys"
+			for _, k := range []string{"# HeapAlloc = ", "# HeapInuse = ", "# Stack = ", "# Sys = "} {
+				if v, ok := strings.CutPrefix(line, k); ok {
+					v, _, _ = strings.Cut(v, " ")
+					if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+						parts = append(parts, fmt.Sprintf("%s %.0f MB", strings.TrimSuffix(k[2:], " = "), float64(n)/(1<<20)))
+					}
+				}
+			}
+		}
+		logf("  server memory: %s", strings.Join(parts, ", "))
 	}
 	defer resp.Body.Close()
 	f, err := os.Create(path)

@@ -25,11 +25,19 @@ type subscriber struct {
 	got map[string]time.Time
 }
 
+// subscriptionQuery is the measured shape: one subscription per socket.
 const subscriptionQuery = `subscription { messageAdded { id content datetime } }`
 
+// spaQueries are the subscriptions the SPA opens on its one socket.
+var spaQueries = []string{
+	subscriptionQuery,
+	`subscription { messageStatusChanged { id status } }`,
+	`subscription { conversationUpdated { id lastUpdateTime unreadCount } }`,
+}
+
 // subscribe opens the socket, sends connection_init with the token, waits for the
-// ack, subscribes, and starts reading.
-func subscribe(ctx context.Context, base, token string, company int, hc *http.Client) (*subscriber, error) {
+// ack, starts the queries' subscriptions (ids 1, 2, …), and starts reading.
+func subscribe(ctx context.Context, base, token string, company int, hc *http.Client, queries []string) (*subscriber, error) {
 	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/graphql"
 	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
 		HTTPClient: hc, Subprotocols: []string{"graphql-transport-ws"}})
@@ -47,10 +55,12 @@ func subscribe(ctx context.Context, base, token string, company int, hc *http.Cl
 		conn.CloseNow()
 		return nil, fmt.Errorf("connection_init: %s %v", msg, err)
 	}
-	sub, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": subscriptionQuery}})
-	if err := conn.Write(ctx, websocket.MessageText, sub); err != nil {
-		conn.CloseNow()
-		return nil, err
+	for i, q := range queries {
+		sub, _ := json.Marshal(map[string]any{"id": fmt.Sprint(i + 1), "type": "subscribe", "payload": map[string]any{"query": q}})
+		if err := conn.Write(ctx, websocket.MessageText, sub); err != nil {
+			conn.CloseNow()
+			return nil, err
+		}
 	}
 	go s.read()
 	return s, nil
@@ -76,7 +86,7 @@ func (s *subscriber) read() {
 					} `json:"data"`
 				} `json:"payload"`
 			}
-			if json.Unmarshal(msg, &m) == nil {
+			if json.Unmarshal(msg, &m) == nil && m.Payload.Data.MessageAdded.Content != "" {
 				s.mu.Lock()
 				s.got[m.Payload.Data.MessageAdded.Content] = at
 				s.mu.Unlock()
@@ -96,7 +106,8 @@ func (s *subscriber) arrival(body string) (time.Time, bool) {
 
 // SubsResult is what the subscription scenario measured.
 type SubsResult struct {
-	Subs       int
+	Subs       int     // sockets
+	PerSocket  int     // subscriptions on each
 	PerKB      float64 // server memory per subscription
 	Receivers  int     // subscribers of the event's company
 	Received   int     // of them, how many got each event (the smallest count)
@@ -107,11 +118,12 @@ type SubsResult struct {
 	ConnectFor time.Duration
 }
 
-// runSubscriptions opens n subscriptions spread over the companies, measures the
-// server's memory, then raises events in company 1 and times their arrival at each of
-// its subscribers. Inbound webhooks raise the events, as in production.
-func runSubscriptions(ctx context.Context, t *target, n, events int, authToken, run string, heap func(), log func(string, ...any)) (*SubsResult, error) {
-	res := &SubsResult{Subs: n}
+// runSubscriptions opens n sockets spread over the companies, each with the
+// queries' subscriptions, measures the server's memory, then raises events in
+// company 1 and times their arrival (messageAdded, the first query) at each of its
+// subscribers. Inbound webhooks raise the events, as in production.
+func runSubscriptions(ctx context.Context, t *target, n, events int, queries []string, authToken, run string, heap func(), log func(string, ...any)) (*SubsResult, error) {
+	res := &SubsResult{Subs: n, PerSocket: len(queries)}
 	senders, err := t.inboundSenders(ctx)
 	if err != nil {
 		return nil, err
@@ -131,7 +143,7 @@ func runSubscriptions(ctx context.Context, t *target, n, events int, authToken, 
 		return err
 	}
 	// Warm the path once, then take the baseline.
-	first, err := subscribe(ctx, t.srv.base, t.tokens[0], 1, nil)
+	first, err := subscribe(ctx, t.srv.base, t.tokens[0], 1, nil, queries)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
@@ -162,7 +174,7 @@ func runSubscriptions(ctx context.Context, t *target, n, events int, authToken, 
 				}
 				c := i % t.sizes.Companies
 				dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				s, err := subscribe(dctx, t.srv.base, t.tokens[c], c+1, hc)
+				s, err := subscribe(dctx, t.srv.base, t.tokens[c], c+1, hc, queries)
 				cancel()
 				if err != nil {
 					failed.Add(1)
@@ -212,7 +224,7 @@ func runSubscriptions(ctx context.Context, t *target, n, events int, authToken, 
 	if res.RSSAfter, err = t.srv.rssKB(); err != nil {
 		return res, err
 	}
-	res.PerKB = float64(res.RSSAfter-res.RSSBefore) / float64(n)
+	res.PerKB = float64(res.RSSAfter-res.RSSBefore) / float64(n*len(queries))
 	if heap != nil {
 		heap()
 	}

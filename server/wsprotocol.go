@@ -1,0 +1,396 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/connectme/connectme/resolvers"
+)
+
+// GraphQL over websockets, in both protocols gqlgen speaks:
+//   - graphql-transport-ws (github.com/enisdenjo/graphql-ws, PROTOCOL.md): init,
+//     ack, subscribe, next, error, complete, ping and pong;
+//   - graphql-ws, the legacy subscriptions-transport-ws: init, ack,
+//     connection_error, ka, start, data, error, complete, stop and
+//     connection_terminate.
+//
+// It replaces gqlgen's transport.Websocket, which holds four goroutines per socket
+// and one per subscription, each waiting: here the socket's read loop is the only
+// goroutine, and a subscription's operation runs when its resolver reports an event
+// (resolvers.Stream).
+
+// Message types.
+const (
+	msgInit      = "connection_init"
+	msgAck       = "connection_ack"
+	msgPing      = "ping"
+	msgPong      = "pong"
+	msgSubscribe = "subscribe" // graphql-ws: start
+	msgNext      = "next"      // graphql-ws: data
+	msgError     = "error"
+	msgComplete  = "complete" // from the client; graphql-ws: stop
+	msgConnError = "connection_error"
+	msgKA        = "ka"
+	msgStart     = "start"
+	msgData      = "data"
+	msgStop      = "stop"
+	msgTerminate = "connection_terminate"
+)
+
+// Close codes: graphql-transport-ws's, and the one gqlgen used for graphql-ws.
+const (
+	closeBadRequest          = 4400
+	closeUnauthorized        = 4401
+	closeInitTimeout         = 4408
+	closeDuplicateID         = 4409
+	closeTooManyInits        = 4429
+	closeLegacyProtocolError = websocket.StatusProtocolError
+)
+
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// wsTransport is the gqlgen transport of the sockets serveWebsocket accepts.
+type wsTransport struct {
+	// init authenticates connection_init's payload; it returns the connection's
+	// context and the function that ends it, or an error that closes the socket
+	// with 4403.
+	init func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error)
+}
+
+var _ graphql.Transport = wsTransport{}
+
+// Supports implements graphql.Transport.
+func (wsTransport) Supports(r *http.Request) bool {
+	_, ok := r.Context().Value(socketKey{}).(*socket)
+	return ok
+}
+
+// Do implements graphql.Transport: it authenticates the socket, then serves it
+// from a goroutine of its own and returns, so the read loop that lives as long as
+// the socket starts from a shallow stack.
+func (t wsTransport) Do(_ http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	s := r.Context().Value(socketKey{}).(*socket)
+	s.served.Store(true)
+	s.conn.SetReadLimit(wsReadLimit)
+	if !t.handshake(r.Context(), s) {
+		s.end()
+		return
+	}
+	go s.serve(exec)
+}
+
+// serve reads the client's messages until the socket ends.
+func (s *socket) serve(exec graphql.GraphExecutor) {
+	defer func() {
+		// Close first: the context's end would start a close handshake with a peer
+		// that may be gone.
+		s.release()
+		s.cancel()
+		s.end()
+	}()
+	for {
+		typ, data, err := s.conn.Read(context.Background())
+		if err != nil {
+			return
+		}
+		start := graphql.Now()
+		var m wsMessage
+		if typ != websocket.MessageText || json.Unmarshal(data, &m) != nil {
+			s.protocolError("invalid message")
+			return
+		}
+		switch {
+		case m.Type == msgSubscribe && !s.legacy, m.Type == msgStart && s.legacy:
+			aside(func() { s.start(exec, m, start) })
+		case m.Type == msgComplete && !s.legacy, m.Type == msgStop && s.legacy:
+			s.stop(m.ID)
+		case m.Type == msgPing && !s.legacy:
+			s.send(msgPong, "", m.Payload)
+		case m.Type == msgPong && !s.legacy:
+			s.pong()
+		case m.Type == msgInit && !s.legacy:
+			s.close(closeTooManyInits, "Too many initialisation requests")
+			return
+		case m.Type == msgTerminate && s.legacy:
+			s.close(websocket.StatusNormalClosure, "terminated")
+			return
+		default:
+			s.protocolError("unexpected message " + m.Type)
+			return
+		}
+	}
+}
+
+// aside runs fn on a goroutine of its own and waits for it. The deep call chains
+// of starting an operation (parsing, validation, the resolver's queries) then grow
+// that goroutine's stack, which ends with fn, rather than the read loop's, which
+// lives as long as the socket.
+func aside(fn func()) {
+	var panicked any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { panicked = recover() }()
+		fn()
+	}()
+	<-done
+	if panicked != nil {
+		panic(panicked)
+	}
+}
+
+// handshake waits for connection_init and authenticates it.
+func (t wsTransport) handshake(ctx context.Context, s *socket) bool {
+	timer := time.AfterFunc(wsInitTimeout, func() {
+		if s.legacy {
+			s.close(closeLegacyProtocolError, "connection initialisation timeout")
+		} else {
+			s.close(closeInitTimeout, "Connection initialisation timeout")
+		}
+	})
+	defer timer.Stop()
+	typ, data, err := s.conn.Read(context.Background())
+	if err != nil {
+		return false
+	}
+	var m wsMessage
+	if typ != websocket.MessageText || json.Unmarshal(data, &m) != nil {
+		s.protocolError("invalid json")
+		return false
+	}
+	switch {
+	case m.Type == msgInit:
+	case m.Type == msgSubscribe && !s.legacy:
+		s.close(closeUnauthorized, "Unauthorized")
+		return false
+	case m.Type == msgTerminate && s.legacy:
+		s.close(websocket.StatusNormalClosure, "terminated")
+		return false
+	default:
+		s.protocolError("unexpected message " + m.Type)
+		return false
+	}
+	if !timer.Stop() {
+		return false // timed out (and closed) meanwhile
+	}
+	var payload map[string]any
+	if len(m.Payload) > 0 && json.Unmarshal(m.Payload, &payload) != nil {
+		s.protocolError("invalid connection_init payload")
+		return false
+	}
+	cctx, cancel, err := t.init(ctx, payload)
+	if err != nil {
+		if s.legacy {
+			s.send(msgConnError, "", gqlerror.Errorf("%s", err.Error()))
+		}
+		s.close(closeForbidden, err.Error())
+		return false
+	}
+	s.ctx, s.cancel = cctx, cancel
+	// The token's expiry and the server's shutdown end the socket normally.
+	context.AfterFunc(s.ctx, func() { s.close(websocket.StatusNormalClosure, "terminated") })
+	s.send(msgAck, "", nil)
+	if s.legacy {
+		s.send(msgKA, "", nil)
+	}
+	s.keepAlive(wsKeepAlive)
+	return true
+}
+
+// protocolError ends the socket after a message the protocol does not allow.
+func (s *socket) protocolError(why string) {
+	if s.legacy {
+		s.send(msgConnError, "", gqlerror.Errorf("%s", why))
+		s.close(closeLegacyProtocolError, why)
+		return
+	}
+	s.close(closeBadRequest, why)
+}
+
+// wsOperation is one running operation of a socket. A subscription's runs only
+// when it has something to send: pending counts the responses ready to be read
+// (one per event, one for the end), and whoever raises it from zero runs them.
+type wsOperation struct {
+	s         *socket
+	id        string
+	ctx       context.Context
+	cancel    context.CancelFunc
+	rc        *graphql.OperationContext
+	responses graphql.ResponseHandler
+	pending   atomic.Int32
+	done      atomic.Bool
+}
+
+// start runs a subscribe (start) message's operation.
+func (s *socket) start(exec graphql.GraphExecutor, m wsMessage, readStart time.Time) {
+	s.mu.Lock()
+	_, dup := s.ops[m.ID]
+	s.mu.Unlock()
+	if dup {
+		if s.legacy {
+			// graphql-ws has no close code for it: refuse the operation alone.
+			s.send(msgError, m.ID, []*gqlerror.Error{{Message: fmt.Sprintf("operation id %s is already in use", m.ID)}})
+			return
+		}
+		s.close(closeDuplicateID, fmt.Sprintf("Subscriber for %s already exists", m.ID))
+		return
+	}
+	ctx := graphql.StartOperationTrace(s.ctx)
+	params := &graphql.RawParams{}
+	if err := json.Unmarshal(m.Payload, params); err != nil {
+		s.send(msgError, m.ID, []*gqlerror.Error{{Message: "invalid json"}})
+		s.send(msgComplete, m.ID, nil)
+		return
+	}
+	params.ReadTime = graphql.TraceTiming{Start: readStart, End: graphql.Now()}
+	rc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
+		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+			s.send(msgError, m.ID, resp.Errors)
+		} else {
+			s.sendResponse(m.ID, &graphql.Response{Errors: errs})
+		}
+		s.send(msgComplete, m.ID, nil)
+		return
+	}
+	op := &wsOperation{s: s, id: m.ID, rc: rc}
+	ctx, op.cancel = context.WithCancel(graphql.WithOperationContext(ctx, rc))
+	// The starter holds one count until the operation is set up: a Ready before
+	// then waits for it.
+	op.pending.Store(1)
+	st := &resolvers.Stream{Ready: op.ready}
+	s.mu.Lock()
+	if s.ops == nil {
+		s.ops = map[string]*wsOperation{}
+	}
+	s.ops[m.ID] = op
+	s.mu.Unlock()
+	if !op.guard(func() {
+		op.responses, op.ctx = exec.DispatchOperation(resolvers.WithStream(ctx, st), rc)
+	}) {
+		return
+	}
+	if !st.Attached() {
+		// A query, a mutation, or a subscription that failed: run it to its end.
+		go op.runAll()
+		return
+	}
+	if op.pending.Add(-1) > 0 {
+		go op.run()
+	}
+}
+
+// ready is resolvers.Stream's Ready: one more response can be read.
+func (op *wsOperation) ready() {
+	if op.pending.Add(1) == 1 {
+		go op.run()
+	}
+}
+
+// run reads the responses that are ready, in order, until none is left.
+func (op *wsOperation) run() {
+	for {
+		if !op.next() {
+			return
+		}
+		if op.pending.Add(-1) == 0 {
+			return
+		}
+	}
+}
+
+// runAll reads responses until the operation ends.
+func (op *wsOperation) runAll() {
+	for op.next() {
+	}
+}
+
+// next reads and sends one response; false when the operation has ended.
+func (op *wsOperation) next() bool {
+	if op.done.Load() {
+		return false
+	}
+	var resp *graphql.Response
+	if !op.guard(func() { resp = op.responses(op.ctx) }) {
+		return false
+	}
+	if resp == nil {
+		op.end(true)
+		return false
+	}
+	op.s.sendResponse(op.id, resp)
+	return true
+}
+
+// guard runs fn, turning a panic into the operation's error and end.
+func (op *wsOperation) guard(fn func()) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := op.rc.Recover(op.s.ctx, r)
+			var gqlErr *gqlerror.Error
+			if !errors.As(err, &gqlErr) {
+				gqlErr = &gqlerror.Error{}
+				if err != nil {
+					gqlErr.Message = err.Error()
+				}
+			}
+			op.s.send(msgError, op.id, []*gqlerror.Error{gqlErr})
+			op.end(false)
+			ok = false
+		}
+	}()
+	fn()
+	return true
+}
+
+// end removes the operation; complete tells the client, unless the socket is
+// ending (its close says it all).
+func (op *wsOperation) end(complete bool) {
+	if op.done.Swap(true) {
+		return
+	}
+	s := op.s
+	s.mu.Lock()
+	if s.ops[op.id] == op {
+		delete(s.ops, op.id)
+	}
+	s.mu.Unlock()
+	op.cancel()
+	if complete && s.ctx.Err() == nil {
+		s.send(msgComplete, op.id, nil)
+	}
+}
+
+// stop cancels an operation at the client's request; its subscription then
+// closes its channel, and the operation ends with a complete.
+func (s *socket) stop(id string) {
+	s.mu.Lock()
+	op := s.ops[id]
+	s.mu.Unlock()
+	if op != nil {
+		op.cancel()
+	}
+}
+
+func (s *socket) sendResponse(id string, resp *graphql.Response) {
+	typ := msgNext
+	if s.legacy {
+		typ = msgData
+	}
+	s.send(typ, id, resp)
+}
