@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -30,6 +31,7 @@ type socketKey struct{}
 type socket struct {
 	conn   *websocket.Conn
 	legacy bool // graphql-ws (subscriptions-transport-ws) rather than graphql-transport-ws
+	log    *slog.Logger
 
 	// ctx is the connection's, from connection_init on: the agent, and the end of
 	// its token; it is cancelled when the socket ends.

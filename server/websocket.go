@@ -80,7 +80,7 @@ func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Req
 		return // Accept has answered the request
 	}
 	// No subprotocol, as with gqlgen, means the legacy one.
-	s := &socket{conn: c, legacy: c.Subprotocol() != "graphql-transport-ws"}
+	s := &socket{conn: c, legacy: c.Subprotocol() != "graphql-transport-ws", log: d.Log}
 	// Only what the socket needs from the upgrade request: the request id for the
 	// logs and the client's address.
 	ctx := logging.WithRequestID(context.Background(), logging.RequestID(r.Context()))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -101,6 +102,16 @@ func (s *socket) serve(exec graphql.GraphExecutor) {
 		s.release()
 		s.cancel()
 		s.end()
+	}()
+	defer func() {
+		// This goroutine is outside net/http's and gqlgen's recovery: a bug in
+		// serving one socket ends that socket (1011), not the server.
+		if r := recover(); r != nil {
+			if s.log != nil {
+				s.log.Error("websocket: panic", "panic", r, "stack", string(debug.Stack()))
+			}
+			s.close(websocket.StatusInternalError, "internal error")
+		}
 	}()
 	for {
 		typ, data, err := s.conn.Read(context.Background())
