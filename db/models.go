@@ -112,6 +112,10 @@ type Conversation struct {
 	CreatedAt           time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 
 	User *User `bun:"rel:belongs-to,join:user_id=id"`
+	// Summary, when set, is what the inbox shows of the conversation, loaded with
+	// it (ConversationWithSummary): its resolvers then need no query of their own.
+	// Readers share it and must not change it.
+	Summary *ConversationSummary `bun:"-"`
 }
 
 // Message is one message of a conversation. ID is a UUIDv7.

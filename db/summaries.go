@@ -44,6 +44,26 @@ type summaryRow struct {
 // and the unread count (messages_unread_idx). An inbox page is then one round trip,
 // where the list and the summaries by ids were two, each parsed and planned.
 func ListConversationSummaries(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter, after *ConversationCursor, limit int, parts SummaryParts) ([]*Conversation, []*ConversationSummary, error) {
+	return summarize(ctx, idb, companyID, listConversations(idb, companyID, f, after, limit), parts)
+}
+
+// ConversationWithSummary returns one conversation of the company with its whole
+// summary (contact, newest message, unread count) in Summary, in one statement; nil
+// when the company has no such conversation.
+func ConversationWithSummary(ctx context.Context, idb bun.IDB, companyID, id int64) (*Conversation, error) {
+	q := idb.NewSelect().Model((*Conversation)(nil)).
+		Where("conversation.id = ?", id).Where("conversation.company_id = ?", companyID)
+	convs, sums, err := summarize(ctx, idb, companyID, q, SummaryParts{Contact: true, LastMessage: true, Unread: true})
+	if err != nil || len(convs) == 0 {
+		return nil, err
+	}
+	convs[0].Summary = sums[0]
+	return convs[0], nil
+}
+
+// summarize selects the conversations of source, in the list's order, with the
+// asked-for parts of their summaries.
+func summarize(ctx context.Context, idb bun.IDB, companyID int64, source *bun.SelectQuery, parts SummaryParts) ([]*Conversation, []*ConversationSummary, error) {
 	cols := summaryColumns(idb)
 	sel := []string{"cv.*"}
 	from := []string{"(?0) AS cv"}
@@ -64,7 +84,7 @@ func ListConversationSummaries(ctx context.Context, idb bun.IDB, companyID int64
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + strings.Join(from, " ") +
 		" ORDER BY cv.last_update_time DESC NULLS LAST, cv.id DESC"
 	var rows []summaryRow
-	if err := idb.NewRaw(q, listConversations(idb, companyID, f, after, limit), companyID).Scan(ctx, &rows); err != nil {
+	if err := idb.NewRaw(q, source, companyID).Scan(ctx, &rows); err != nil {
 		return nil, nil, fmt.Errorf("list conversations: %w", err)
 	}
 	convs := make([]*Conversation, len(rows))

@@ -25,6 +25,12 @@ func (r *channelResolver) ID(ctx context.Context, obj *db.Channel) (string, erro
 }
 
 func (r *conversationResolver) Contact(ctx context.Context, obj *db.Conversation) (*db.User, error) {
+	if s := obj.Summary; s != nil {
+		if s.Contact == nil {
+			return nil, ErrNoContactAccess
+		}
+		return s.Contact, nil
+	}
 	l, err := r.loaders(ctx)
 	if err != nil {
 		return nil, err
@@ -41,6 +47,13 @@ func (r *conversationResolver) Channel(ctx context.Context, obj *db.Conversation
 }
 
 func (r *conversationResolver) LastMessage(ctx context.Context, obj *db.Conversation) (*db.Message, error) {
+	if s := obj.Summary; s != nil {
+		if s.LastMessage == nil {
+			return nil, nil
+		}
+		m := *s.LastMessage // the summary is shared: each answer gets its own copy
+		return &m, nil
+	}
 	l, err := r.loaders(ctx)
 	if err != nil {
 		return nil, err
@@ -49,6 +62,9 @@ func (r *conversationResolver) LastMessage(ctx context.Context, obj *db.Conversa
 }
 
 func (r *conversationResolver) UnreadCount(ctx context.Context, obj *db.Conversation) (int, error) {
+	if s := obj.Summary; s != nil {
+		return s.Unread, nil
+	}
 	l, err := r.loaders(ctx)
 	if err != nil {
 		return 0, err

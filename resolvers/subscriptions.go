@@ -191,10 +191,14 @@ func (r *Resolver) eventMessage(ctx context.Context, ev events.Event) (*db.Messa
 func (r *Resolver) eventConversation(ctx context.Context, ev events.Event) (*db.Conversation, bool) {
 	e := r.events.entry(ev)
 	e.once.Do(func() {
-		cs, err := db.ConversationsByIDs(context.WithoutCancel(ctx), r.DB, ev.CompanyID, []int64{ev.ConversationID})
-		if err == nil && len(cs) == 1 {
-			e.conv = cs[0]
+		// With its summary: contact, lastMessage and unreadCount, which the inbox
+		// asks of every update, cost this one query per event and instance rather
+		// than one per subscriber.
+		c, err := db.ConversationWithSummary(context.WithoutCancel(ctx), r.DB, ev.CompanyID, ev.ConversationID)
+		if err != nil && r.Log != nil {
+			r.Log.WarnContext(ctx, "load event conversation", "err", err.Error())
 		}
+		e.conv = c
 	})
 	if e.conv == nil {
 		return nil, false

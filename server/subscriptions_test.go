@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/db"
@@ -292,5 +295,67 @@ func TestSubscriptions_BulkReadDoesNotDropSubscribers(t *testing.T) {
 	r, err = status.next(10 * time.Second)
 	if err != nil || !strings.Contains(string(r.Data), `"DELIVERED"`) {
 		t.Fatalf("status subscriber after the bulk read: %+v %v", r, err)
+	}
+}
+
+type countQueries struct{ n atomic.Int64 }
+
+func (q *countQueries) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+func (q *countQueries) AfterQuery(context.Context, *bun.QueryEvent) { q.n.Add(1) }
+
+// The inbox's conversationUpdated asks contact, lastMessage and unreadCount of every
+// update: they are loaded once per event and instance, not once per subscriber, and
+// every subscriber sees the same, correct values.
+func TestSubscriptions_ConversationUpdatedCostsTheSameForOneOrTenSubscribers(t *testing.T) {
+	app := testkit.NewApp(t)
+	a := tenantOf(t, app)
+	conv := testkit.Conversation(t, app.DB, a.company.ID, app.Clock.Now().Add(-time.Hour))
+	testkit.Message(t, app.DB, conv, db.DirectionReceived, "unread one", app.Clock.Now().Add(-time.Hour))
+	const sub = `subscription { conversationUpdated { id unreadCount contact { id phone } lastMessage { id content } } }`
+	counter := &countQueries{}
+	app.DB.AddQueryHook(counter)
+
+	queriesFor := func(n int, text string) int64 {
+		subs := make([]*wsClient, n)
+		for i := range subs {
+			cl, err := dialWS(t, app, "graphql-transport-ws", a.token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl.subscribe("1", sub, nil)
+			subs[i] = cl
+		}
+		time.Sleep(200 * time.Millisecond) // let the subscriptions register
+		counter.n.Store(0)
+		sendText(t, app, a.token, conv.UserID, text)
+		for i, cl := range subs {
+			got, err := cl.next(10 * time.Second)
+			if err != nil {
+				t.Fatalf("subscriber %d of %d: %v", i, n, err)
+			}
+			var out struct {
+				ConversationUpdated struct {
+					ID          string
+					UnreadCount int
+					Contact     struct{ ID string }
+					LastMessage struct{ Content string }
+				}
+			}
+			if err := json.Unmarshal(got.Data, &out); err != nil || len(got.Errors) > 0 {
+				t.Fatalf("subscriber %d: %s %+v", i, got.Data, got.Errors)
+			}
+			u := out.ConversationUpdated
+			if u.ID != fmt.Sprint(conv.ID) || u.UnreadCount != 1 || u.Contact.ID != fmt.Sprint(conv.UserID) ||
+				u.LastMessage.Content != text {
+				t.Errorf("subscriber %d got %+v", i, u)
+			}
+		}
+		return counter.n.Load()
+	}
+	one, ten := queriesFor(1, "to one"), queriesFor(10, "to ten")
+	if ten != one {
+		t.Errorf("queries for one event: %d with 1 subscriber, %d with 10; want the same", one, ten)
 	}
 }
