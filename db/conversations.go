@@ -77,8 +77,7 @@ type ConversationCursor struct {
 
 func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.UnreadOnly {
-		q = q.Where(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversation.id
-			AND m.direction = 'RECEIVED' AND m.status <> 'READ')`)
+		q = q.Where(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversation.id AND m.unread)`)
 	}
 	if f.WindowOpen != nil {
 		edge := f.Now.Add(-24 * time.Hour)

@@ -59,7 +59,7 @@ func ConversationSummaries(ctx context.Context, idb bun.IDB, companyID int64, id
 	if parts.Unread {
 		sel = append(sel, "n.unread")
 		from = append(from, `CROSS JOIN LATERAL (SELECT count(*) AS unread FROM messages WHERE conversation_id = c.id
-			AND company_id = ?1 AND direction = 'RECEIVED' AND status <> 'READ') AS n`)
+			AND company_id = ?1 AND unread) AS n`)
 	}
 	var rows []summaryRow
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + strings.Join(from, " ")
