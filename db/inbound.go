@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -43,38 +44,8 @@ var errDuplicateInbound = errors.New("inbound message already stored")
 func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Message, atts []*Attachment,
 	then func(ctx context.Context, tx bun.IDB) error) (duplicate bool, err error) {
 	err = bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		name := contact.FirstName
-		if err := UpsertContact(ctx, tx, contact); err != nil {
+		if err := receive(ctx, tx, contact, msg); err != nil {
 			return err
-		}
-		if name != "" && contact.FirstName == "" && !contact.NameEdited {
-			if _, err := tx.NewUpdate().Model(contact).
-				Set("first_name = ?", name).Set("updated_at = now()").
-				WherePK().Where("first_name = ''").Where("NOT name_edited").
-				Returning("*").Exec(ctx); err != nil {
-				return fmt.Errorf("name contact: %w", err)
-			}
-		}
-		// The conversation's times move to the message's now; on a duplicate the
-		// whole transaction rolls back. GREATEST: of two messages committing out of
-		// order, the later time wins.
-		conv, err := UpsertConversationAt(ctx, tx, contact.CompanyID, contact.ID, ChannelWhatsApp, msg.Datetime, true)
-		if err != nil {
-			return err
-		}
-		msg.CompanyID, msg.ConversationID, msg.SenderID = contact.CompanyID, conv.ID, &contact.ID
-		res, err := tx.NewInsert().Model(msg).
-			On("CONFLICT (provider_sid) WHERE provider_sid IS NOT NULL DO NOTHING").
-			Returning("*").Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("insert inbound message: %w", err)
-		}
-		// ON CONFLICT DO NOTHING with RETURNING reports a conflict as zero rows, not
-		// as an error.
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errDuplicateInbound
 		}
 		for _, a := range atts {
 			a.CompanyID, a.MessageID = msg.CompanyID, &msg.ID
@@ -94,4 +65,52 @@ func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Messag
 		return true, nil
 	}
 	return false, err
+}
+
+// receive upserts the contact and the conversation and inserts the message in one
+// statement (one round trip, parsed and planned once, instead of three or four);
+// it returns errDuplicateInbound when the message's provider id is already stored.
+func receive(ctx context.Context, tx bun.Tx, contact *User, msg *Message) error {
+	contact.Kind = KindContact
+	// A known contact keeps its row, and gets the name only when it has none and an
+	// agent never edited it. DO UPDATE rather than DO NOTHING: the row comes back
+	// (and is locked) also when it exists.
+	naming := `EXCLUDED.first_name <> '' AND "user".first_name = '' AND NOT "user".name_edited`
+	contactQ := tx.NewInsert().Model(contact).
+		On("CONFLICT (company_id, phone) WHERE kind = 'CONTACT' DO UPDATE").
+		Set(`first_name = CASE WHEN ` + naming + ` THEN EXCLUDED.first_name ELSE "user".first_name END`).
+		Set(`updated_at = CASE WHEN ` + naming + ` THEN now() ELSE "user".updated_at END`).
+		Returning("*")
+	// The conversation's times move to the message's; on a duplicate the whole
+	// transaction rolls back. GREATEST: of two messages committing out of order,
+	// the later time wins.
+	conv := &Conversation{CompanyID: contact.CompanyID, ChannelID: ChannelWhatsApp}
+	convQ := upsertConversationAt(tx, conv, msg.Datetime, true).
+		Value("user_id", "(SELECT id FROM contact)").Returning("id")
+	msg.CompanyID = contact.CompanyID
+	msgQ := tx.NewInsert().Model(msg).
+		Value("conversation_id", "(SELECT id FROM conv)").
+		Value("sender_id", "(SELECT id FROM contact)").
+		On("CONFLICT (provider_sid) WHERE provider_sid IS NOT NULL DO NOTHING").
+		Returning("created_at")
+	var out struct {
+		Contact        User       `bun:"embed:u_"`
+		ConversationID int64      `bun:"conversation_id"`
+		CreatedAt      *time.Time `bun:"created_at"`
+	}
+	// ON CONFLICT DO NOTHING reports a conflict as no row, not as an error.
+	err := tx.NewSelect().With("contact", contactQ).With("conv", convQ).With("msg", msgQ).
+		TableExpr("contact AS u CROSS JOIN conv LEFT JOIN msg ON true").
+		ColumnExpr(summaryColumns(tx).user).
+		ColumnExpr("conv.id AS conversation_id, msg.created_at").
+		Scan(ctx, &out)
+	if err != nil {
+		return fmt.Errorf("insert inbound message: %w", err)
+	}
+	if out.CreatedAt == nil {
+		return errDuplicateInbound
+	}
+	*contact = out.Contact
+	msg.ConversationID, msg.SenderID, msg.CreatedAt = out.ConversationID, &contact.ID, *out.CreatedAt
+	return nil
 }
