@@ -255,7 +255,9 @@ func searchQuery(term string) string {
 func searchBase(idb bun.IDB, companyID int64, term string) *bun.SelectQuery {
 	tsq := searchQuery(term)
 	t := strings.TrimSpace(term)
-	q := idb.NewSelect().TableExpr("message_search AS s").Where("s.company_id = ?", companyID)
+	// ?::bigint: the company is the first column of both GIN indexes (btree_gin),
+	// which index only bigint = bigint.
+	q := idb.NewSelect().TableExpr("message_search AS s").Where("s.company_id = ?::bigint", companyID)
 	// Trigrams need three characters: a shorter substring could only be found by
 	// scanning, so short terms match word prefixes only.
 	switch {

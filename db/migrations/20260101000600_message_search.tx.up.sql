@@ -27,14 +27,20 @@ SELECT id, company_id, datetime, content FROM messages WHERE content <> '';
 
 --bun:split
 
--- Search filters on the company after the index scans (the rows of the matches are
--- read anyway, for ts_rank): a company index would only tempt the planner into the
--- BitmapAnd that 000510 measured at 95 ms, and would cost an entry per message.
-CREATE INDEX message_search_search_idx ON message_search USING gin (search);
+-- The company leads both GIN indexes (btree_gin), so a search reads only its own
+-- company's matches: for a common word ("delivery", 5,600 of a company's 105,000
+-- messages; 53,000 in all companies) 4,650 pages instead of 20,900, 28 ms instead of
+-- 130 ms. The condition must compare bigint to bigint (company_id = ?::bigint):
+-- btree_gin has no cross-type operators, and bigint = integer is not indexable.
+CREATE EXTENSION IF NOT EXISTS btree_gin;
 
 --bun:split
 
-CREATE INDEX message_search_content_trgm_idx ON message_search USING gin (content gin_trgm_ops);
+CREATE INDEX message_search_search_idx ON message_search USING gin (company_id, search);
+
+--bun:split
+
+CREATE INDEX message_search_content_trgm_idx ON message_search USING gin (company_id, content gin_trgm_ops);
 
 --bun:split
 
