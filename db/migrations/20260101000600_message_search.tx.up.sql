@@ -51,9 +51,12 @@ ALTER TABLE message_search ALTER COLUMN search SET STATISTICS 1000;
 --bun:split
 
 -- The row is written by a trigger, not by the code that inserts messages: it covers
--- every insert path (the inbound webhook, sending, bulk loads such as the benchmark's
--- dataset generator) and costs no round trip. Per statement, with a transition
--- table: a bulk insert becomes one INSERT … SELECT rather than a call per row.
+-- every insert path (the inbound webhook, sending, the seed, test fixtures, bulk
+-- loads such as the benchmark's dataset generator) and costs no round trip. The
+-- price, measured with EXPLAIN ANALYZE on the inbound statement: ~50-75 µs of the
+-- statement's ~250-300 µs, against ~20 µs for the same INSERT as a step of the
+-- statement itself; a row-level trigger costs about the same. Per statement, with
+-- a transition table: a bulk insert becomes one INSERT … SELECT, not a call per row.
 CREATE FUNCTION message_search_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO message_search (message_id, company_id, datetime, content)
