@@ -34,17 +34,18 @@ var errDuplicateInbound = errors.New("inbound message already stored")
 // the name to give a new contact, or an existing one whose first name is empty and
 // was never edited by an agent), finds or creates the WhatsApp conversation, inserts
 // msg and its attachments, and moves the conversation's last free message and last
-// update times to msg.Datetime. then, when not nil, runs last inside the transaction
-// (to publish events).
+// update times to msg.Datetime. notices, when not nil, are evaluated by the statement
+// that stores the message (events published without a round trip of their own);
+// then, when not nil, runs last inside the transaction.
 //
 // msg.ProviderSID is the idempotency key, enforced by the messages_provider_sid_key
 // index rather than a read: when a message with that id exists (or is being stored
 // by a concurrent call), everything is rolled back and duplicate is true. On success
 // contact, msg and atts are filled with the stored rows.
 func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Message, atts []*Attachment,
-	then func(ctx context.Context, tx bun.IDB) error) (duplicate bool, err error) {
+	notices Notices, then func(ctx context.Context, tx bun.IDB) error) (duplicate bool, err error) {
 	err = bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := receive(ctx, tx, contact, msg); err != nil {
+		if err := receive(ctx, tx, contact, msg, notices); err != nil {
 			return err
 		}
 		for _, a := range atts {
@@ -67,10 +68,16 @@ func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Messag
 	return false, err
 }
 
-// receive upserts the contact and the conversation and inserts the message in one
-// statement (one round trip, parsed and planned once, instead of three or four);
-// it returns errDuplicateInbound when the message's provider id is already stored.
-func receive(ctx context.Context, tx bun.Tx, contact *User, msg *Message) error {
+// Notices renders select-list expressions (and their arguments) that publish the
+// events of a change, for the statement that makes it (events.NotifyColumns). convID
+// is the SQL expression of the conversation's id in that statement.
+type Notices func(convID string) (string, []any, error)
+
+// receive upserts the contact and the conversation, inserts the message and
+// evaluates notices in one statement (one round trip, parsed and planned once,
+// instead of four or five); it returns errDuplicateInbound when the message's
+// provider id is already stored.
+func receive(ctx context.Context, tx bun.Tx, contact *User, msg *Message, notices Notices) error {
 	contact.Kind = KindContact
 	// A known contact keeps its row, and gets the name only when it has none and an
 	// agent never edited it. DO UPDATE rather than DO NOTHING: the row comes back
@@ -98,13 +105,21 @@ func receive(ctx context.Context, tx bun.Tx, contact *User, msg *Message) error 
 		ConversationID int64      `bun:"conversation_id"`
 		CreatedAt      *time.Time `bun:"created_at"`
 	}
-	// ON CONFLICT DO NOTHING reports a conflict as no row, not as an error.
-	err := tx.NewSelect().With("contact", contactQ).With("conv", convQ).With("msg", msgQ).
+	// ON CONFLICT DO NOTHING reports a conflict as no row, not as an error. The
+	// statement returns one row, so notices are evaluated once (and their events
+	// dropped with the rollback of a duplicate).
+	q := tx.NewSelect().With("contact", contactQ).With("conv", convQ).With("msg", msgQ).
 		TableExpr("contact AS u CROSS JOIN conv LEFT JOIN msg ON true").
 		ColumnExpr(summaryColumns(tx).user).
-		ColumnExpr("conv.id AS conversation_id, msg.created_at").
-		Scan(ctx, &out)
-	if err != nil {
+		ColumnExpr("conv.id AS conversation_id, msg.created_at")
+	if notices != nil {
+		cols, args, err := notices("conv.id")
+		if err != nil {
+			return fmt.Errorf("inbound events: %w", err)
+		}
+		q = q.ColumnExpr(cols, args...)
+	}
+	if err := q.Scan(ctx, &out); err != nil {
 		return fmt.Errorf("insert inbound message: %w", err)
 	}
 	if out.CreatedAt == nil {

@@ -37,7 +37,7 @@ func TestReceiveInbound_StoresOnceAndRollsBackARepeat(t *testing.T) {
 	contact, msg, atts := inbound(company.ID, "+94717936775", "SMdb1", at)
 	published := 0
 	publish := func(context.Context, bun.IDB) error { published++; return nil }
-	dup, err := db.ReceiveInbound(t.Context(), bdb, contact, msg, atts, publish)
+	dup, err := db.ReceiveInbound(t.Context(), bdb, contact, msg, atts, nil, publish)
 	if err != nil || dup {
 		t.Fatalf("first: dup=%v err=%v", dup, err)
 	}
@@ -45,7 +45,7 @@ func TestReceiveInbound_StoresOnceAndRollsBackARepeat(t *testing.T) {
 		t.Errorf("rows not filled: contact %+v message %+v attachment %+v", contact, msg, atts[0])
 	}
 	contact2, msg2, atts2 := inbound(company.ID, "+94717936775", "SMdb1", at.Add(time.Hour))
-	dup, err = db.ReceiveInbound(t.Context(), bdb, contact2, msg2, atts2, publish)
+	dup, err = db.ReceiveInbound(t.Context(), bdb, contact2, msg2, atts2, nil, publish)
 	if err != nil || !dup {
 		t.Fatalf("repeat: dup=%v err=%v", dup, err)
 	}
@@ -71,7 +71,7 @@ func TestReceiveInbound_AFailingPublishStoresNothing(t *testing.T) {
 	company := testkit.Company(t, bdb)
 	contact, msg, atts := inbound(company.ID, "+94717936775", "SMdb2", time.Now())
 	boom := errors.New("boom")
-	_, err := db.ReceiveInbound(t.Context(), bdb, contact, msg, atts, func(context.Context, bun.IDB) error { return boom })
+	_, err := db.ReceiveInbound(t.Context(), bdb, contact, msg, atts, nil, func(context.Context, bun.IDB) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want boom", err)
 	}
