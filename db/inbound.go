@@ -35,15 +35,15 @@ var errDuplicateInbound = errors.New("inbound message already stored")
 // was never edited by an agent), finds or creates the WhatsApp conversation, inserts
 // msg and its attachments, and moves the conversation's last free message and last
 // update times to msg.Datetime. notices, when not nil, are evaluated by the statement
-// that stores the message (events published without a round trip of their own);
-// then, when not nil, runs last inside the transaction.
+// that stores the message: the events are published without a round trip of their
+// own, and only if the transaction commits.
 //
 // msg.ProviderSID is the idempotency key, enforced by the messages_provider_sid_key
 // index rather than a read: when a message with that id exists (or is being stored
 // by a concurrent call), everything is rolled back and duplicate is true. On success
 // contact, msg and atts are filled with the stored rows.
 func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Message, atts []*Attachment,
-	notices Notices, then func(ctx context.Context, tx bun.IDB) error) (duplicate bool, err error) {
+	notices Notices) (duplicate bool, err error) {
 	err = bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := receive(ctx, tx, contact, msg, notices); err != nil {
 			return err
@@ -57,9 +57,6 @@ func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Messag
 			}
 		}
 		msg.Attachments = atts
-		if then != nil {
-			return then(ctx, tx)
-		}
 		return nil
 	})
 	if errors.Is(err, errDuplicateInbound) {

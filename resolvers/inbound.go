@@ -88,7 +88,7 @@ func (r *Resolver) ReceiveMessage(ctx context.Context, in InboundMessage) (*db.M
 	for _, a := range plan.attachments {
 		a.CompanyID = company.ID
 	}
-	duplicate, err := db.ReceiveInbound(ctx, r.DB, contact, msg, plan.attachments, publish, nil)
+	duplicate, err := db.ReceiveInbound(ctx, r.DB, contact, msg, plan.attachments, publish)
 	if err != nil {
 		return nil, false, fmt.Errorf("receive message: %w", err)
 	}
