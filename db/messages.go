@@ -307,13 +307,33 @@ func CountSearch(ctx context.Context, idb bun.IDB, companyID int64, term string)
 	return searchBase(idb, companyID, term).Count(ctx)
 }
 
-// InsertMessage stores a message and links the given attachments of the company to
-// it, in order. An attachment already carried by another message is copied, so one
-// upload can be sent many times.
-func InsertMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []int64) error {
-	if _, err := idb.NewInsert().Model(m).Exec(ctx); err != nil {
-		return fmt.Errorf("insert message: %w", err)
+// QueueMessage stores an outbound message with its delivery job and the wake-up of
+// the delivery workers (as EnqueueDelivery), then links the given attachments of the
+// company to it, in order; call it inside a transaction. An attachment already
+// carried by another message is copied, so one upload can be sent many times.
+// notices, when not nil, are evaluated by the statement that stores the message,
+// with convID its conversation_id. Message, outbox row, wake-up and events are one
+// statement, one round trip (plus one or two per attachment).
+func QueueMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []int64, notices Notices) error {
+	msgQ := idb.NewInsert().Model(m).Returning("id, company_id, conversation_id, created_at")
+	queuedQ := idb.NewRaw("INSERT INTO deliveries (message_id, company_id, run_at) SELECT id, company_id, now() FROM msg RETURNING message_id")
+	q := idb.NewSelect().With("msg", msgQ).With("queued", queuedQ).
+		TableExpr("msg CROSS JOIN queued").
+		ColumnExpr("msg.created_at, pg_notify(?, '')", DeliveriesChannel)
+	if notices != nil {
+		cols, args, err := notices("msg.conversation_id")
+		if err != nil {
+			return fmt.Errorf("queue message events: %w", err)
+		}
+		q = q.ColumnExpr(cols, args...)
 	}
+	var out struct {
+		CreatedAt time.Time `bun:"created_at"`
+	}
+	if err := q.Scan(ctx, &out); err != nil {
+		return fmt.Errorf("queue message: %w", err)
+	}
+	m.CreatedAt = out.CreatedAt
 	for i, aid := range attachmentIDs {
 		res, err := idb.NewUpdate().Model((*Attachment)(nil)).
 			Set("message_id = ?", m.ID).Set("ord = ?", i).

@@ -74,7 +74,7 @@ func TestMessageSearch_RowWithTheMessageGoneWithIt(t *testing.T) {
 	testkit.Message(t, bdb, conv, db.DirectionReceived, "", now)
 	media := &db.Message{ID: db.NewMessageID(), CompanyID: company.ID, ConversationID: conv.ID,
 		Direction: db.DirectionReceived, MessageType: db.TypeMedia, Datetime: now, Status: db.StatusPending}
-	if err := db.InsertMessage(t.Context(), bdb, media, nil); err != nil {
+	if err := db.QueueMessage(t.Context(), bdb, media, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Only a message with text gets a row.
