@@ -42,20 +42,26 @@ func UpsertConversation(ctx context.Context, idb bun.IDB, companyID, contactID i
 // back), and an inbound message also restarts the 24-hour window. One round trip
 // instead of an upsert and an update; the row returned carries the new times.
 func UpsertConversationAt(ctx context.Context, idb bun.IDB, companyID, contactID int64, channelID int, t time.Time, inbound bool) (*Conversation, error) {
-	conv := &Conversation{CompanyID: companyID, UserID: contactID, ChannelID: channelID, LastUpdateTime: &t}
-	if inbound {
-		conv.LastFreeMessageTime = &t
-	}
-	// GREATEST ignores NULL: an outbound message leaves the window as it was.
-	_, err := idb.NewInsert().Model(conv).
-		On("CONFLICT (company_id, user_id, channel_id) DO UPDATE").
-		Set("last_update_time = GREATEST(conversation.last_update_time, EXCLUDED.last_update_time)").
-		Set("last_free_message_time = GREATEST(conversation.last_free_message_time, EXCLUDED.last_free_message_time)").
-		Returning("*").Exec(ctx)
+	conv := &Conversation{CompanyID: companyID, UserID: contactID, ChannelID: channelID}
+	_, err := upsertConversationAt(idb, conv, t, inbound).Returning("*").Exec(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("upsert conversation: %w", err)
 	}
 	return conv, nil
+}
+
+// upsertConversationAt is the statement of UpsertConversationAt for conv (company,
+// contact and channel set), also used as a step of ReceiveInbound's statement.
+func upsertConversationAt(idb bun.IDB, conv *Conversation, t time.Time, inbound bool) *bun.InsertQuery {
+	conv.LastUpdateTime = &t
+	if inbound {
+		conv.LastFreeMessageTime = &t
+	}
+	// GREATEST ignores NULL: an outbound message leaves the window as it was.
+	return idb.NewInsert().Model(conv).
+		On("CONFLICT (company_id, user_id, channel_id) DO UPDATE").
+		Set("last_update_time = GREATEST(conversation.last_update_time, EXCLUDED.last_update_time)").
+		Set("last_free_message_time = GREATEST(conversation.last_free_message_time, EXCLUDED.last_free_message_time)")
 }
 
 // ConversationFilter narrows a company's conversation list.
@@ -77,8 +83,7 @@ type ConversationCursor struct {
 
 func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.UnreadOnly {
-		q = q.Where(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversation.id
-			AND m.direction = 'RECEIVED' AND m.status <> 'READ')`)
+		q = q.Where(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversation.id AND m.unread)`)
 	}
 	if f.WindowOpen != nil {
 		edge := f.Now.Add(-24 * time.Hour)

@@ -264,3 +264,26 @@ func TestOutboundByIDs_LoadsWhatTheSendNeedsForABatch(t *testing.T) {
 		t.Errorf("media message = %+v", o)
 	}
 }
+
+func TestAttachProviderSID_TakesTheMessageOutOfTheOutbox(t *testing.T) {
+	bdb := testkit.DB(t)
+	ids := queued(t, bdb, 3)
+	var companyID int64
+	if err := bdb.NewRaw("SELECT company_id FROM messages WHERE id = ?", ids[0]).Scan(t.Context(), &companyID); err != nil {
+		t.Fatal(err)
+	}
+	// Answered QUEUED (the usual case), then a failure answer; the third stays queued.
+	if ch, err := db.AttachProviderSID(t.Context(), bdb, companyID, ids[0], "SMout0", db.StatusQueued); err != nil || ch == nil {
+		t.Fatalf("queued: %v %v", ch, err)
+	}
+	if _, err := db.AttachProviderSID(t.Context(), bdb, companyID, ids[1], "SMout1", db.StatusFailed); err != nil {
+		t.Fatal(err)
+	}
+	var left []uuid.UUID
+	if err := bdb.NewRaw("SELECT message_id FROM deliveries").Scan(t.Context(), &left); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0] != ids[2] {
+		t.Errorf("outbox = %v, want only %v", left, ids[2])
+	}
+}

@@ -190,14 +190,15 @@ func LastMessages(ctx context.Context, idb bun.IDB, companyID int64, conversatio
 	return msgs, nil
 }
 
-// UnreadCounts returns, per conversation, the received messages not yet READ.
+// UnreadCounts returns, per conversation, the received messages not yet READ (the
+// generated column unread, served by messages_unread_idx).
 func UnreadCounts(ctx context.Context, idb bun.IDB, companyID int64, conversationIDs []int64) (map[int64]int, error) {
 	var rows []struct {
 		ConversationID int64 `bun:"conversation_id"`
 		N              int   `bun:"n"`
 	}
 	err := idb.NewRaw(`SELECT conversation_id, count(*) AS n FROM messages
-		WHERE conversation_id IN (?) AND company_id = ? AND direction = 'RECEIVED' AND status <> 'READ'
+		WHERE conversation_id IN (?) AND company_id = ? AND unread
 		GROUP BY conversation_id`, bun.List(conversationIDs), companyID).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("unread counts: %w", err)
@@ -216,13 +217,14 @@ func MessagesByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []uuid
 	return msgs, err
 }
 
-// MarkConversationRead makes every received, unread message of the conversation READ
-// and returns the messages that changed.
+// MarkConversationRead makes every unread message of the conversation READ and
+// returns the messages that changed. unread is the generated column (received and
+// not READ) that messages_unread_idx is built on.
 func MarkConversationRead(ctx context.Context, idb bun.IDB, companyID, conversationID int64) ([]StatusChange, error) {
 	var out []StatusChange
 	err := idb.NewUpdate().Model((*Message)(nil)).Set("status = ?", StatusRead).
 		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID).
-		Where("direction = ?", DirectionReceived).Where("status <> ?", StatusRead).
+		Where("unread").
 		Returning("id, company_id, conversation_id, status, direction").Scan(ctx, &out)
 	return out, err
 }
@@ -255,44 +257,53 @@ func searchQuery(term string) string {
 	return strings.Join(parts, " & ")
 }
 
-// searchBase is the shared FROM/WHERE of a search: full-text prefix matches, plus
-// substring matches (trigram index) for parts of words and numbers.
+// searchBase is the shared FROM/WHERE of a search over message_search (the text of
+// the company's messages, kept out of the messages row so that its status updates
+// stay cheap): full-text prefix matches, plus substring matches (trigram index) for
+// parts of words and numbers.
 func searchBase(idb bun.IDB, companyID int64, term string) *bun.SelectQuery {
 	tsq := searchQuery(term)
 	t := strings.TrimSpace(term)
-	q := idb.NewSelect().TableExpr("messages AS m").Where("m.company_id = ?", companyID)
+	// ?::bigint: the company is the first column of both GIN indexes (btree_gin),
+	// which index only bigint = bigint.
+	q := idb.NewSelect().TableExpr("message_search AS s").Where("s.company_id = ?::bigint", companyID)
 	// Trigrams need three characters: a shorter substring could only be found by
 	// scanning, so short terms match word prefixes only.
 	switch {
 	case utf8.RuneCountInString(t) < 3 && tsq == "":
 		return q.Where("false")
 	case utf8.RuneCountInString(t) < 3:
-		return q.Where("m.search @@ to_tsquery('simple', ?)", tsq)
+		return q.Where("s.search @@ to_tsquery('simple', ?)", tsq)
 	case tsq == "":
-		return q.Where("m.content ILIKE ?", "%"+escapeLike(t)+"%")
+		return q.Where("s.content ILIKE ?", "%"+escapeLike(t)+"%")
 	}
-	return q.Where("(m.search @@ to_tsquery('simple', ?) OR m.content ILIKE ?)", tsq, "%"+escapeLike(t)+"%")
+	return q.Where("(s.search @@ to_tsquery('simple', ?) OR s.content ILIKE ?)", tsq, "%"+escapeLike(t)+"%")
 }
 
 func rankExpr(term string) (string, []any) {
 	tsq := searchQuery(term)
-	return "(CASE WHEN ? <> '' THEN ts_rank(m.search, to_tsquery('simple', ?)) ELSE 0 END)::float8", []any{tsq, tsq}
+	return "(CASE WHEN ? <> '' THEN ts_rank(s.search, to_tsquery('simple', ?)) ELSE 0 END)::float8", []any{tsq, tsq}
 }
 
 // SearchMessages returns up to limit of the company's messages matching term after
-// the cursor, best match first, then newest.
+// the cursor, best match first, then newest. The matches are ranked and cut to the
+// page on message_search alone; only the page's messages are read.
 func SearchMessages(ctx context.Context, idb bun.IDB, companyID int64, term string, after *SearchCursor, offset, limit int) ([]*SearchHit, error) {
 	rank, args := rankExpr(term)
-	inner := searchBase(idb, companyID, term).ColumnExpr("m.*").ColumnExpr(rank+" AS rank", args...)
-	q := idb.NewSelect().TableExpr("(?) AS hit", inner).ColumnExpr("hit.*").
-		OrderExpr("hit.rank DESC, hit.datetime DESC, hit.id DESC").Limit(limit)
+	inner := searchBase(idb, companyID, term).ColumnExpr("s.message_id, s.datetime").ColumnExpr(rank+" AS rank", args...)
+	page := idb.NewSelect().TableExpr("(?) AS hit", inner).ColumnExpr("hit.*").
+		OrderExpr("hit.rank DESC, hit.datetime DESC, hit.message_id DESC").Limit(limit)
 	if offset > 0 {
-		q = q.Offset(offset)
+		page = page.Offset(offset)
 	}
 	if after != nil {
-		q = q.Where("(hit.rank < ? OR (hit.rank = ? AND (hit.datetime, hit.id) < (?, ?)))",
+		page = page.Where("(hit.rank < ? OR (hit.rank = ? AND (hit.datetime, hit.message_id) < (?, ?)))",
 			after.Rank, after.Rank, after.Datetime, after.ID)
 	}
+	q := idb.NewSelect().TableExpr("(?) AS p", page).
+		Join("JOIN messages AS m ON m.id = p.message_id AND m.company_id = ?", companyID).
+		ColumnExpr("m.*, p.rank").
+		OrderExpr("p.rank DESC, p.datetime DESC, p.message_id DESC")
 	var hits []*SearchHit
 	if err := q.Scan(ctx, &hits); err != nil {
 		return nil, fmt.Errorf("search messages: %w", err)
@@ -305,13 +316,33 @@ func CountSearch(ctx context.Context, idb bun.IDB, companyID int64, term string)
 	return searchBase(idb, companyID, term).Count(ctx)
 }
 
-// InsertMessage stores a message and links the given attachments of the company to
-// it, in order. An attachment already carried by another message is copied, so one
-// upload can be sent many times.
-func InsertMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []int64) error {
-	if _, err := idb.NewInsert().Model(m).Exec(ctx); err != nil {
-		return fmt.Errorf("insert message: %w", err)
+// QueueMessage stores an outbound message with its delivery job and the wake-up of
+// the delivery workers (as EnqueueDelivery), then links the given attachments of the
+// company to it, in order; call it inside a transaction. An attachment already
+// carried by another message is copied, so one upload can be sent many times.
+// notices, when not nil, are evaluated by the statement that stores the message,
+// with convID its conversation_id. Message, outbox row, wake-up and events are one
+// statement, one round trip (plus one or two per attachment).
+func QueueMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []int64, notices Notices) error {
+	msgQ := idb.NewInsert().Model(m).Returning("id, company_id, conversation_id, created_at")
+	queuedQ := idb.NewRaw("INSERT INTO deliveries (message_id, company_id, run_at) SELECT id, company_id, now() FROM msg RETURNING message_id")
+	q := idb.NewSelect().With("msg", msgQ).With("queued", queuedQ).
+		TableExpr("msg CROSS JOIN queued").
+		ColumnExpr("msg.created_at, pg_notify(?, '')", DeliveriesChannel)
+	if notices != nil {
+		cols, args, err := notices("msg.conversation_id")
+		if err != nil {
+			return fmt.Errorf("queue message events: %w", err)
+		}
+		q = q.ColumnExpr(cols, args...)
 	}
+	var out struct {
+		CreatedAt time.Time `bun:"created_at"`
+	}
+	if err := q.Scan(ctx, &out); err != nil {
+		return fmt.Errorf("queue message: %w", err)
+	}
+	m.CreatedAt = out.CreatedAt
 	for i, aid := range attachmentIDs {
 		res, err := idb.NewUpdate().Model((*Attachment)(nil)).
 			Set("message_id = ?", m.ID).Set("ord = ?", i).

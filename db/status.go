@@ -106,8 +106,9 @@ func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, e
 
 // AttachProviderSID records the provider's id of a sent message, moves it forward to
 // status (QUEUED or SENT, as the send call answered), then applies every status
-// callback that arrived before the id was known. It returns the final change, or nil
-// when nothing moved.
+// callback that arrived before the id was known. The message leaves the delivery
+// outbox in the same statement: it has been handed over. It returns the final
+// change, or nil when nothing moved.
 func AttachProviderSID(ctx context.Context, bdb *bun.DB, companyID int64, id uuid.UUID, sid, status string) (*StatusChange, error) {
 	var last *StatusChange
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -142,8 +143,11 @@ func AttachProviderSIDTx(ctx context.Context, tx bun.Tx, companyID int64, id uui
 			return nil, err
 		}
 		last, steps = ch, steps[1:]
-	} else if _, err := tx.NewUpdate().Model((*Message)(nil)).Set("provider_sid = ?", sid).
-		Where("id = ?", id).Where("company_id = ?", companyID).Exec(ctx); err != nil {
+	} else if _, err := tx.NewRaw(`WITH sent AS (
+			DELETE FROM deliveries WHERE message_id = ? AND company_id = ?
+		)
+		UPDATE messages SET provider_sid = ? WHERE id = ? AND company_id = ?`,
+		id, companyID, sid, id, companyID).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("record provider sid: %w", err)
 	}
 	for _, s := range steps {
@@ -159,22 +163,25 @@ func AttachProviderSIDTx(ctx context.Context, tx bun.Tx, companyID int64, id uui
 }
 
 // recordSent sets a message's provider id and moves its status forward to status
-// (not a failure) in one UPDATE. It returns the change, or nil when the status did
-// not move.
+// (not a failure) in one UPDATE, and deletes its delivery row in the same statement.
+// It returns the change, or nil when the status did not move.
 func recordSent(ctx context.Context, tx bun.Tx, companyID int64, id uuid.UUID, sid, status string) (*StatusChange, error) {
 	var out []struct {
 		StatusChange
 		Old string `bun:"old_status"`
 	}
-	// SET and the CTE see the row as it was; RETURNING sees it as it is now.
+	// SET and the CTE see the row as it was; RETURNING sees it as it is now. A
+	// data-modifying CTE runs whether or not the query reads it.
 	err := tx.NewRaw(`WITH cur AS (
 			SELECT id, status AS old_status FROM messages WHERE id = ? AND company_id = ? FOR UPDATE
+		), sent AS (
+			DELETE FROM deliveries WHERE message_id = ? AND company_id = ?
 		)
 		UPDATE messages SET provider_sid = ?,
 			status = CASE WHEN `+rankSQL+` < ? THEN ? ELSE status END
 		FROM cur WHERE messages.id = cur.id
 		RETURNING messages.id, messages.company_id, messages.conversation_id, messages.status, messages.direction,
-			cur.old_status`, id, companyID, sid, StatusRank[status], status).Scan(ctx, &out)
+			cur.old_status`, id, companyID, id, companyID, sid, StatusRank[status], status).Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("record provider sid: %w", err)
 	}

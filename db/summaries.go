@@ -79,7 +79,7 @@ func summarize(ctx context.Context, idb bun.IDB, companyID int64, source *bun.Se
 	if parts.Unread {
 		sel = append(sel, "n.unread")
 		from = append(from, `CROSS JOIN LATERAL (SELECT count(*) AS unread FROM messages WHERE conversation_id = cv.id
-			AND company_id = ?1 AND direction = 'RECEIVED' AND status <> 'READ') AS n`)
+			AND company_id = ?1 AND unread) AS n`)
 	}
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + strings.Join(from, " ") +
 		" ORDER BY cv.last_update_time DESC NULLS LAST, cv.id DESC"

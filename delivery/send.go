@@ -150,9 +150,7 @@ func (p *Pool) succeed(ctx context.Context, log *slog.Logger, d *db.Delivery, re
 				change = fc
 			}
 		}
-		if err := db.DeleteDelivery(ctx, tx, d.MessageID); err != nil {
-			return err
-		}
+		// AttachProviderSIDTx took the message out of the outbox.
 		return publish(ctx, tx, change)
 	})
 }

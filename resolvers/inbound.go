@@ -78,12 +78,12 @@ func (r *Resolver) ReceiveMessage(ctx context.Context, in InboundMessage) (*db.M
 	if len(plan.attachments) > 0 {
 		msg.MessageType = db.TypeMedia
 	}
-	publish := func(ctx context.Context, tx bun.IDB) error {
-		return events.Publish(ctx, tx,
-			events.Event{Kind: events.MessageAdded, CompanyID: msg.CompanyID,
-				ConversationID: msg.ConversationID, MessageID: msg.HexID(), Status: msg.Status},
-			events.Event{Kind: events.ConversationUpdated, CompanyID: msg.CompanyID,
-				ConversationID: msg.ConversationID})
+	// Published by the statement that stores the message, which finds or creates
+	// the conversation: its id goes into the events there.
+	publish := func(convID string) (string, []any, error) {
+		return events.NotifyColumns(convID,
+			events.Event{Kind: events.MessageAdded, CompanyID: company.ID, MessageID: msg.HexID(), Status: msg.Status},
+			events.Event{Kind: events.ConversationUpdated, CompanyID: company.ID})
 	}
 	for _, a := range plan.attachments {
 		a.CompanyID = company.ID

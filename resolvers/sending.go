@@ -255,16 +255,17 @@ func (r *Resolver) storeOutbound(ctx context.Context, tx bun.Tx, agentID int64, 
 	if plan.template != nil {
 		msg.TemplateID = &plan.template.ID
 	}
-	if err := db.InsertMessage(ctx, tx, msg, plan.attachments); err != nil {
-		return nil, err
+	// The message, its delivery job and its events in one statement.
+	publish := func(convID string) (string, []any, error) {
+		return events.NotifyColumns(convID, messageEvent(msg), conversationEvent(conv))
 	}
-	if err := db.EnqueueDelivery(ctx, tx, conv.CompanyID, msg.ID); err != nil {
+	if err := db.QueueMessage(ctx, tx, msg, plan.attachments, publish); err != nil {
 		return nil, err
 	}
 	if conv.LastUpdateTime == nil || conv.LastUpdateTime.Before(now) {
 		conv.LastUpdateTime = &now
 	}
-	return msg, events.Publish(ctx, tx, messageEvent(msg), conversationEvent(conv))
+	return msg, nil
 }
 
 // NewChatInput starts a conversation with a phone number (REST POST

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/testkit"
@@ -191,5 +192,28 @@ func TestStartNewChat_FindsOrCreatesAndOpensWithTemplate(t *testing.T) {
 		"wrong params":    {"phone": "+94717936775", "templateId": "1"},
 	} {
 		t.Run(name, func(t *testing.T) { wantCode(t, app, a.token, q, map[string]any{"in": in}, "BAD_USER_INPUT") })
+	}
+}
+
+// Sending a text: the contact, then one transaction with the conversation's upsert
+// and one statement for message, outbox row, workers' wake-up and events.
+func TestSendMessage_StatementsPerTextMessage(t *testing.T) {
+	app := testkit.NewApp(t)
+	a := newTenant(t, app)
+	conv := testkit.Conversation(t, app.DB, a.company.ID, ago(app, time.Hour))
+	ctx := auth.WithPrincipal(t.Context(), &auth.Principal{UserID: a.agent.ID, CompanyID: a.company.ID, Role: db.RoleOwner})
+	counter := &queryCounter{}
+	app.DB.AddQueryHook(counter)
+	text := "hello"
+	msg, _, err := app.Resolver.SendMessage(ctx, resolvers.SendInput{To: conv.UserID, Text: &text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// contact, BEGIN, conversation, message+delivery+events, COMMIT
+	if n := counter.n.Load(); n > 5 {
+		t.Errorf("%d statements, want at most 5", n)
+	}
+	if msg.CreatedAt.IsZero() || countRows(t, app, "deliveries") != 1 {
+		t.Errorf("message %+v not stored with its delivery job", msg)
 	}
 }

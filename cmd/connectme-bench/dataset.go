@@ -272,17 +272,20 @@ func generate(ctx context.Context, bdb *bun.DB, s Sizes, params string, log func
 	}
 
 	// Load messages without secondary indexes and foreign keys; put them back after.
+	// The same for message_search, which a trigger fills as the messages go in.
 	var indexes, fks []struct{ name, def string }
 	rows, err := conn.QueryContext(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
-		JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'messages'::regclass AND NOT i.indisprimary`)
+		JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE i.indrelid IN ('messages'::regclass, 'message_search'::regclass) AND NOT i.indisprimary`)
 	if err != nil {
 		return time.Time{}, err
 	}
 	if indexes, err = scanPairs(rows); err != nil {
 		return time.Time{}, err
 	}
-	rows, err = conn.QueryContext(ctx, `SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-		WHERE conrelid = 'messages'::regclass AND contype = 'f'`)
+	// name: the table and the constraint, quoted for ALTER TABLE.
+	rows, err = conn.QueryContext(ctx, `SELECT format('%s %I', conrelid::regclass, conname), pg_get_constraintdef(oid)
+		FROM pg_constraint WHERE conrelid IN ('messages'::regclass, 'message_search'::regclass) AND contype = 'f'`)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -295,7 +298,8 @@ func generate(ctx context.Context, bdb *bun.DB, s Sizes, params string, log func
 		}
 	}
 	for _, fk := range fks {
-		if err := run("drop constraint", fmt.Sprintf("ALTER TABLE messages DROP CONSTRAINT %q", fk.name), nil, true); err != nil {
+		table, con, _ := strings.Cut(fk.name, " ")
+		if err := run("drop constraint", fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", table, con), nil, true); err != nil {
 			return time.Time{}, err
 		}
 	}
@@ -351,8 +355,9 @@ func generate(ctx context.Context, bdb *bun.DB, s Sizes, params string, log func
 		post = append(post, struct{ what, sql string }{"index " + ix.name, ix.def})
 	}
 	for _, fk := range fks {
-		post = append(post, struct{ what, sql string }{"foreign key " + fk.name,
-			fmt.Sprintf("ALTER TABLE messages ADD CONSTRAINT %q %s", fk.name, fk.def)})
+		table, con, _ := strings.Cut(fk.name, " ")
+		post = append(post, struct{ what, sql string }{"foreign key " + con,
+			fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", table, con, fk.def)})
 	}
 	post = append(post,
 		struct{ what, sql string }{"conversation times", `UPDATE conversations c SET last_update_time = x.lut, last_free_message_time = x.lfmt

@@ -344,7 +344,7 @@ func (t *target) checkConversations(ctx context.Context, w *worker, c int, token
 	}
 	err := t.bdb.NewRaw(`SELECT c.id, c.user_id, c.company_id,
 			(SELECT replace(m.id::text, '-', '') FROM messages m WHERE m.conversation_id = c.id ORDER BY m.datetime DESC, m.id DESC LIMIT 1) AS last,
-			(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'RECEIVED' AND m.status <> 'READ') AS unread
+			(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.unread) AS unread
 		FROM conversations c WHERE c.company_id = ?
 		ORDER BY c.last_update_time DESC NULLS LAST, c.id DESC LIMIT 20`, c).Scan(ctx, &want)
 	if err != nil {
@@ -423,7 +423,7 @@ func (t *target) checkConversations(ctx context.Context, w *worker, c int, token
 // 1) and reports how many of company 1's messages each term matches.
 func (t *target) searchTerms(ctx context.Context) (rare string, rareN, commonN, companyN int, err error) {
 	err = t.bdb.NewRaw(`SELECT code FROM (
-			SELECT substring(content FROM 'sku[0-9]+') AS code FROM messages WHERE company_id = 1 AND search @@ to_tsquery('simple', 'sku:*')
+			SELECT substring(content FROM 'sku[0-9]+') AS code FROM message_search WHERE company_id = 1 AND search @@ to_tsquery('simple', 'sku:*')
 		) x WHERE code IS NOT NULL GROUP BY code HAVING count(*) BETWEEN 2 AND 20 ORDER BY count(*) DESC, code LIMIT 1`).Scan(ctx, &rare)
 	if err != nil {
 		return "", 0, 0, 0, fmt.Errorf("pick a rare search term: %w", err)
@@ -442,7 +442,7 @@ func (t *target) searchTerms(ctx context.Context) (rare string, rareN, commonN, 
 // term, or the term anywhere in the text.
 func (t *target) countMatches(ctx context.Context, company int, term string) (int, error) {
 	var n int
-	err := t.bdb.NewRaw(`SELECT count(*) FROM messages WHERE company_id = ?
+	err := t.bdb.NewRaw(`SELECT count(*) FROM message_search WHERE company_id = ?
 		AND (search @@ to_tsquery('simple', ?) OR content ILIKE ?)`, company, term+":*", "%"+term+"%").Scan(ctx, &n)
 	return n, err
 }
@@ -512,7 +512,7 @@ func (t *target) checkHits(ctx context.Context, c int, term string, ids []string
 		return nil
 	}
 	var ok int
-	err := t.bdb.NewRaw(`SELECT count(*) FROM messages WHERE id IN (?) AND company_id = ?
+	err := t.bdb.NewRaw(`SELECT count(*) FROM message_search WHERE message_id IN (?) AND company_id = ?
 		AND (search @@ to_tsquery('simple', ?) OR content ILIKE ?)`,
 		bun.List(ids), c, term+":*", "%"+term+"%").Scan(ctx, &ok)
 	if err != nil {

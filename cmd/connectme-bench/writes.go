@@ -36,7 +36,7 @@ func resetDataset(ctx context.Context, t *target) error {
 		return fmt.Errorf("reset dataset: %w", err)
 	}
 	// Autovacuum may be off: leave no dead rows and fresh statistics behind.
-	_, err = t.bdb.ExecContext(ctx, "VACUUM (ANALYZE) messages, conversations, users, deliveries")
+	_, err = t.bdb.ExecContext(ctx, "VACUUM (ANALYZE) messages, message_search, conversations, users, deliveries")
 	return err
 }
 

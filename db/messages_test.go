@@ -1,0 +1,191 @@
+package db_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/testkit"
+)
+
+func searchIDs(t *testing.T, bdb *bun.DB, companyID int64, term string, after *db.SearchCursor, limit int) []*db.SearchHit {
+	t.Helper()
+	hits, err := db.SearchMessages(t.Context(), bdb, companyID, term, after, 0, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+func TestSearchMessages_ByWordAndSubstringBestFirstThenNewest(t *testing.T) {
+	bdb := testkit.DB(t)
+	company, other := testkit.Company(t, bdb), testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, company.ID, time.Time{})
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	once := testkit.Message(t, bdb, conv, db.DirectionReceived, "where is my parcel, order 123456", t0)
+	twice := testkit.Message(t, bdb, conv, db.DirectionSent, "your parcel: parcel 654321", t0.Add(time.Minute))
+	newer := testkit.Message(t, bdb, conv, db.DirectionSent, "a parcel again", t0.Add(2*time.Minute))
+	testkit.Message(t, bdb, conv, db.DirectionSent, "nothing to see", t0.Add(3*time.Minute))
+	otherConv := testkit.Conversation(t, bdb, other.ID, time.Time{})
+	testkit.Message(t, bdb, otherConv, db.DirectionReceived, "parcel of another company", t0)
+
+	// By word: the message with the word twice ranks first, then the newest.
+	hits := searchIDs(t, bdb, company.ID, "parc", nil, 10)
+	want := []string{twice.HexID(), newer.HexID(), once.HexID()}
+	if len(hits) != len(want) {
+		t.Fatalf("hits = %d, want %d", len(hits), len(want))
+	}
+	for i, h := range hits {
+		if h.HexID() != want[i] {
+			t.Errorf("hit %d = %s (rank %v), want %s", i, h.HexID(), h.Rank, want[i])
+		}
+		if h.Content == nil || h.ConversationID != conv.ID || h.Status != db.StatusPending {
+			t.Errorf("hit %d is not the whole message: %+v", i, h.Message)
+		}
+	}
+	// The same order page by page, from the cursor.
+	first := searchIDs(t, bdb, company.ID, "parc", nil, 1)
+	cur := &db.SearchCursor{Rank: first[0].Rank, Datetime: first[0].Datetime, ID: first[0].ID}
+	rest := searchIDs(t, bdb, company.ID, "parc", cur, 10)
+	if len(rest) != 2 || rest[0].ID != newer.ID || rest[1].ID != once.ID {
+		t.Errorf("after the first hit: %v", rest)
+	}
+	// By substring of a number (trigrams), inside a word.
+	if hits := searchIDs(t, bdb, company.ID, "3456", nil, 10); len(hits) != 1 || hits[0].ID != once.ID {
+		t.Errorf("substring: %v", hits)
+	}
+	for term, want := range map[string]int{"parc": 3, "3456": 1, "pa": 3, "zz": 0, "arce": 3} {
+		n, err := db.CountSearch(t.Context(), bdb, company.ID, term)
+		if err != nil || n != want {
+			t.Errorf("CountSearch(%q) = %d, %v; want %d", term, n, err, want)
+		}
+	}
+}
+
+func TestMessageSearch_RowWithTheMessageGoneWithIt(t *testing.T) {
+	bdb := testkit.DB(t)
+	company := testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, company.ID, time.Time{})
+	now := time.Now()
+	m := testkit.Message(t, bdb, conv, db.DirectionReceived, "hello there", now)
+	testkit.Message(t, bdb, conv, db.DirectionReceived, "", now)
+	media := &db.Message{ID: db.NewMessageID(), CompanyID: company.ID, ConversationID: conv.ID,
+		Direction: db.DirectionReceived, MessageType: db.TypeMedia, Datetime: now, Status: db.StatusPending}
+	if err := db.QueueMessage(t.Context(), bdb, media, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Only a message with text gets a row.
+	if got := rows(t, bdb, "message_search"); got != 1 {
+		t.Fatalf("message_search = %d rows, want 1", got)
+	}
+	var s struct {
+		CompanyID int64     `bun:"company_id"`
+		Datetime  time.Time `bun:"datetime"`
+		Content   string    `bun:"content"`
+	}
+	if err := bdb.NewRaw("SELECT company_id, datetime, content FROM message_search WHERE message_id = ?", m.ID).Scan(t.Context(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.CompanyID != company.ID || !s.Datetime.Equal(m.Datetime.Truncate(time.Microsecond)) || s.Content != "hello there" {
+		t.Errorf("search row = %+v, want the message's", s)
+	}
+	if _, err := bdb.NewDelete().Model((*db.Message)(nil)).Where("id = ?", m.ID).Exec(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(t, bdb, "message_search"); got != 0 {
+		t.Errorf("message_search = %d rows after the message was deleted", got)
+	}
+	testkit.Message(t, bdb, conv, db.DirectionSent, "bye now", now)
+	if _, err := bdb.NewDelete().Model((*db.Conversation)(nil)).Where("id = ?", conv.ID).Exec(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(t, bdb, "message_search"); got != 0 {
+		t.Errorf("message_search = %d rows after the conversation was deleted", got)
+	}
+}
+
+func unread(t *testing.T, bdb *bun.DB, conv *db.Conversation) int {
+	t.Helper()
+	counts, err := db.UnreadCounts(t.Context(), bdb, conv.CompanyID, []int64{conv.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts[conv.ID]
+}
+
+func TestUnread_ReceivedUntilReadAndNotMovedByCallbacks(t *testing.T) {
+	bdb := testkit.DB(t)
+	company := testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, company.ID, time.Time{})
+	now := time.Now()
+	testkit.Message(t, bdb, conv, db.DirectionReceived, "one", now)
+	testkit.Message(t, bdb, conv, db.DirectionReceived, "two", now)
+	sent := testkit.Message(t, bdb, conv, db.DirectionSent, "three", now)
+	if n := unread(t, bdb, conv); n != 2 {
+		t.Fatalf("unread = %d, want the 2 received", n)
+	}
+	if _, err := db.AttachProviderSID(t.Context(), bdb, company.ID, sent.ID, "SMunread", db.StatusSent); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{db.StatusDelivered, db.StatusRead} {
+		if _, err := db.ApplyProviderStatus(t.Context(), bdb, "SMunread", st, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := unread(t, bdb, conv); n != 2 {
+		t.Errorf("unread = %d after the sent message was read by the contact, want 2", n)
+	}
+	_, sums, err := db.ListConversationSummaries(t.Context(), bdb, company.ID, db.ConversationFilter{}, nil, 10, db.SummaryParts{Unread: true})
+	if err != nil || len(sums) != 1 || sums[0].Unread != 2 {
+		t.Errorf("summary unread: %+v, %v", sums, err)
+	}
+	if c, err := db.ConversationWithSummary(t.Context(), bdb, company.ID, conv.ID); err != nil || c == nil ||
+		c.Summary.Unread != 2 || c.Summary.LastMessage == nil || c.Summary.Contact == nil {
+		t.Errorf("conversation with summary: %+v, %v", c, err)
+	}
+	changed, err := db.MarkConversationRead(t.Context(), bdb, company.ID, conv.ID)
+	if err != nil || len(changed) != 2 {
+		t.Fatalf("mark read: %d changed, %v", len(changed), err)
+	}
+	if n := unread(t, bdb, conv); n != 0 {
+		t.Errorf("unread = %d after reading, want 0", n)
+	}
+	if changed, _ := db.MarkConversationRead(t.Context(), bdb, company.ID, conv.ID); len(changed) != 0 {
+		t.Errorf("second mark read changed %d", len(changed))
+	}
+	testkit.Message(t, bdb, conv, db.DirectionReceived, "four", now)
+	if n := unread(t, bdb, conv); n != 1 {
+		t.Errorf("unread = %d after a new message, want 1", n)
+	}
+}
+
+// A status callback must not add index entries: no index of messages depends on
+// status, so the update is HOT (heap-only).
+func TestAdvanceStatus_IsAHeapOnlyUpdate(t *testing.T) {
+	bdb := testkit.DB(t)
+	company := testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, company.ID, time.Time{})
+	sent := testkit.Message(t, bdb, conv, db.DirectionSent, "hello", time.Now())
+	err := bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, st := range []string{db.StatusQueued, db.StatusSent, db.StatusDelivered, db.StatusRead} {
+			if ch, err := db.AdvanceStatusByID(ctx, tx, company.ID, sent.ID, st, nil); err != nil || ch == nil {
+				t.Fatalf("advance to %s: %v %v", st, ch, err)
+			}
+		}
+		var upd, hot int
+		if err := tx.QueryRowContext(ctx, `SELECT pg_stat_get_xact_tuples_updated('messages'::regclass),
+			pg_stat_get_xact_tuples_hot_updated('messages'::regclass)`).Scan(&upd, &hot); err != nil {
+			return err
+		}
+		if upd != 4 || hot != 4 {
+			t.Errorf("%d updates, %d of them HOT; want 4 and 4", upd, hot)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
