@@ -240,6 +240,20 @@ type SearchCursor struct {
 type SearchHit struct {
 	Message
 	Rank float64 `bun:"rank"`
+	// Total is the number of all the term's matches (not only this page's).
+	Total int `bun:"total,scanonly"`
+	// Contact is the conversation's contact, with SearchOptions.Contact (zero ID
+	// when it is not the company's).
+	Contact         User   `bun:"embed:u_"`
+	AttachmentsJSON []byte `bun:"attachments_json,scanonly"`
+}
+
+// SearchOptions says what SearchMessages brings along with each hit.
+type SearchOptions struct {
+	// Attachments fills each message's Attachments (an empty list when it has none).
+	Attachments bool
+	// Contact fills each hit's Contact.
+	Contact bool
 }
 
 // searchQuery turns a user's term into a prefix tsquery over the "simple"
@@ -286,11 +300,15 @@ func rankExpr(term string) (string, []any) {
 }
 
 // SearchMessages returns up to limit of the company's messages matching term after
-// the cursor, best match first, then newest. The matches are ranked and cut to the
-// page on message_search alone; only the page's messages are read.
-func SearchMessages(ctx context.Context, idb bun.IDB, companyID int64, term string, after *SearchCursor, offset, limit int) ([]*SearchHit, error) {
+// the cursor, best match first, then newest, with what opt asks for, in one
+// statement. The matches are ranked and cut to the page on message_search alone;
+// only the page's messages are read. Every hit carries the number of all matches:
+// ranking has counted them already (count(*) OVER () costs nothing more), so only a
+// page past the end needs CountSearch.
+func SearchMessages(ctx context.Context, idb bun.IDB, companyID int64, term string, after *SearchCursor, offset, limit int, opt SearchOptions) ([]*SearchHit, error) {
 	rank, args := rankExpr(term)
-	inner := searchBase(idb, companyID, term).ColumnExpr("s.message_id, s.datetime").ColumnExpr(rank+" AS rank", args...)
+	inner := searchBase(idb, companyID, term).ColumnExpr("s.message_id, s.datetime").ColumnExpr(rank+" AS rank", args...).
+		ColumnExpr("count(*) OVER () AS total")
 	page := idb.NewSelect().TableExpr("(?) AS hit", inner).ColumnExpr("hit.*").
 		OrderExpr("hit.rank DESC, hit.datetime DESC, hit.message_id DESC").Limit(limit)
 	if offset > 0 {
@@ -301,12 +319,30 @@ func SearchMessages(ctx context.Context, idb bun.IDB, companyID int64, term stri
 			after.Rank, after.Rank, after.Datetime, after.ID)
 	}
 	q := idb.NewSelect().TableExpr("(?) AS p", page).
-		Join("JOIN messages AS m ON m.id = p.message_id AND m.company_id = ?", companyID).
-		ColumnExpr("m.*, p.rank").
+		Join("JOIN messages AS message ON message.id = p.message_id AND message.company_id = ?", companyID).
+		ColumnExpr("message.*, p.rank, p.total").
 		OrderExpr("p.rank DESC, p.datetime DESC, p.message_id DESC")
+	if opt.Attachments {
+		q = q.ColumnExpr(attachmentsColumn)
+	}
+	if opt.Contact {
+		q = q.ColumnExpr(summaryColumns(idb).user).
+			Join("LEFT JOIN conversations AS cv ON cv.id = message.conversation_id AND cv.company_id = ?", companyID).
+			Join("LEFT JOIN users AS u ON u.id = cv.user_id AND u.company_id = ?", companyID)
+	}
 	var hits []*SearchHit
 	if err := q.Scan(ctx, &hits); err != nil {
 		return nil, fmt.Errorf("search messages: %w", err)
+	}
+	if opt.Attachments {
+		for _, h := range hits {
+			h.Message.Attachments = []*Attachment{}
+			if len(h.AttachmentsJSON) > 0 {
+				if err := json.Unmarshal(h.AttachmentsJSON, &h.Message.Attachments); err != nil {
+					return nil, fmt.Errorf("attachments of %s: %w", h.HexID(), err)
+				}
+			}
+		}
 	}
 	return hits, nil
 }

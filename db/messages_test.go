@@ -13,7 +13,7 @@ import (
 
 func searchIDs(t *testing.T, bdb *bun.DB, companyID int64, term string, after *db.SearchCursor, limit int) []*db.SearchHit {
 	t.Helper()
-	hits, err := db.SearchMessages(t.Context(), bdb, companyID, term, after, 0, limit)
+	hits, err := db.SearchMessages(t.Context(), bdb, companyID, term, after, 0, limit, db.SearchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/uptrace/bun"
+
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/graph/model"
@@ -126,7 +128,8 @@ func (r *Resolver) SearchMessages(ctx context.Context, term string, first *int, 
 	if err != nil {
 		return nil, err
 	}
-	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, cur, 0, n+1)
+	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, cur, 0, n+1,
+		db.SearchOptions{Attachments: has(ctx, selection(ctx, "edges", "node"), "attachments") != nil})
 	if err != nil {
 		return nil, err
 	}
@@ -144,11 +147,20 @@ func (r *Resolver) SearchMessages(ctx context.Context, term string, first *int, 
 	}
 	r.prefetchMessageNodes(ctx, nodes)
 	if wantsTotal(ctx) {
-		if conn.TotalCount, err = db.CountSearch(ctx, r.DB, p.CompanyID, t); err != nil {
+		if conn.TotalCount, err = searchTotal(ctx, r.DB, p.CompanyID, t, hits); err != nil {
 			return nil, err
 		}
 	}
 	return conn, nil
+}
+
+// searchTotal is the number of the term's matches: carried by the hits, or counted
+// when there are none (after the last page, or no match at all).
+func searchTotal(ctx context.Context, idb bun.IDB, companyID int64, term string, hits []*db.SearchHit) (int, error) {
+	if len(hits) > 0 {
+		return hits[0].Total, nil
+	}
+	return db.CountSearch(ctx, idb, companyID, term)
 }
 
 // SearchHit is a legacy search result: a message with its contact.
@@ -171,45 +183,22 @@ func (r *Resolver) SearchMessagePage(ctx context.Context, term string, page, lim
 	if err != nil {
 		return nil, 0, err
 	}
-	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, nil, offset, limit)
+	// Page, total, attachments and contacts in one statement.
+	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, nil, offset, limit,
+		db.SearchOptions{Attachments: true, Contact: true})
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := db.CountSearch(ctx, r.DB, p.CompanyID, t)
+	total, err := searchTotal(ctx, r.DB, p.CompanyID, t, hits)
 	if err != nil {
 		return nil, 0, err
 	}
-	msgs := make([]*db.Message, len(hits))
-	convIDs := make([]int64, 0, len(hits))
+	out := make([]SearchHit, len(hits))
 	for i, h := range hits {
-		m := h.Message
-		msgs[i] = &m
-		convIDs = append(convIDs, m.ConversationID)
-	}
-	if err := db.AttachTo(ctx, r.DB, p.CompanyID, msgs); err != nil {
-		return nil, 0, err
-	}
-	convs, err := db.ConversationsByIDs(ctx, r.DB, p.CompanyID, convIDs)
-	if err != nil {
-		return nil, 0, err
-	}
-	userOf := make(map[int64]int64, len(convs))
-	userIDs := make([]int64, 0, len(convs))
-	for _, c := range convs {
-		userOf[c.ID] = c.UserID
-		userIDs = append(userIDs, c.UserID)
-	}
-	users, err := db.UsersByIDs(ctx, r.DB, p.CompanyID, userIDs)
-	if err != nil {
-		return nil, 0, err
-	}
-	byID := make(map[int64]*db.User, len(users))
-	for _, u := range users {
-		byID[u.ID] = u
-	}
-	out := make([]SearchHit, len(msgs))
-	for i, m := range msgs {
-		out[i] = SearchHit{Message: m, Contact: byID[userOf[m.ConversationID]]}
+		out[i] = SearchHit{Message: &h.Message}
+		if h.Contact.ID != 0 {
+			out[i].Contact = &h.Contact
+		}
 	}
 	return out, total, nil
 }

@@ -75,6 +75,11 @@ func TestMessageSearch_BestMatchFirstThenNewestWithTheContact(t *testing.T) {
 	if p.TotalCount != 4 || p.Page != 2 || p.Limit != 3 || len(p.Data) != 1 || p.Data[0].MessageID != substring.HexID() {
 		t.Errorf("page 2: total %d page %d limit %d ids %v", p.TotalCount, p.Page, p.Limit, p.ids())
 	}
+	// Past the last page: no items, and still the whole count.
+	w.do(t, "GET", "/message/message-search/invoice?page=3&limit=3", nil).JSON(t, &p)
+	if p.TotalCount != 4 || len(p.Data) != 0 {
+		t.Errorf("past the end: total %d ids %v", p.TotalCount, p.ids())
+	}
 	// Words are matched by prefix, case-insensitively, in any order.
 	w.do(t, "GET", "/message/message-search/"+url.PathEscape("READY Your"), nil).JSON(t, &p)
 	if p.TotalCount != 2 || p.Data[0].MessageID != newerTwin.HexID() {
@@ -125,4 +130,36 @@ func TestMessageSearch_EmptyAndOverlongTermsAre400(t *testing.T) {
 	// No term at all is no such path.
 	r := w.do(t, "GET", "/message/message-search/", nil)
 	wantError(t, r, http.StatusNotFound, "")
+}
+
+// A hit carries its attachments, as a message page's items do; one without any has
+// an empty list.
+func TestMessageSearch_HitsCarryTheirAttachments(t *testing.T) {
+	w := newWorld(t)
+	now := w.now()
+	conv := testkit.Conversation(t, w.app.DB, w.a.ID, now)
+	photo := testkit.Message(t, w.app.DB, conv, db.DirectionReceived, "the receipt photo", now.Add(-time.Minute))
+	att := attachment(t, w.app, w.a.ID, db.AttachmentImage, "receipt.jpg", 1234)
+	attachTo(t, w.app, att, photo)
+	plain := testkit.Message(t, w.app.DB, conv, db.DirectionReceived, "receipt later", now)
+
+	var p searchPage
+	w.do(t, "GET", "/message/message-search/receipt", nil).JSON(t, &p)
+	if p.TotalCount != 2 || len(p.Data) != 2 {
+		t.Fatalf("total %d ids %v", p.TotalCount, p.ids())
+	}
+	for _, d := range p.Data {
+		switch d.MessageID {
+		case photo.HexID():
+			if len(d.Attachments) != 1 || d.Attachments[0].AttachmentID != att.ID || d.Attachments[0].Filename != "receipt.jpg" {
+				t.Errorf("photo's attachments: %+v", d.Attachments)
+			}
+		case plain.HexID():
+			if d.Attachments == nil || len(d.Attachments) != 0 {
+				t.Errorf("plain message's attachments: %+v, want []", d.Attachments)
+			}
+		default:
+			t.Errorf("unexpected hit %s", d.MessageID)
+		}
+	}
 }
