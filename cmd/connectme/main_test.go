@@ -24,7 +24,9 @@ func TestMigrate_CreatesMissingDatabaseAndIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	// Cleanups run last first: the database is dropped before admin closes (a
+	// deferred Close ran before the drop, which then failed and left it behind).
+	t.Cleanup(func() { admin.Close() })
 	name := url[strings.LastIndex(url, "/")+1 : strings.Index(url, "?")]
 	missing := name + "_fresh"
 	t.Cleanup(func() {
