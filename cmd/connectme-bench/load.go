@@ -205,3 +205,61 @@ func gqlOK(status int, body []byte, err error) error {
 	}
 	return nil
 }
+
+// runPaced sends fn at a fixed rate (an open loop) from up to conc workers for dur:
+// a ticket every 1/rate, taken by a free worker. It shows what a load the machine
+// can carry costs, where runLoad shows the most it can carry. Tickets that find no
+// free worker wait, so a rate above capacity shows as a lower achieved rate.
+func runPaced(ctx context.Context, conc int, rate float64, dur time.Duration, fn attempt) *Stats {
+	ctx, cancel := context.WithTimeout(ctx, dur+30*time.Second)
+	defer cancel()
+	tickets := make(chan struct{}, conc)
+	go func() {
+		defer close(tickets)
+		every := time.Duration(float64(time.Second) / rate)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for end := time.Now().Add(dur); time.Now().Before(end); {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				select {
+				case tickets <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	var mu sync.Mutex
+	s := &Stats{Conc: conc}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range conc {
+		w := &worker{id: i, rng: rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range tickets {
+				t0 := time.Now()
+				err := fn(ctx, w)
+				d := time.Since(t0)
+				mu.Lock()
+				s.lat = append(s.lat, d)
+				if err != nil && ctx.Err() == nil {
+					s.Errors++
+					if len(s.errs) < 3 {
+						s.errs = append(s.errs, err.Error())
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	s.Elapsed = time.Since(start)
+	s.N = len(s.lat)
+	slices.Sort(s.lat)
+	return s
+}
