@@ -127,7 +127,7 @@ func (r *runner) measure(ctx context.Context, t *target, name, group string, con
 	}
 	r.rows = append(r.rows, row)
 	if row.Met != nil && !*row.Met && r.o.profile && t.srv.pprof != "" {
-		row.Profile = r.profileOf(ctx, t, conc, fn)
+		row.Profile = r.profileOf(ctx, t, row.Name, conc, fn)
 	}
 	return row
 }
@@ -239,13 +239,14 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 			logf("  %d accepted messages never reached the provider", missing)
 		}
 		logf("  %s → %s", row.Measure, row.verdict())
-		if !*row.Met && r.o.profile && t.srv.pprof != "" && row.Profile == "" {
-			row.Profile = r.profileOf(ctx, t, c, t.send(recipients, r.run, &sendLog{answered: map[string]time.Time{}}))
-		}
 		// The closed loop saturates the machine, so the outbox's delay above is a
 		// backlog's. The same sends at half that rate show the outbox's own delay
 		// when the machine has room (informational: the target is stated at 1,500/s).
 		if rate := row.RPS / 2; rate >= 1 {
+			// From an empty outbox: what the closed loop left queued is drained first.
+			if err := t.waitOutboxEmpty(ctx, time.Minute); err != nil {
+				return err
+			}
 			plog := &sendLog{answered: map[string]time.Time{}}
 			before := takeCPU(t.srv.pid(), dbName(t.dsnForServer))
 			s := runPaced(ctx, c, rate, r.o.dur, t.send(recipients, r.run, plog))
@@ -261,6 +262,9 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 			}
 			r.print(paced)
 			r.rows = append(r.rows, paced)
+		}
+		if !*row.Met && r.o.profile && t.srv.pprof != "" && row.Profile == "" {
+			row.Profile = r.profileOf(ctx, t, row.Name, c, t.send(recipients, r.run, &sendLog{answered: map[string]time.Time{}}))
 		}
 	}
 	ceiling()
@@ -426,7 +430,7 @@ func (r *runner) spaSubscriptions(ctx context.Context, t *target) error {
 
 // profileOf reruns a scenario while the server records a CPU profile, and returns the
 // top of the profile (where the server's time goes).
-func (r *runner) profileOf(ctx context.Context, t *target, conc int, fn attempt) string {
+func (r *runner) profileOf(ctx context.Context, t *target, name string, conc int, fn attempt) string {
 	secs := max(2, int(r.o.dur.Seconds()/2))
 	dir := r.o.profileDir
 	if dir == "" {
@@ -434,7 +438,7 @@ func (r *runner) profileOf(ctx context.Context, t *target, conc int, fn attempt)
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err.Error()
 	}
-	path := filepath.Join(dir, fmt.Sprintf("cpu-%02d-%s.pprof", len(r.rows), slug(r.rows[len(r.rows)-1].Name)))
+	path := filepath.Join(dir, fmt.Sprintf("cpu-%02d-%s.pprof", len(r.rows), slug(name)))
 	done := make(chan error, 1)
 	go func() {
 		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", t.srv.pprof, secs))

@@ -266,3 +266,19 @@ func deliveryLatencies(log *sendLog, p *fakeProvider, timeout time.Duration) ([]
 	slices.Sort(lat)
 	return lat, missing
 }
+
+// waitOutboxEmpty waits until the delivery outbox has nothing left to send.
+func (t *target) waitOutboxEmpty(ctx context.Context, timeout time.Duration) error {
+	for deadline := time.Now().Add(timeout); ; time.Sleep(100 * time.Millisecond) {
+		var n int
+		if err := t.bdb.NewRaw("SELECT count(*) FROM deliveries").Scan(ctx, &n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the outbox still holds %d deliveries after %s", n, timeout)
+		}
+	}
+}
