@@ -205,8 +205,8 @@ func trimProfile(p string) string {
 // and its latency percentiles (log scale) against its latency target.
 func (r *report) svg() string {
 	const (
-		width  = 960
-		left   = 330
+		width  = 1010
+		left   = 380
 		right  = 40
 		rowH   = 24
 		top    = 50
