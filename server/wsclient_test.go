@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,20 +29,15 @@ type wsMsg struct {
 // and the error of the handshake (nil once acknowledged).
 func dialWS(t *testing.T, app *testkit.App, proto, token string) (*wsClient, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	url := "ws" + strings.TrimPrefix(app.Server.URL, "http") + "/graphql"
-	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{proto}})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { _ = c.CloseNow() })
+	c := dialRaw(t, app, proto)
 	cl := &wsClient{t: t, c: c, proto: proto}
 	init := map[string]any{}
 	if token != "" {
 		init["Authorization"] = "Bearer " + token
 	}
 	cl.send(wsMsg{Type: "connection_init", Payload: mustJSON(init)})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for {
 		m, err := cl.read(ctx)
 		if err != nil {
