@@ -115,12 +115,13 @@ type messageRow struct {
 
 // attachmentsColumn selects a message's attachments, in order, as a JSON array whose
 // keys are Attachment's field names (NULL when it has none). It probes
-// attachments_message_idx once per message of the page.
-const attachmentsColumn = `(SELECT json_agg(json_build_object('ID', a.id, 'CompanyID', a.company_id,
+// attachments_message_idx only for the messages that may have some
+// (has_attachments, kept by a trigger: migration 000610).
+const attachmentsColumn = `CASE WHEN message.has_attachments THEN (SELECT json_agg(json_build_object('ID', a.id, 'CompanyID', a.company_id,
 	'MessageID', a.message_id, 'Order', a.ord, 'Type', a.type, 'Filename', a.filename, 'Filesize', a.filesize,
 	'ContentType', a.content_type, 'StorageKey', a.storage_key, 'SourceURL', a.source_url, 'State', a.state,
 	'Attempts', a.attempts, 'CreatedAt', a.created_at) ORDER BY a.ord NULLS LAST, a.id)
-	FROM attachments AS a WHERE a.message_id = message.id AND a.company_id = message.company_id) AS attachments_json`
+	FROM attachments AS a WHERE a.message_id = message.id AND a.company_id = message.company_id) END AS attachments_json`
 
 // rowsToMessages unwraps page rows; with attachments, every message gets its list
 // (empty, not nil, when it has none).

@@ -189,3 +189,64 @@ func TestAdvanceStatus_IsAHeapOnlyUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Pages read attachments only for messages flagged has_attachments; the flag is
+// set however an attachment comes to a message: inserted with it, linked later, or
+// copied (an upload sent twice).
+func TestHasAttachments_SetByEveryWayOfLinking(t *testing.T) {
+	bdb := testkit.DB(t)
+	company := testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, company.ID, time.Time{})
+	now := time.Now()
+	newAtt := func(msgID any) *db.Attachment {
+		a := &db.Attachment{CompanyID: company.ID, Type: db.AttachmentImage, Filename: "a.jpg", Filesize: 1,
+			ContentType: "image/jpeg", State: "STORED"}
+		q := bdb.NewInsert().Model(a).Returning("*")
+		if msgID != nil {
+			q = q.Value("message_id", "?", msgID).Value("ord", "0")
+		}
+		if _, err := q.Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	plain := testkit.Message(t, bdb, conv, db.DirectionReceived, "no attachment", now.Add(-4*time.Minute))
+	inserted := testkit.Message(t, bdb, conv, db.DirectionReceived, "inserted with one", now.Add(-3*time.Minute))
+	newAtt(inserted.ID)
+	linked := testkit.Message(t, bdb, conv, db.DirectionReceived, "linked later", now.Add(-2*time.Minute))
+	upload := newAtt(nil)
+	if _, err := bdb.NewUpdate().Model(upload).Set("message_id = ?", linked.ID).Set("ord = 0").WherePK().Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Sending the same upload again copies the attachment row.
+	copied := &db.Message{ID: db.NewMessageID(), CompanyID: company.ID, ConversationID: conv.ID, Direction: db.DirectionSent,
+		MessageType: db.TypeMedia, Datetime: now.Add(-time.Minute), Status: db.StatusPending}
+	if err := db.QueueMessage(context.Background(), bdb, copied, []int64{upload.ID}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	msgs, total, found, err := db.MessagePage(context.Background(), bdb, company.ID, conv.ID, 0, 10)
+	if err != nil || !found || total != 4 {
+		t.Fatalf("page: %d messages, total %d, found %v, %v", len(msgs), total, found, err)
+	}
+	want := map[string]int{plain.HexID(): 0, inserted.HexID(): 1, linked.HexID(): 1, copied.HexID(): 1}
+	for _, m := range msgs {
+		if m.Attachments == nil || len(m.Attachments) != want[m.HexID()] {
+			t.Errorf("message %q: %d attachments (nil %v), want %d", deref(m.Content), len(m.Attachments), m.Attachments == nil, want[m.HexID()])
+		}
+		var flag bool
+		if err := bdb.NewRaw("SELECT has_attachments FROM messages WHERE id = ?", m.ID).Scan(context.Background(), &flag); err != nil {
+			t.Fatal(err)
+		}
+		if flag != (want[m.HexID()] > 0) {
+			t.Errorf("message %q: has_attachments = %v", deref(m.Content), flag)
+		}
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
