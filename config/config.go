@@ -37,6 +37,9 @@ type Config struct {
 	// RequestTimeout bounds an ordinary request, its database calls included, so a
 	// database that stops answering turns into a 503 instead of a hung client.
 	RequestTimeout time.Duration
+	// WSKeepAlive is how often a websocket is pinged; a client that has not
+	// answered a ping by the next one is dropped.
+	WSKeepAlive time.Duration
 	// MaxConcurrentRequests caps the requests served at once (websockets aside);
 	// 0 means no cap.
 	MaxConcurrentRequests int
@@ -75,6 +78,7 @@ var Vars = []Var{
 	{"PLAYGROUND", "true in development, false in production", "serve the GraphiQL playground at /playground"},
 	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and open websockets"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"WS_KEEPALIVE", "15s", "how often websockets are pinged; a client that has not answered by the next ping is dropped (keep it under any proxy's idle timeout)"},
 	{"REQUEST_TIMEOUT", "10s", "how long an ordinary request may take, database calls included; past it the answer is 503 (uploads, downloads and websockets are exempt)"},
 	{"MAX_CONCURRENT_REQUESTS", "256", "requests served at once (websockets not counted); more are answered 503 at once; 0 turns the cap off"},
 	{"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty leaves /metrics open (keep it off the public network)"},
@@ -141,6 +145,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("REQUEST_TIMEOUT must be a positive duration such as 10s, not %q", getenv("REQUEST_TIMEOUT"))
 	}
 	c.RequestTimeout = rt
+
+	ka, err := time.ParseDuration(get("WS_KEEPALIVE", "15s"))
+	if err != nil || ka < 100*time.Millisecond {
+		return nil, fmt.Errorf("WS_KEEPALIVE must be a duration of at least 100ms such as 15s, not %q", getenv("WS_KEEPALIVE"))
+	}
+	c.WSKeepAlive = ka
 
 	mc, err := strconv.Atoi(get("MAX_CONCURRENT_REQUESTS", "256"))
 	if err != nil || mc < 0 {
@@ -231,6 +241,7 @@ func (c *Config) Masked() map[string]any {
 		"CORS_ORIGINS":            c.CORSOrigins,
 		"LOG_LEVEL":               c.LogLevel,
 		"REQUEST_TIMEOUT":         c.RequestTimeout.String(),
+		"WS_KEEPALIVE":            c.WSKeepAlive.String(),
 		"MAX_CONCURRENT_REQUESTS": c.MaxConcurrentRequests,
 		"METRICS_TOKEN":           mask(c.MetricsToken),
 		"PPROF_ADDR":              c.PprofAddr,

@@ -86,6 +86,9 @@ func TestLoad_DevelopmentStartsWithNothingSet(t *testing.T) {
 	if c.RequestTimeout != 10*time.Second || c.MaxConcurrentRequests != 256 || c.MetricsToken != "" {
 		t.Errorf("limits: timeout=%v max=%d token=%q", c.RequestTimeout, c.MaxConcurrentRequests, c.MetricsToken)
 	}
+	if c.WSKeepAlive != 15*time.Second {
+		t.Errorf("WS_KEEPALIVE = %v, want 15s", c.WSKeepAlive)
+	}
 	if c.DBMaxConns != 32 || c.DeliveryWorkers != 4 {
 		t.Errorf("pools: DB_MAX_CONNS=%d DELIVERY_WORKERS=%d, want 32 and 4", c.DBMaxConns, c.DeliveryWorkers)
 	}
@@ -131,6 +134,7 @@ func TestLoad_RefusesBadValues(t *testing.T) {
 		"PLAYGROUND":              "yes please",
 		"MEDIA_SIGNING_KEY":       "short",
 		"REQUEST_TIMEOUT":         "10",
+		"WS_KEEPALIVE":            "1ms",
 		"MAX_CONCURRENT_REQUESTS": "-5",
 		"PUBLIC_BASE_URL":         "inbox.example.com",
 	}

@@ -16,6 +16,7 @@ import (
 
 // Websocket settings.
 const (
+	// wsKeepAlive is the ping interval when the configuration gives none.
 	wsKeepAlive   = 15 * time.Second
 	wsInitTimeout = 10 * time.Second
 	// wsReadLimit bounds one client frame; subscriptions are small documents.
@@ -32,7 +33,11 @@ var errForbidden = errors.New("Forbidden")
 // one closes the socket with 4403. The connection ends when its token expires and
 // when the server shuts down.
 func websocketTransport(d Deps) wsTransport {
-	return wsTransport{init: func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error) {
+	keepAlive := wsKeepAlive
+	if d.Config != nil && d.Config.WSKeepAlive > 0 {
+		keepAlive = d.Config.WSKeepAlive
+	}
+	return wsTransport{keepAlive: keepAlive, init: func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error) {
 		tok := auth.BearerToken(authorization(payload))
 		p, err := d.Resolver.Tokens.Parse(tok)
 		if tok == "" || err != nil {

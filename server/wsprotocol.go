@@ -70,6 +70,8 @@ type wsTransport struct {
 	// context and the function that ends it, or an error that closes the socket
 	// with 4403.
 	init func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error)
+	// keepAlive is the ping interval (WS_KEEPALIVE).
+	keepAlive time.Duration
 }
 
 var _ graphql.Transport = wsTransport{}
@@ -218,7 +220,7 @@ func (t wsTransport) handshake(ctx context.Context, s *socket) bool {
 	if s.legacy {
 		s.send(msgKA, "", nil)
 	}
-	s.keepAlive(wsKeepAlive)
+	s.keepAlive(t.keepAlive)
 	return true
 }
 

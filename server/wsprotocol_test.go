@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/testkit"
 )
 
@@ -184,4 +185,78 @@ func TestWebsocket_OneGoroutinePerSocketAndNoneLeftAfterClose(t *testing.T) {
 	eventually(t, 10*time.Second, "the sockets' goroutines end", func() bool {
 		return app.Bus.Subscribers() == 1 && runtime.NumGoroutine() <= base+2
 	})
+}
+
+// The server pings every WS_KEEPALIVE and drops a client that has not answered by
+// the next ping; a client that answers stays connected.
+func TestWebsocket_ClientThatStopsAnsweringPingsIsDropped(t *testing.T) {
+	const every = 200 * time.Millisecond
+	app := testkit.NewApp(t, func(c *config.Config) { c.WSKeepAlive = every })
+	a := tenantOf(t, app)
+
+	silent, err := dialWS(t, app, "graphql-transport-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answering, err := dialWS(t, app, "graphql-transport-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The answering client reads and pongs in the background for the whole test
+	// (straight on the connection: the helpers report failures with t, which a
+	// goroutine must not use).
+	pings := make(chan struct{}, 100)
+	go func() {
+		for {
+			_, b, err := answering.c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			if strings.Contains(string(b), `"type":"ping"`) {
+				if answering.c.Write(context.Background(), websocket.MessageText, []byte(`{"type":"pong"}`)) != nil {
+					return
+				}
+				select {
+				case pings <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+
+	// The silent one sees a ping, does not answer, and is cut off a ping later.
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sawPing := false
+	for {
+		m, err := silent.read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the silent client was not dropped within 10 s")
+			}
+			break
+		}
+		sawPing = sawPing || m.Type == "ping"
+	}
+	if !sawPing {
+		t.Error("the silent client was dropped without being pinged")
+	}
+	if took := time.Since(start); took < every {
+		t.Errorf("dropped after %v, before a whole interval", took)
+	}
+	// Meanwhile the answering client kept being pinged, and stays connected.
+	for n := 0; n < 3; n++ {
+		select {
+		case <-pings:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the answering client got %d pings, then none", n)
+		}
+	}
+	if res := app.GraphQL(a.token, `{ me { id } }`, nil); len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	if err := answering.c.Ping(context.Background()); err != nil {
+		t.Errorf("the answering client's socket is gone: %v", err)
+	}
 }
