@@ -287,3 +287,69 @@ func TestAttachProviderSID_TakesTheMessageOutOfTheOutbox(t *testing.T) {
 		t.Errorf("outbox = %v, want only %v", left, ids[2])
 	}
 }
+
+// A batch of accepted sends records each message's provider id and status, removes
+// its delivery row, applies the statuses that arrived before the send's answer, and
+// reports the changes; the same as AttachProviderSIDTx one by one.
+func TestRecordSentBatch_AsOneByOne(t *testing.T) {
+	bdb := testkit.DB(t)
+	ctx := context.Background()
+	ids := queued(t, bdb, 3)
+	var companyID int64
+	if err := bdb.NewRaw("SELECT company_id FROM messages WHERE id = ?", ids[0]).Scan(ctx, &companyID); err != nil {
+		t.Fatal(err)
+	}
+	// The third message's DELIVERED callback beat the send's answer.
+	if _, err := db.ApplyProviderStatus(ctx, bdb, "SMbatch3", db.StatusDelivered, nil); err != nil {
+		t.Fatal(err)
+	}
+	outs := []db.SentOutcome{
+		{CompanyID: companyID, MessageID: ids[0], SID: "SMbatch1", Status: db.StatusQueued},
+		{CompanyID: companyID, MessageID: ids[1], SID: "SMbatch2", Status: db.StatusSent},
+		{CompanyID: companyID, MessageID: ids[2], SID: "SMbatch3", Status: db.StatusQueued},
+	}
+	var changes []*db.StatusChange
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) (err error) {
+		changes, err = db.RecordSentBatch(ctx, tx, outs)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uuid.UUID]string{ids[0]: db.StatusQueued, ids[1]: db.StatusSent, ids[2]: db.StatusDelivered}
+	if len(changes) != 3 {
+		t.Fatalf("changes = %d, want 3", len(changes))
+	}
+	for i, ch := range changes {
+		if ch.ID != ids[i] || ch.Status != want[ch.ID] || ch.CompanyID != companyID {
+			t.Errorf("change %d = %+v, want %s %s", i, ch, ids[i], want[ids[i]])
+		}
+	}
+	for i, id := range ids {
+		var row struct {
+			SID    string `bun:"provider_sid"`
+			Status string `bun:"status"`
+		}
+		if err := bdb.NewRaw("SELECT provider_sid, status FROM messages WHERE id = ?", id).Scan(ctx, &row); err != nil {
+			t.Fatal(err)
+		}
+		if row.SID != outs[i].SID || row.Status != want[id] {
+			t.Errorf("message %d: %+v, want %s %s", i, row, outs[i].SID, want[id])
+		}
+	}
+	var left, early int
+	_ = bdb.NewRaw("SELECT count(*) FROM deliveries").Scan(ctx, &left)
+	_ = bdb.NewRaw("SELECT count(*) FROM early_statuses").Scan(ctx, &early)
+	if left != 0 || early != 0 {
+		t.Errorf("deliveries left %d, early statuses left %d; want none", left, early)
+	}
+	// A failure is not an accepted status: the batch refuses it (it is recorded one
+	// by one, with its error code).
+	err = bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := db.RecordSentBatch(ctx, tx, []db.SentOutcome{{CompanyID: companyID, MessageID: ids[0], SID: "SMx", Status: db.StatusFailed}})
+		return err
+	})
+	if err == nil {
+		t.Error("a FAILED outcome was taken by the batch")
+	}
+}

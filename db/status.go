@@ -3,9 +3,11 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // StatusRank orders the forward-only statuses; FAILED and UNDELIVERED are terminal
@@ -190,4 +192,109 @@ func recordSent(ctx context.Context, tx bun.Tx, companyID int64, id uuid.UUID, s
 	}
 	ch := out[0].StatusChange
 	return &ch, nil
+}
+
+// SentOutcome is one message the provider accepted: its id and its first status
+// (known, and not a failure).
+type SentOutcome struct {
+	CompanyID int64
+	MessageID uuid.UUID
+	SID       string
+	Status    string
+}
+
+// RecordSentBatch is AttachProviderSIDTx for many accepted messages at once, inside
+// the caller's transaction: the provider ids' locks, the early statuses, the
+// messages' provider ids and statuses and the removal of their delivery rows take
+// three statements for the whole batch instead of three or four per message (plus
+// one per message that had early statuses, which are rare). It returns the status
+// changes to publish, in the batch's order.
+func RecordSentBatch(ctx context.Context, tx bun.Tx, outs []SentOutcome) ([]*StatusChange, error) {
+	if len(outs) == 0 {
+		return nil, nil
+	}
+	ids := make([]uuid.UUID, len(outs))
+	companies := make([]int64, len(outs))
+	sids := make([]string, len(outs))
+	statuses := make([]string, len(outs))
+	ranks := make([]int, len(outs))
+	lockKeys := make([]string, len(outs))
+	for i, o := range outs {
+		if _, known := StatusRank[o.Status]; !known || IsFailure(o.Status) {
+			return nil, fmt.Errorf("record sent batch: status %q is not an accepted status", o.Status)
+		}
+		ids[i], companies[i], sids[i], statuses[i], ranks[i] = o.MessageID, o.CompanyID, o.SID, o.Status, StatusRank[o.Status]
+		lockKeys[i] = "sid:" + o.SID
+	}
+	// The same locks as lockProviderSID, in a fixed order (a status callback holds
+	// at most one of them, so no two transactions can wait on each other).
+	if _, err := tx.NewRaw(`SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT DISTINCT k FROM unnest(?::text[]) AS u(k) ORDER BY k) AS keys`,
+		pgdialect.Array(lockKeys)).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("lock provider sids: %w", err)
+	}
+	type early struct {
+		SID       string  `bun:"provider_sid"`
+		Status    string  `bun:"status"`
+		ErrorCode *string `bun:"error_code"`
+	}
+	var earlies []early
+	if err := tx.NewRaw(`DELETE FROM early_statuses WHERE provider_sid = ANY(?::text[])
+		RETURNING provider_sid, status, error_code`, pgdialect.Array(sids)).Scan(ctx, &earlies); err != nil {
+		return nil, fmt.Errorf("take early statuses: %w", err)
+	}
+	var rows []struct {
+		StatusChange
+		Old string `bun:"old_status"`
+	}
+	// As recordSent, for every message of the batch: SET and the CTEs see the rows
+	// as they were, RETURNING as they are now.
+	err := tx.NewRaw(`WITH v AS (
+			SELECT * FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::int[]) AS v(id, company_id, sid, status, rank)
+		), cur AS (
+			SELECT m.id, m.status AS old_status FROM messages AS m JOIN v ON m.id = v.id AND m.company_id = v.company_id
+			FOR UPDATE OF m
+		), sent AS (
+			DELETE FROM deliveries AS d USING v WHERE d.message_id = v.id AND d.company_id = v.company_id
+		)
+		UPDATE messages SET provider_sid = v.sid,
+			status = CASE WHEN `+strings.ReplaceAll(rankSQL, "CASE status", "CASE messages.status")+` < v.rank THEN v.status ELSE messages.status END
+		FROM v, cur WHERE messages.id = v.id AND cur.id = v.id
+		RETURNING messages.id, messages.company_id, messages.conversation_id, messages.status, messages.direction,
+			cur.old_status`,
+		pgdialect.Array(ids), pgdialect.Array(companies), pgdialect.Array(sids), pgdialect.Array(statuses),
+		pgdialect.Array(ranks)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("record provider sids: %w", err)
+	}
+	last := make(map[uuid.UUID]*StatusChange, len(rows))
+	for i := range rows {
+		if rows[i].Status != rows[i].Old {
+			ch := rows[i].StatusChange
+			last[ch.ID] = &ch
+		}
+	}
+	bySID := make(map[string]SentOutcome, len(outs))
+	for _, o := range outs {
+		bySID[o.SID] = o
+	}
+	for _, e := range earlies {
+		o, ok := bySID[e.SID]
+		if !ok {
+			continue
+		}
+		ch, err := AdvanceStatusByID(ctx, tx, o.CompanyID, o.MessageID, e.Status, e.ErrorCode)
+		if err != nil {
+			return nil, err
+		}
+		if ch != nil {
+			last[o.MessageID] = ch
+		}
+	}
+	var changes []*StatusChange
+	for _, o := range outs {
+		if ch := last[o.MessageID]; ch != nil {
+			changes = append(changes, ch)
+		}
+	}
+	return changes, nil
 }

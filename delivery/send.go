@@ -132,27 +132,17 @@ func (p *Pool) succeed(ctx context.Context, log *slog.Logger, d *db.Delivery, re
 	} else {
 		p.cfg.Metrics.Delivery(metrics.DeliverySent)
 	}
-	p.commit(ctx, log.With("sid", res.SID), "sent", func(ctx context.Context, tx bun.Tx) error {
-		change, err := db.AttachProviderSIDTx(ctx, tx, d.CompanyID, d.MessageID, res.SID, status)
-		if err != nil {
-			return err
-		}
-		if failed {
-			var code *string
-			if res.ErrorCode != "" {
-				code = &res.ErrorCode
-			}
-			fc, err := db.AdvanceStatusByID(ctx, tx, d.CompanyID, d.MessageID, db.StatusFailed, code)
-			if err != nil {
-				return err
-			}
-			if fc != nil {
-				change = fc
-			}
-		}
-		// AttachProviderSIDTx took the message out of the outbox.
-		return publish(ctx, tx, change)
-	})
+	if !failed && p.accepted != nil {
+		a := &accepted{d: d, sid: res.SID, status: status, log: log, done: make(chan struct{})}
+		p.accepted <- a
+		<-a.done
+		return
+	}
+	var code *string
+	if res.ErrorCode != "" {
+		code = &res.ErrorCode
+	}
+	p.recordOne(ctx, log, d, res.SID, status, failed, code)
 }
 
 // fail marks the message FAILED with the provider's error code (nil when there is
@@ -239,10 +229,12 @@ func publish(ctx context.Context, tx bun.Tx, c *db.StatusChange) error {
 	if c == nil {
 		return nil
 	}
-	return events.Publish(ctx, tx, events.Event{
-		Kind: events.MessageStatusChanged, CompanyID: c.CompanyID, ConversationID: c.ConversationID,
-		MessageID: db.HexID(c.ID), Status: c.Status,
-	})
+	return events.Publish(ctx, tx, statusEvent(c))
+}
+
+func statusEvent(c *db.StatusChange) events.Event {
+	return events.Event{Kind: events.MessageStatusChanged, CompanyID: c.CompanyID, ConversationID: c.ConversationID,
+		MessageID: db.HexID(c.ID), Status: c.Status}
 }
 
 // providerStatus maps the status Twilio answers a send with onto ours; failed is

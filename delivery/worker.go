@@ -78,6 +78,8 @@ type Pool struct {
 	cfg  Config
 	log  *slog.Logger
 	wake chan struct{}
+	// accepted hands accepted sends to the recorder (record.go) while Run runs.
+	accepted chan *accepted
 }
 
 // New returns a pool; start it with Run.
@@ -123,6 +125,16 @@ func (p *Pool) poke() {
 func (p *Pool) Run(ctx context.Context) {
 	stopListening := p.listen()
 	defer stopListening()
+
+	// The recorder outlives the workers: deferred before wg.Wait, it stops after
+	// every send in flight has been recorded.
+	p.accepted = make(chan *accepted)
+	stopRecorder, recorderDone := make(chan struct{}), make(chan struct{})
+	go func() { p.runRecorder(p.accepted, stopRecorder); close(recorderDone) }()
+	defer func() {
+		close(stopRecorder)
+		<-recorderDone
+	}()
 
 	workers := p.cfg.Workers
 	done := make(chan struct{}, workers)

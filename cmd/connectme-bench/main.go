@@ -68,7 +68,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed (errors always fail)")
 	fs.BoolVar(&o.keep, "keep", false, "with -smoke: keep the throwaway databases")
 	fs.StringVar(&o.only, "only", "", "comma-separated scenario groups to run: reads,search,webhooks,sending,growth,subs (default all)")
-	fs.IntVar(&o.workers, "delivery-workers", 32, "DELIVERY_WORKERS of the server under test (0: the server's default of 4, meant for development)")
+	fs.IntVar(&o.workers, "delivery-workers", 128, "DELIVERY_WORKERS of the server under test (0: the server's default of 4, meant for development)")
 	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./cmd/connectme (to compare two builds)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
