@@ -20,6 +20,9 @@ type accepted struct {
 	status string
 	log    *slog.Logger
 	done   chan struct{}
+	// recorded is set before done closes: false when the batch failed and the
+	// worker must record its outcome itself.
+	recorded bool
 }
 
 // The recorder writes the outcomes of accepted sends in batches: what is waiting
@@ -27,8 +30,9 @@ type accepted struct {
 // recorded at once). Under a backlog a delivery then costs a share of a
 // transaction rather than a transaction of its own, so the outbox keeps up with the
 // sends that fill it. A worker waits for its outcome to be recorded, as before;
-// a batch that fails is recorded again one outcome at a time, each with its own
-// retries, so one bad outcome cannot hold the others back.
+// when a batch fails, each of its workers records its own outcome with the usual
+// retries, concurrently (one at a time here would keep the later ones unrecorded
+// past their leases in an outage, and a message whose lease ends is sent again).
 func (p *Pool) runRecorder(in <-chan *accepted, stop <-chan struct{}) {
 	for {
 		var first *accepted
@@ -47,16 +51,19 @@ func (p *Pool) runRecorder(in <-chan *accepted, stop <-chan struct{}) {
 				break fill
 			}
 		}
-		p.recordAccepted(batch)
+		ok := p.recordAccepted(batch)
 		for _, a := range batch {
+			a.recorded = ok
 			close(a.done)
 		}
 	}
 }
 
-// recordAccepted records a batch in one transaction, or each of it on its own.
-func (p *Pool) recordAccepted(batch []*accepted) {
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Lease/2)
+// recordAccepted records a batch in one transaction; false when it could not.
+func (p *Pool) recordAccepted(batch []*accepted) bool {
+	// Short enough that, if it fails, the workers' own recording (up to half a
+	// lease each) still ends within the lease.
+	ctx, cancel := context.WithTimeout(context.Background(), min(claimTimeout, p.cfg.Lease/4))
 	defer cancel()
 	outs := make([]db.SentOutcome, len(batch))
 	for i, a := range batch {
@@ -73,15 +80,10 @@ func (p *Pool) recordAccepted(batch []*accepted) {
 		}
 		return events.Publish(ctx, tx, evs...)
 	})
-	if err == nil {
-		return
+	if err != nil {
+		p.log.Warn("record a batch of sends; each is recorded on its own", "count", len(batch), "err", err)
 	}
-	if len(batch) > 1 {
-		p.log.Warn("record a batch of sends; recording them one by one", "count", len(batch), "err", err)
-	}
-	for _, a := range batch {
-		p.recordOne(context.Background(), a.log, a.d, a.sid, a.status, false, nil)
-	}
+	return err == nil
 }
 
 // recordOne records one outcome in a transaction of its own, with retries.

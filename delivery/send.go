@@ -136,7 +136,9 @@ func (p *Pool) succeed(ctx context.Context, log *slog.Logger, d *db.Delivery, re
 		a := &accepted{d: d, sid: res.SID, status: status, log: log, done: make(chan struct{})}
 		p.accepted <- a
 		<-a.done
-		return
+		if a.recorded {
+			return
+		}
 	}
 	var code *string
 	if res.ErrorCode != "" {

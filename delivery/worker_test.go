@@ -419,3 +419,72 @@ func assertEachSentOnce(t *testing.T, fake *fakeTwilio, n int) {
 		}
 	}
 }
+
+// Accepted sends are recorded in batches. A batch that cannot be recorded (here:
+// the provider gave two messages the same sid, which the unique index refuses) is
+// recorded by each worker on its own, so the other messages of the batch are
+// recorded at once and sent only once.
+func TestDeliver_ABatchThatCannotBeRecordedIsRecordedOneByOne(t *testing.T) {
+	bdb := testkit.DB(t)
+	fake := newFakeTwilio(t)
+	co := testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, co.ID, time.Now())
+	const n = 4
+	// Hold the first n answers until all n sends are in, so their outcomes reach
+	// the recorder together; the first two get the same sid.
+	arrived := make(chan struct{}, n)
+	release := make(chan struct{})
+	var once sync.Once
+	fake.answer = func(i int, form url.Values) (int, string) {
+		sid := newSID()
+		if i < n {
+			arrived <- struct{}{}
+			if len(arrived) == n {
+				once.Do(func() { close(release) })
+			}
+			<-release
+			if i < 2 {
+				sid = "SMdup00000000000000000000000000000"
+			}
+		}
+		return http.StatusCreated, fmt.Sprintf(`{"sid":%q,"status":"queued","to":%q,"from":%q,"error_code":null,"error_message":null}`,
+			sid, form.Get("To"), form.Get("From"))
+	}
+	cfg := fastConfig(bdb, fake.client())
+	cfg.Lease = 2 * time.Second
+	startPool(t, cfg)
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		ids[i] = store(t, bdb, conv, outbound{content: fmt.Sprintf("batch %d", i)}).ID
+	}
+	// Every message ends up recorded: the one that lost the sid after its lease,
+	// sent again with a sid of its own.
+	sids := map[string]bool{}
+	for _, id := range ids {
+		m := waitHandled(t, bdb, id)
+		if m.ProviderSID == nil || sids[*m.ProviderSID] {
+			t.Fatalf("message %s: provider sid %v (seen: %v)", m.HexID(), m.ProviderSID, sids)
+		}
+		sids[*m.ProviderSID] = true
+	}
+	// Only the message whose sid was taken was sent twice.
+	twice := 0
+	seen := map[string]int{}
+	for _, r := range fake.Requests() {
+		seen[r.Form.Get("Body")]++
+	}
+	for body, c := range seen {
+		switch {
+		case c == 2:
+			twice++
+		case c != 1:
+			t.Errorf("%q sent %d times", body, c)
+		}
+	}
+	if len(seen) != n || twice != 1 {
+		t.Errorf("sent %v; want each of %d once but one twice", seen, n)
+	}
+	if left := countRows(t, bdb, "deliveries"); left != 0 {
+		t.Errorf("%d delivery rows left", left)
+	}
+}
