@@ -106,9 +106,6 @@ func TestWebsocket_ProtocolViolationsCloseWithTheirCodes(t *testing.T) {
 }
 
 func TestWebsocket_NoInitWithinTheTimeoutCloses4408(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for the 10 s init timeout")
-	}
 	t.Parallel()
 	app := testkit.NewApp(t)
 	c := dialRaw(t, app, "graphql-transport-ws")
