@@ -31,14 +31,7 @@ func TestProfile_OfAContactOfTheCompanyOrOfTheCaller(t *testing.T) {
 
 func TestProfile_AnyoneElseIsTheSame403(t *testing.T) {
 	w := newWorld(t)
-	colleague := testkit.Agent(t, w.app.DB, w.a.ID)
-	foreign := namedContact(t, w.app, w.b.ID, "Their", "Contact", "+94717936775")
-	for name, id := range map[string]int64{
-		"another agent of the company": colleague.ID,
-		"another company's contact":    foreign.ID,
-		"another company's agent":      w.agentB.ID,
-		"unknown":                      foreign.ID + 1000,
-	} {
+	for name, id := range otherUsers(t, w) {
 		t.Run(name, func(t *testing.T) {
 			wantBody(t, w.do(t, "GET", "/profile/"+itoa(id), nil), http.StatusForbidden, noProfile)
 		})
@@ -75,14 +68,7 @@ func TestUpdateProfile_OfAContactOrTheCaller(t *testing.T) {
 
 func TestUpdateProfile_AnyoneElseIsTheSame403AndNothingChanges(t *testing.T) {
 	w := newWorld(t)
-	colleague := testkit.Agent(t, w.app.DB, w.a.ID)
-	foreign := namedContact(t, w.app, w.b.ID, "Their", "Contact", "+94717936775")
-	for name, id := range map[string]int64{
-		"another agent of the company": colleague.ID,
-		"another company's contact":    foreign.ID,
-		"another company's agent":      w.agentB.ID,
-		"unknown":                      foreign.ID + 1000,
-	} {
+	for name, id := range otherUsers(t, w) {
 		t.Run(name, func(t *testing.T) {
 			wantBody(t, w.do(t, "PUT", "/profile", profileBody(id)), http.StatusForbidden, noProfile)
 		})
@@ -134,5 +120,18 @@ func TestUpdateProfile_BadInputIs400(t *testing.T) {
 	_ = w.app.DB.NewSelect().Model(&u).Where("id = ?", contact.ID).Scan(context.Background())
 	if u.FirstName != "Keep" || *u.Phone != "+94717936775" {
 		t.Errorf("refused updates changed the contact: %+v", u)
+	}
+}
+
+// otherUsers are the users whose profile the caller must not see or change, by
+// what they are to the caller.
+func otherUsers(t *testing.T, w *world) map[string]int64 {
+	colleague := testkit.Agent(t, w.app.DB, w.a.ID)
+	foreign := namedContact(t, w.app, w.b.ID, "Their", "Contact", "+94717936775")
+	return map[string]int64{
+		"another agent of the company": colleague.ID,
+		"another company's contact":    foreign.ID,
+		"another company's agent":      w.agentB.ID,
+		"unknown":                      foreign.ID + 1000,
 	}
 }
