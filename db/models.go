@@ -83,14 +83,6 @@ type User struct {
 	UpdatedAt    time.Time `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
 }
 
-// PhoneOrEmpty returns the user's phone, or "" when it has none.
-func (u *User) PhoneOrEmpty() string {
-	if u.Phone == nil {
-		return ""
-	}
-	return *u.Phone
-}
-
 // Channel is a messaging channel (1 = WHATSAPP).
 type Channel struct {
 	bun.BaseModel `bun:"table:channels"`
@@ -145,11 +137,6 @@ func (m *Message) HexID() string { return HexID(m.ID) }
 
 // HexID formats a message id as 32 lowercase hex characters.
 func HexID(id uuid.UUID) string { return hex.EncodeToString(id[:]) }
-
-// ParseHexID parses a message id given as 32 hex characters or as a dashed UUID.
-func ParseHexID(s string) (uuid.UUID, error) {
-	return uuid.Parse(s)
-}
 
 // NewMessageID returns a new time-ordered (v7) message id.
 func NewMessageID() uuid.UUID {

@@ -1,0 +1,56 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// QueueMessage stores an outbound message with its delivery job and the wake-up of
+// the delivery workers (as EnqueueDelivery), then links the given attachments of the
+// company to it, in order; call it inside a transaction. An attachment already
+// carried by another message is copied, so one upload can be sent many times.
+// notices, when not nil, are evaluated by the statement that stores the message,
+// with convID its conversation_id. Message, outbox row, wake-up and events are one
+// statement, one round trip (plus one or two per attachment).
+func QueueMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []int64, notices Notices) error {
+	msgQ := idb.NewInsert().Model(m).Returning("id, company_id, conversation_id, created_at")
+	queuedQ := idb.NewRaw("INSERT INTO deliveries (message_id, company_id, run_at) SELECT id, company_id, now() FROM msg RETURNING message_id")
+	q := idb.NewSelect().With("msg", msgQ).With("queued", queuedQ).
+		TableExpr("msg CROSS JOIN queued").
+		ColumnExpr("msg.created_at, pg_notify(?, '')", DeliveriesChannel)
+	if notices != nil {
+		cols, args, err := notices("msg.conversation_id")
+		if err != nil {
+			return fmt.Errorf("queue message events: %w", err)
+		}
+		q = q.ColumnExpr(cols, args...)
+	}
+	var out struct {
+		CreatedAt time.Time `bun:"created_at"`
+	}
+	if err := q.Scan(ctx, &out); err != nil {
+		return fmt.Errorf("queue message: %w", err)
+	}
+	m.CreatedAt = out.CreatedAt
+	for i, aid := range attachmentIDs {
+		res, err := idb.NewUpdate().Model((*Attachment)(nil)).
+			Set("message_id = ?", m.ID).Set("ord = ?", i).
+			Where("id = ?", aid).Where("company_id = ?", m.CompanyID).Where("message_id IS NULL").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("link attachment: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		if _, err := idb.NewRaw(`INSERT INTO attachments (company_id, message_id, ord, type, filename, filesize,
+				content_type, storage_key, source_url, state)
+			SELECT company_id, ?, ?, type, filename, filesize, content_type, storage_key, source_url, state
+			FROM attachments WHERE id = ? AND company_id = ?`, m.ID, i, aid, m.CompanyID).Exec(ctx); err != nil {
+			return fmt.Errorf("copy attachment: %w", err)
+		}
+	}
+	return nil
+}
