@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -144,14 +146,24 @@ func (c *Client) Send(ctx context.Context, m *Message) (*Result, error) {
 	req.SetBasicAuth(c.accountSID, c.authToken)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
+	// Once the request is written whole, the provider may have the message whatever
+	// happens next: such failures are ambiguous, not plainly temporary.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
+	}))
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("twilio: send: %w", err)
+		err = fmt.Errorf("twilio: send: %w", err)
+		if wrote.Load() {
+			return nil, &AmbiguousError{Err: err}
+		}
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return nil, fmt.Errorf("twilio: read answer: %w", err)
+		return nil, &AmbiguousError{Err: fmt.Errorf("twilio: read answer: %w", err)}
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -175,8 +187,8 @@ func (c *Client) Send(ctx context.Context, m *Message) (*Result, error) {
 	}
 	if err := json.Unmarshal(body, &answer); err != nil || answer.SID == "" {
 		// Twilio took the message but we cannot tell its id: retrying may send it
-		// twice, yet giving up would lose it for sure.
-		return nil, fmt.Errorf("twilio: unreadable answer (HTTP %d): %.200s", resp.StatusCode, body)
+		// twice, yet giving up would lose it for sure; the sender asks first.
+		return nil, &AmbiguousError{Err: fmt.Errorf("twilio: unreadable answer (HTTP %d): %.200s", resp.StatusCode, body)}
 	}
 	return &Result{SID: answer.SID, Status: answer.Status, ErrorCode: rawCode(answer.ErrorCode)}, nil
 }
