@@ -205,7 +205,19 @@ func (p *provider) take(form url.Values) *providerMessage {
 	p.byBody[m.Body]++
 	p.mu.Unlock()
 	if cb := form.Get("StatusCallback"); cb != "" && p.callbacks {
-		go p.report(cb, m)
+		// Counted as in hand until posted, so the experiment reads the statuses
+		// after the last callback.
+		p.mu.Lock()
+		p.inFlight++
+		p.mu.Unlock()
+		go func() {
+			defer func() {
+				p.mu.Lock()
+				p.inFlight--
+				p.mu.Unlock()
+			}()
+			p.report(cb, m)
+		}()
 	}
 	return m
 }
@@ -244,8 +256,8 @@ func (p *provider) counts() map[string]int {
 	return out
 }
 
-// busy reports how many send requests the provider is still handling (a stalled
-// one may yet take its message).
+// busy reports how many send requests and callbacks the provider still has in hand
+// (a stalled request may yet take its message).
 func (p *provider) busy() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
