@@ -71,6 +71,9 @@ type provider struct {
 	actions  map[action]int
 	refused  int
 	inFlight int
+	// callbacksRefused counts status callbacks the server did not take (down,
+	// 503): the statuses of those messages stay behind, as they would with Twilio.
+	callbacksRefused int
 	now      func() time.Time
 	seq      int
 }
@@ -238,10 +241,15 @@ func (p *provider) report(callback string, m *providerMessage) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set(twilio.SignatureHeader, twilio.Sign(p.authToken, callback, form))
 		resp, err := client.Do(req)
-		if err != nil {
+		if err == nil {
+			resp.Body.Close()
+		}
+		if err != nil || resp.StatusCode >= 300 {
+			p.mu.Lock()
+			p.callbacksRefused++
+			p.mu.Unlock()
 			return
 		}
-		resp.Body.Close()
 	}
 }
 
@@ -276,6 +284,12 @@ func (p *provider) summary() string {
 	}
 	if p.refused > 0 {
 		parts = append(parts, fmt.Sprintf("refused=%d", p.refused))
+	}
+	if p.callbacksRefused > 0 {
+		parts = append(parts, fmt.Sprintf("callbacks-not-taken=%d", p.callbacksRefused))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no send requests")
 	}
 	return "provider: " + strings.Join(parts, " ")
 }

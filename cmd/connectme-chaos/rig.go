@@ -117,6 +117,9 @@ func (r *rig) statuses(ctx context.Context) string {
 			parts = append(parts, fmt.Sprintf("%s=%d", s, n))
 		}
 	}
+	if len(parts) == 0 {
+		parts = append(parts, "no messages sent")
+	}
 	return "statuses: " + strings.Join(parts, " ")
 }
 
