@@ -74,8 +74,8 @@ type provider struct {
 	// callbacksRefused counts status callbacks the server did not take (down,
 	// 503): the statuses of those messages stay behind, as they would with Twilio.
 	callbacksRefused int
-	now      func() time.Time
-	seq      int
+	now              func() time.Time
+	seq              int
 }
 
 // newProvider starts a fake provider answering on a loopback port.
