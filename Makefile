@@ -75,6 +75,14 @@ staticcheck:
 bench:
 	$(GO) run ./cmd/connectme-bench -out BENCHMARKS.md
 
+## chaos: fault injection (flaky provider, kill -9, database outage, slow clients,
+## bad input) against the real binary on a private PostgreSQL 15 cluster it starts
+## as the postgres OS user on port 55432; a few minutes. CHAOSFLAGS passes flags
+## (e.g. CHAOSFLAGS='-experiments kill-9 -n 100').
+.PHONY: chaos
+chaos:
+	$(GO) run ./cmd/connectme-chaos $(CHAOSFLAGS)
+
 .PHONY: bench-smoke
 ## bench-smoke: a short benchmark on a throwaway 10k-message database (CI); writes nothing
 bench-smoke:
