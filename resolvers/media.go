@@ -24,6 +24,10 @@ func (r *Resolver) UploadMedia(ctx context.Context, filename string, body io.Rea
 	if err != nil {
 		return nil, err
 	}
+	if media.RunnableName(filename) {
+		// Refused before a byte is read: a .bat or .hta is plain text to Classify.
+		return nil, apperr.Invalidf("executable files and scripts are not accepted (a recipient's computer would run %q)", media.CleanFilename(filename, ""))
+	}
 	saved, err := r.Media.Save(ctx, body)
 	if err != nil {
 		return nil, mediaError(err)
