@@ -21,6 +21,7 @@ const (
 	WindowClosed    Code = "WINDOW_CLOSED"
 	Conflict        Code = "CONFLICT"
 	TooLarge        Code = "PAYLOAD_TOO_LARGE"
+	QuotaExceeded   Code = "QUOTA_EXCEEDED"
 	RateLimited     Code = "RATE_LIMITED"
 	Unavailable     Code = "UNAVAILABLE"
 	Internal        Code = "INTERNAL"

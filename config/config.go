@@ -47,6 +47,9 @@ type Config struct {
 	MetricsToken string
 	// PprofAddr, when set, serves net/http/pprof on this loopback address.
 	PprofAddr string
+	// MediaQuotaPerCompany caps the bytes of files a company's agents may upload
+	// (inbound media always count but are never refused); 0 turns it off.
+	MediaQuotaPerCompany int64
 }
 
 // Var documents one environment variable for --help and the README.
@@ -83,6 +86,7 @@ var Vars = []Var{
 	{"MAX_CONCURRENT_REQUESTS", "256", "requests served at once (websockets not counted); more are answered 503 at once; 0 turns the cap off"},
 	{"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty leaves /metrics open (keep it off the public network)"},
 	{"PPROF_ADDR", "", "loopback address (e.g. 127.0.0.1:6060) serving net/http/pprof for profiling; empty: off"},
+	{"MEDIA_QUOTA_PER_COMPANY", "2GiB", "storage one company's files may take (bytes, or with KB, MB, GB, KiB, MiB, GiB); over it an upload is refused (413, QUOTA_EXCEEDED), while media customers send are always kept; 0 turns it off"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -179,6 +183,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.PprofAddr = get("PPROF_ADDR", ""); c.PprofAddr != "" && !isLoopback(c.PprofAddr) {
 		return nil, fmt.Errorf("PPROF_ADDR must be a loopback address such as 127.0.0.1:6060, not %q", c.PprofAddr)
 	}
+	mq, err := parseByteSize(get("MEDIA_QUOTA_PER_COMPANY", "2GiB"))
+	if err != nil {
+		return nil, fmt.Errorf("MEDIA_QUOTA_PER_COMPANY must be a size such as 2GiB, 500MB or 0 (off), not %q", getenv("MEDIA_QUOTA_PER_COMPANY"))
+	}
+	c.MediaQuotaPerCompany = mq
+
 	if c.MediaSigningKey != "" && len(c.MediaSigningKey) < 32 {
 		return nil, errors.New("MEDIA_SIGNING_KEY must be at least 32 bytes")
 	}
@@ -245,6 +255,7 @@ func (c *Config) Masked() map[string]any {
 		"MAX_CONCURRENT_REQUESTS": c.MaxConcurrentRequests,
 		"METRICS_TOKEN":           mask(c.MetricsToken),
 		"PPROF_ADDR":              c.PprofAddr,
+		"MEDIA_QUOTA_PER_COMPANY": c.MediaQuotaPerCompany,
 	}
 }
 
@@ -280,4 +291,30 @@ func parseBool(s string) (bool, error) {
 		return false, fmt.Errorf("must be true or false, not %q", s)
 	}
 	return b, nil
+}
+
+// byteUnits are the suffixes parseByteSize understands, longest first.
+var byteUnits = []struct {
+	suffix string
+	n      int64
+}{
+	{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+}
+
+// parseByteSize reads a whole number of bytes with an optional unit ("2GiB", "500MB").
+func parseByteSize(s string) (int64, error) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range byteUnits {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return n * mult, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Attachment states: STORED files are in our storage; PENDING inbound media still
@@ -128,4 +129,74 @@ func ReleaseAttachmentClaim(ctx context.Context, idb bun.IDB, id int64, now time
 		return fmt.Errorf("release attachment claim: %w", err)
 	}
 	return nil
+}
+
+// LockCompanyMedia takes a transaction-scoped lock on the company's media usage, so
+// that concurrent uploads of one company check the quota and record their file one
+// after another. Call it inside a transaction.
+func LockCompanyMedia(ctx context.Context, idb bun.IDB, companyID int64) error {
+	if _, err := idb.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", fmt.Sprintf("media-quota:%d", companyID)); err != nil {
+		return fmt.Errorf("lock company media: %w", err)
+	}
+	return nil
+}
+
+// CompanyMediaUsage returns the bytes the company's stored files take. A file sent
+// several times has one attachment row per message but one copy in storage: each
+// storage key counts once.
+func CompanyMediaUsage(ctx context.Context, idb bun.IDB, companyID int64) (int64, error) {
+	var n int64
+	err := idb.NewRaw(`
+		SELECT coalesce(sum(size), 0) FROM (
+			SELECT max(filesize) AS size FROM attachments
+			WHERE company_id = ? AND storage_key IS NOT NULL
+			GROUP BY storage_key) AS files`, companyID).Scan(ctx, &n)
+	if err != nil {
+		return 0, fmt.Errorf("company media usage: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteUnattachedAttachments deletes up to limit attachments that no message carries
+// and that were created before cutoff, and returns how many it deleted and the
+// storage keys they held that no remaining attachment holds: the files the caller
+// may delete once this has committed. A row is deleted only if it is still
+// unattached when its lock is taken, so a send that links it at that moment wins.
+func DeleteUnattachedAttachments(ctx context.Context, idb bun.IDB, cutoff time.Time, limit int) (deleted int, orphanKeys []string, err error) {
+	var rows []struct {
+		CompanyID  int64   `bun:"company_id"`
+		StorageKey *string `bun:"storage_key"`
+	}
+	err = idb.NewRaw(`
+		DELETE FROM attachments WHERE id IN (
+			SELECT id FROM attachments
+			WHERE message_id IS NULL AND created_at < ?
+			ORDER BY created_at
+			LIMIT ?
+			FOR UPDATE SKIP LOCKED)
+		AND message_id IS NULL
+		RETURNING company_id, storage_key`, cutoff, limit).Scan(ctx, &rows)
+	if err != nil {
+		return 0, nil, fmt.Errorf("delete unattached attachments: %w", err)
+	}
+	var companies []int64
+	var keys []string
+	for _, r := range rows {
+		if r.StorageKey != nil {
+			companies, keys = append(companies, r.CompanyID), append(keys, *r.StorageKey)
+		}
+	}
+	if len(keys) == 0 {
+		return len(rows), nil, nil
+	}
+	// A file sent twice is shared by its copies, all of one company (QueueMessage):
+	// keep the files another row still holds.
+	err = idb.NewRaw(`
+		SELECT DISTINCT u.k FROM unnest(?::bigint[], ?::text[]) AS u(c, k)
+		WHERE NOT EXISTS (SELECT 1 FROM attachments AS a WHERE a.company_id = u.c AND a.storage_key = u.k)`,
+		pgdialect.Array(companies), pgdialect.Array(keys)).Scan(ctx, &orphanKeys)
+	if err != nil {
+		return 0, nil, fmt.Errorf("find unreferenced media files: %w", err)
+	}
+	return len(rows), orphanKeys, nil
 }

@@ -84,6 +84,9 @@ var (
 		"application/x-elf",
 		"application/x-mach-binary",
 		"application/x-ms-installer",
+		"application/x-ms-shortcut",
+		"application/java-archive",
+		"application/x-java-applet",
 		"text/x-shellscript",
 	}
 )
@@ -104,8 +107,10 @@ func Classify(head []byte) (Kind, error) {
 		}
 	}
 	// Any text that starts with an interpreter line is a script, whatever the
-	// interpreter. (AMR audio also starts with "#!", so only text is checked.)
-	if bytes.HasPrefix(head, []byte("#!")) && inTree(m, "text/plain") {
+	// interpreter, also behind a byte-order mark or blank lines (an editor adds the
+	// one, a shell skips the other). AMR audio also starts with "#!", so only text
+	// is checked.
+	if bytes.HasPrefix(trimBlanks(head), []byte("#!")) && inTree(m, "text/plain") {
 		return Kind{}, &RefusedError{ContentType: "text/x-script"}
 	}
 	k := Kind{Type: db.AttachmentDocument, ContentType: m.String(), Extension: m.Extension(), Limit: MaxDocument}
@@ -118,6 +123,17 @@ func Classify(head []byte) (Kind, error) {
 		k.Type, k.Limit = db.AttachmentAudio, MaxAudio
 	}
 	return k, nil
+}
+
+// trimBlanks returns head without a leading UTF-8 byte-order mark and blanks.
+func trimBlanks(head []byte) []byte {
+	for {
+		t := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n\f\v")
+		if len(t) == len(head) {
+			return t
+		}
+		head = t
+	}
 }
 
 func isAny(m *mimetype.MIME, types []string) bool {

@@ -27,7 +27,7 @@ type Fetcher struct {
 	DB *bun.DB
 	// Store receives the files.
 	Store *Store
-	// Client makes the downloads; nil means a default client.
+	// Client makes the downloads; nil means one that also checks dialled addresses.
 	Client *http.Client
 	// APIBase is TWILIO_API_BASE. Only URLs on its scheme and host are fetched: the
 	// credentials go nowhere else, and a forged webhook cannot make us fetch from
@@ -166,15 +166,11 @@ func (f *Fetcher) download(ctx context.Context, a *db.Attachment) error {
 		return permanentError{fmt.Errorf("bad source URL: %w", err)}
 	}
 	if f.AccountSID != "" && f.AuthToken != "" {
-		// Go drops this header if the provider redirects to another host (Twilio
-		// redirects media to a storage URL that must not see our credentials).
+		// Sent to the provider's origin only (fetchclient.go): Twilio redirects media
+		// to a storage URL that must not see our credentials.
 		req.SetBasicAuth(f.AccountSID, f.AuthToken)
 	}
-	client := f.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := f.httpClient().Do(req) // redirect and address rules: fetchclient.go
 	if err != nil {
 		return fmt.Errorf("download: %w", err)
 	}

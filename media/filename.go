@@ -46,6 +46,53 @@ func CleanFilename(name, fallbackExt string) string {
 	return name
 }
 
+// runnableExtensions are the extensions Windows runs (or hands to a script host, an
+// installer or the registry) when the file is opened, and the JVM's: a recipient who
+// double-clicks one runs a program. From Outlook's and Gmail's blocked lists.
+var runnableExtensions = map[string]bool{
+	"ade": true, "adp": true, "app": true, "application": true, "appref-ms": true, "appx": true,
+	"appxbundle": true, "bas": true, "bat": true, "cab": true, "chm": true, "class": true,
+	"cmd": true, "com": true, "cpl": true, "crt": true, "dll": true, "exe": true, "fxp": true,
+	"gadget": true, "hlp": true, "hpj": true, "hta": true, "inf": true, "ins": true, "isp": true,
+	"its": true, "jar": true, "jnlp": true, "js": true, "jse": true, "ksh": true, "lnk": true,
+	"mad": true, "maf": true, "mag": true, "mam": true, "maq": true, "mar": true, "mas": true,
+	"mat": true, "mau": true, "mav": true, "maw": true, "mcf": true, "mda": true, "mdb": true,
+	"mde": true, "mdt": true, "mdw": true, "mdz": true, "msc": true, "msh": true, "msh1": true,
+	"msh1xml": true, "msh2": true, "msh2xml": true, "mshxml": true, "msi": true, "msix": true,
+	"msixbundle": true, "msp": true, "mst": true, "ops": true, "pcd": true, "pif": true,
+	"plg": true, "prf": true, "prg": true, "ps1": true, "ps1xml": true, "ps2": true,
+	"ps2xml": true, "psc1": true, "psc2": true, "psd1": true, "psm1": true,
+	"reg": true, "scf": true, "scr": true, "sct": true, "settingcontent-ms": true, "shb": true,
+	"shs": true, "sys": true, "url": true, "vb": true, "vbe": true, "vbp": true,
+	"vbs": true, "vsmacros": true, "vsw": true, "vxd": true, "ws": true, "wsc": true,
+	"wsf": true, "wsh": true, "xbap": true, "xll": true, "xnk": true,
+}
+
+// RunnableName reports whether a file of this name would be run rather than opened
+// on a recipient's computer: its extension is one Windows or a JVM runs, compared
+// case-insensitively, and as Windows reads the name (trailing dots and spaces dropped,
+// an NTFS "::$DATA" stream suffix ignored). The content check (Classify) cannot see
+// these: a batch file or an HTML application is plain text.
+func RunnableName(name string) bool {
+	for _, n := range []string{name, CleanFilename(name, "")} {
+		if i := strings.LastIndexAny(n, `/\`); i >= 0 {
+			n = n[i+1:]
+		}
+		n = strings.ToLower(n)
+		for {
+			t := strings.TrimSuffix(strings.TrimRight(n, ". \t"), "::$data")
+			if t == n {
+				break
+			}
+			n = t
+		}
+		if i := strings.LastIndexByte(n, '.'); i >= 0 && runnableExtensions[n[i+1:]] {
+			return true
+		}
+	}
+	return false
+}
+
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
 func truncateUTF8(s string, n int) string {
 	if len(s) <= n {

@@ -20,6 +20,9 @@ type Store struct {
 	Signer *Signer
 	// BaseURL is PUBLIC_BASE_URL: links are absolute so the provider can follow them.
 	BaseURL string
+	// Quota is MEDIA_QUOTA_PER_COMPANY: the bytes of stored files past which a
+	// company's uploads are refused (inbound media never are); 0 means no quota.
+	Quota int64
 }
 
 // NewStore returns a Store keeping files on disk under dir.

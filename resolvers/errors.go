@@ -23,6 +23,7 @@ var graphQLCode = map[apperr.Code]string{
 	apperr.WindowClosed:    "WINDOW_CLOSED",
 	apperr.Conflict:        "CONFLICT",
 	apperr.TooLarge:        "BAD_USER_INPUT",
+	apperr.QuotaExceeded:   "QUOTA_EXCEEDED",
 	apperr.RateLimited:     "RATE_LIMITED",
 	apperr.Unavailable:     "UNAVAILABLE",
 	apperr.Internal:        "INTERNAL",

@@ -24,6 +24,14 @@ func (r *Resolver) UploadMedia(ctx context.Context, filename string, body io.Rea
 	if err != nil {
 		return nil, err
 	}
+	if media.RunnableName(filename) {
+		// Refused before a byte is read: a .bat or .hta is plain text to Classify.
+		return nil, apperr.Invalidf("executable files and scripts are not accepted (a recipient's computer would run %q)", media.CleanFilename(filename, ""))
+	}
+	if err := r.checkMediaQuota(ctx, r.DB, p.CompanyID, 0); err != nil {
+		// Refused before a byte is read when the company is already at its quota.
+		return nil, err
+	}
 	saved, err := r.Media.Save(ctx, body)
 	if err != nil {
 		return nil, mediaError(err)
@@ -37,8 +45,10 @@ func (r *Resolver) UploadMedia(ctx context.Context, filename string, body io.Rea
 		ContentType: saved.ContentType,
 		StorageKey:  &key,
 		State:       db.AttachmentStored,
+		// The clock decides when an upload never sent is purged.
+		CreatedAt: r.now(),
 	}
-	if err := db.InsertAttachment(ctx, r.DB, att); err != nil {
+	if err := r.recordUpload(ctx, att); err != nil {
 		// No row points at the file: do not keep it.
 		_ = r.Media.Storage.Delete(context.WithoutCancel(ctx), key)
 		return nil, err

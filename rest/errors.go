@@ -28,6 +28,7 @@ var statusOf = map[apperr.Code]int{
 	apperr.WindowClosed:    http.StatusUnprocessableEntity,
 	apperr.Conflict:        http.StatusConflict,
 	apperr.TooLarge:        http.StatusRequestEntityTooLarge,
+	apperr.QuotaExceeded:   http.StatusRequestEntityTooLarge,
 	apperr.RateLimited:     http.StatusTooManyRequests,
 	apperr.Unavailable:     http.StatusServiceUnavailable,
 	apperr.Internal:        http.StatusInternalServerError,

@@ -374,7 +374,7 @@ func TestSaveMedia_FilenameIsDataNeverAPath(t *testing.T) {
 	cases := []struct{ name, disposition, want string }{
 		{"traversal", `form-data; name="file"; filename="../../etc/passwd"`, "passwd"},
 		{"windows traversal", `form-data; name="file"; filename="..\\..\\windows\\win.ini"`, "win.ini"},
-		{"encoded traversal and control characters", `form-data; name="file"; filename*=UTF-8''..%2F..%2Fevil%01%07%E2%80%AEfdp.exe`, "evilfdp.exe"},
+		{"encoded traversal and control characters", `form-data; name="file"; filename*=UTF-8''..%2F..%2Fevil%01%07%E2%80%AEtxt.pdf`, "eviltxt.pdf"},
 		{"no filename", `form-data; name="file"`, "file.pdf"},
 		{"only dots", `form-data; name="file"; filename=".."`, "file.pdf"},
 	}

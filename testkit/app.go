@@ -99,6 +99,7 @@ func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Quota = cfg.MediaQuotaPerCompany
 	res := &resolvers.Resolver{
 		DB:          bdb,
 		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, clock.Now),

@@ -136,6 +136,7 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	store.Quota = cfg.MediaQuotaPerCompany
 	// The driver's own few log lines (a dropped listener connection) go to our JSON
 	// log instead of bare stderr.
 	pgdriver.Logger = pgdriverLog{log}
