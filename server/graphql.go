@@ -57,6 +57,7 @@ func newGraphQL(d Deps) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(maxComplexity))
 	srv.Use(depthLimit{max: maxQueryDepth})
+	srv.Use(oneAuthField{fields: authFields})
 	if d.Metrics != nil {
 		srv.Use(graphqlMetrics{d.Metrics})
 	}
