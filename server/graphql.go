@@ -53,6 +53,8 @@ func newGraphQL(d Deps) http.Handler {
 	srv.SetParserTokenLimit(maxQueryTokens)
 	if d.Config.GraphQLIntrospection {
 		srv.Use(extension.Introspection{})
+	} else {
+		hideSchema(srv) // introspection.go
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(maxComplexity))
