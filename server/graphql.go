@@ -108,6 +108,9 @@ func readGraphQLBody(w http.ResponseWriter, r *http.Request) bool {
 		writeGraphQLError(w, http.StatusBadRequest, "request body could not be read", "BAD_USER_INPUT")
 		return false
 	}
+	if !strictGraphQLBody(w, body) { // jsoncheck.go
+		return false
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return true
 }
