@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -47,6 +48,13 @@ type Config struct {
 	MetricsToken string
 	// PprofAddr, when set, serves net/http/pprof on this loopback address.
 	PprofAddr string
+
+	// AuthRateLimitPerAddr caps login and signup attempts per minute from one client
+	// address whatever the email (password spraying); 0 turns it off.
+	AuthRateLimitPerAddr int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed; from any other
+	// peer the TCP address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Var documents one environment variable for --help and the README.
@@ -83,6 +91,8 @@ var Vars = []Var{
 	{"MAX_CONCURRENT_REQUESTS", "256", "requests served at once (websockets not counted); more are answered 503 at once; 0 turns the cap off"},
 	{"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty leaves /metrics open (keep it off the public network)"},
 	{"PPROF_ADDR", "", "loopback address (e.g. 127.0.0.1:6060) serving net/http/pprof for profiling; empty: off"},
+	{"AUTH_RATE_LIMIT_PER_ADDR", "3 × AUTH_RATE_LIMIT", "login and signup attempts per minute from one client address, whatever the email; 0 turns the limit off"},
+	{"TRUSTED_PROXIES", "", "comma-separated CIDRs (or addresses) of the load balancers and proxies in front of the server; only from them is the client address taken from X-Forwarded-For"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -176,6 +186,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
+	if err := c.loadClientLimits(get); err != nil {
+		return nil, err
+	}
 	if c.PprofAddr = get("PPROF_ADDR", ""); c.PprofAddr != "" && !isLoopback(c.PprofAddr) {
 		return nil, fmt.Errorf("PPROF_ADDR must be a loopback address such as 127.0.0.1:6060, not %q", c.PprofAddr)
 	}
@@ -208,6 +221,35 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.JWTSecretGenerated = true
 	}
 	return c, nil
+}
+
+// loadClientLimits reads AUTH_RATE_LIMIT_PER_ADDR (after AUTH_RATE_LIMIT, its
+// default's base) and TRUSTED_PROXIES.
+func (c *Config) loadClientLimits(get func(k, def string) string) error {
+	pa, err := strconv.Atoi(get("AUTH_RATE_LIMIT_PER_ADDR", strconv.Itoa(3*c.AuthRateLimit)))
+	if err != nil || pa < 0 {
+		return fmt.Errorf("AUTH_RATE_LIMIT_PER_ADDR must be a whole number >= 0, not %q", get("AUTH_RATE_LIMIT_PER_ADDR", ""))
+	}
+	c.AuthRateLimitPerAddr = pa
+	for s := range strings.SplitSeq(get("TRUSTED_PROXIES", ""), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil || a.Zone() != "" {
+				return fmt.Errorf("TRUSTED_PROXIES must list CIDRs such as 10.0.0.0/8 or addresses, not %q", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		// 10.0.0.0/8 and ::ffff:10.0.0.0/104 name the same peers.
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	return nil
 }
 
 // IsProduction reports whether APP_ENV=production.
@@ -245,6 +287,10 @@ func (c *Config) Masked() map[string]any {
 		"MAX_CONCURRENT_REQUESTS": c.MaxConcurrentRequests,
 		"METRICS_TOKEN":           mask(c.MetricsToken),
 		"PPROF_ADDR":              c.PprofAddr,
+
+		// Client limits (loadClientLimits).
+		"AUTH_RATE_LIMIT_PER_ADDR": c.AuthRateLimitPerAddr,
+		"TRUSTED_PROXIES":          c.TrustedProxies,
 	}
 }
 

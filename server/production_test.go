@@ -139,3 +139,13 @@ func TestGraphQL_ProductionIntrospectionIsAClientError(t *testing.T) {
 		t.Errorf("introspection attempts were logged as errors:\n%s", l)
 	}
 }
+
+func TestProduction_WarnsWhenNoProxyIsTrusted(t *testing.T) {
+	const warning = "TRUSTED_PROXIES is not set"
+	if _, logs := productionServer(t, nil); !strings.Contains(logs.String(), warning) {
+		t.Errorf("no warning at start:\n%s", logs)
+	}
+	if _, logs := productionServer(t, map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8"}); strings.Contains(logs.String(), warning) {
+		t.Errorf("warned although TRUSTED_PROXIES is set:\n%s", logs)
+	}
+}
