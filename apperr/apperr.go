@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an application error.
@@ -33,6 +34,15 @@ type Error struct {
 	Message string
 	// Details lists every validation failure, one clear sentence each, for Invalid.
 	Details []string
+	// RetryAfter is how long a RateLimited client waits before its next attempt is
+	// allowed (REST Retry-After, GraphQL extensions.retryAfter).
+	RetryAfter time.Duration
+}
+
+// RetryAfterSeconds is RetryAfter in whole seconds, rounded up (a client that waits
+// that long is allowed), at least 1.
+func (e *Error) RetryAfterSeconds() int {
+	return max(1, int((e.RetryAfter+time.Second-1)/time.Second))
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -50,6 +51,13 @@ type Config struct {
 	// MediaQuotaPerCompany caps the bytes of files a company's agents may upload
 	// (inbound media always count but are never refused); 0 turns it off.
 	MediaQuotaPerCompany int64
+
+	// AuthRateLimitPerAddr caps login and signup attempts per minute from one client
+	// address whatever the email (password spraying); 0 turns it off.
+	AuthRateLimitPerAddr int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed; from any other
+	// peer the TCP address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Var documents one environment variable for --help and the README.
@@ -87,6 +95,8 @@ var Vars = []Var{
 	{"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty leaves /metrics open (keep it off the public network)"},
 	{"PPROF_ADDR", "", "loopback address (e.g. 127.0.0.1:6060) serving net/http/pprof for profiling; empty: off"},
 	{"MEDIA_QUOTA_PER_COMPANY", "2GiB", "storage one company's files may take (bytes, or with KB, MB, GB, KiB, MiB, GiB); over it an upload is refused (413, QUOTA_EXCEEDED), while media customers send are always kept; 0 turns it off"},
+	{"AUTH_RATE_LIMIT_PER_ADDR", "3 × AUTH_RATE_LIMIT", "login and signup attempts per minute from one client address, whatever the email; 0 turns the limit off"},
+	{"TRUSTED_PROXIES", "", "comma-separated CIDRs (or addresses) of the load balancers and proxies in front of the server; only from them is the client address taken from X-Forwarded-For"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -180,6 +190,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
+	if err := c.loadClientLimits(get); err != nil {
+		return nil, err
+	}
 	if c.PprofAddr = get("PPROF_ADDR", ""); c.PprofAddr != "" && !isLoopback(c.PprofAddr) {
 		return nil, fmt.Errorf("PPROF_ADDR must be a loopback address such as 127.0.0.1:6060, not %q", c.PprofAddr)
 	}
@@ -220,6 +233,35 @@ func Load(getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+// loadClientLimits reads AUTH_RATE_LIMIT_PER_ADDR (after AUTH_RATE_LIMIT, its
+// default's base) and TRUSTED_PROXIES.
+func (c *Config) loadClientLimits(get func(k, def string) string) error {
+	pa, err := strconv.Atoi(get("AUTH_RATE_LIMIT_PER_ADDR", strconv.Itoa(3*c.AuthRateLimit)))
+	if err != nil || pa < 0 {
+		return fmt.Errorf("AUTH_RATE_LIMIT_PER_ADDR must be a whole number >= 0, not %q", get("AUTH_RATE_LIMIT_PER_ADDR", ""))
+	}
+	c.AuthRateLimitPerAddr = pa
+	for s := range strings.SplitSeq(get("TRUSTED_PROXIES", ""), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil || a.Zone() != "" {
+				return fmt.Errorf("TRUSTED_PROXIES must list CIDRs such as 10.0.0.0/8 or addresses, not %q", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		// 10.0.0.0/8 and ::ffff:10.0.0.0/104 name the same peers.
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	return nil
+}
+
 // IsProduction reports whether APP_ENV=production.
 func (c *Config) IsProduction() bool { return c.AppEnv == "production" }
 
@@ -256,6 +298,10 @@ func (c *Config) Masked() map[string]any {
 		"METRICS_TOKEN":           mask(c.MetricsToken),
 		"PPROF_ADDR":              c.PprofAddr,
 		"MEDIA_QUOTA_PER_COMPANY": c.MediaQuotaPerCompany,
+
+		// Client limits (loadClientLimits).
+		"AUTH_RATE_LIMIT_PER_ADDR": c.AuthRateLimitPerAddr,
+		"TRUSTED_PROXIES":          c.TrustedProxies,
 	}
 }
 

@@ -52,6 +52,9 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 		if len(e.Details) > 1 {
 			ext["details"] = e.Details
 		}
+		if e.Code == apperr.RateLimited {
+			ext["retryAfter"] = e.RetryAfterSeconds()
+		}
 		gqlErr.Extensions = ext
 		return gqlErr
 	}

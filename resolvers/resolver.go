@@ -8,7 +8,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -31,6 +33,9 @@ type Resolver struct {
 	Log *slog.Logger
 	// AuthLimiter limits login and signup attempts per client address and email.
 	AuthLimiter *ratelimit.Limiter
+	// AuthAddrLimiter limits login and signup attempts per client address, whatever
+	// the email (password spraying); nil allows all.
+	AuthAddrLimiter *ratelimit.Limiter
 	// Bus delivers events to this instance's subscriptions.
 	Bus *events.Bus
 
@@ -61,15 +66,37 @@ func principal(ctx context.Context) (*auth.Principal, error) {
 	return p, nil
 }
 
-// allowAuthAttempt applies AUTH_RATE_LIMIT to one client address and email.
-// The key is a hash of the normalised email (the form the lookup uses), so neither
-// case, spaces nor invisible characters make a fresh key, and a huge email costs no
-// memory.
+// allowAuthAttempt applies AUTH_RATE_LIMIT_PER_ADDR to the client address and
+// AUTH_RATE_LIMIT to the address and email. The email part of the key is a hash of
+// the normalised email (the form the lookup uses), so neither case, spaces nor
+// invisible characters make a fresh key, and a huge email costs no memory. The
+// address budget is checked first, so a refused attempt uses up no email budget.
 func (r *Resolver) allowAuthAttempt(ctx context.Context, email string) error {
+	addr := rateLimitAddr(auth.ClientAddr(ctx))
+	if ok, retry := r.AuthAddrLimiter.Allow(addr); !ok {
+		return rateLimited(retry)
+	}
 	sum := sha256.Sum256([]byte(normalEmail(email)))
-	key := auth.ClientAddr(ctx) + "|" + hex.EncodeToString(sum[:16])
-	if ok, retry := r.AuthLimiter.Allow(key); !ok {
-		return apperr.New(apperr.RateLimited, "Too many attempts; try again in %d seconds", int(retry.Seconds())+1)
+	if ok, retry := r.AuthLimiter.Allow(addr + "|" + hex.EncodeToString(sum[:16])); !ok {
+		return rateLimited(retry)
 	}
 	return nil
+}
+
+// rateLimited is the RATE_LIMITED error of an attempt allowed again after retry.
+func rateLimited(retry time.Duration) error {
+	e := &apperr.Error{Code: apperr.RateLimited, RetryAfter: retry}
+	e.Message = fmt.Sprintf("Too many attempts; try again in %d seconds", e.RetryAfterSeconds())
+	return e
+}
+
+// rateLimitAddr is the part of a client address a budget belongs to: an IPv6
+// client's /64, since one subscriber is routinely given a whole /64 and could
+// otherwise take a fresh address, and budget, for every attempt.
+func rateLimitAddr(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return addr
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }

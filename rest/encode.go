@@ -69,6 +69,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request) (*body, error) {
 		}
 		return nil, apperr.Invalidf("request body could not be read")
 	}
+	if err := checkJSON(raw); err != nil {
+		return nil, err
+	}
 	b := &body{}
 	if err := json.Unmarshal(raw, &b.fields); err != nil || b.fields == nil {
 		return nil, apperr.Invalidf("request body must be a JSON object")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -59,6 +60,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	e := apperr.As(err)
 	if e != nil && e.Code == apperr.Unavailable {
 		w.Header().Set("Retry-After", RetryAfterSeconds)
+	}
+	if e != nil && e.Code == apperr.RateLimited {
+		// Every 429 says when to come back, so clients wait instead of hammering.
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds()))
 	}
 	if e == nil {
 		if log != nil {

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,7 +11,21 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/resolvers"
+	"github.com/connectme/connectme/strictjson"
 )
+
+// checkJSON refuses a JSON body that encoding/json would accept but change (invalid
+// UTF-8 stored as U+FFFD, a member given twice of which the last wins), as the same
+// bytes in a form are refused.
+func checkJSON(raw []byte) error {
+	if err := strictjson.Check(raw); err != nil {
+		if errors.Is(err, strictjson.ErrInvalidUTF8) {
+			return apperr.Invalidf("request body must be valid UTF-8 (unpaired surrogate escapes included)")
+		}
+		return apperr.Invalidf("request body: %s", err)
+	}
+	return nil
+}
 
 // pageParams reads page and limit: integers in resolvers.ValidatePage's ranges. Missing
 // ones default to page 1 and limit 20; anything else is a 400 naming the field.

@@ -168,6 +168,9 @@ type webhookBody struct {
 func decodeWebhook(isJSON bool, raw []byte) (*webhookBody, error) {
 	b := &webhookBody{}
 	if isJSON {
+		if err := checkJSON(raw); err != nil {
+			return nil, err
+		}
 		if err := json.Unmarshal(raw, &b.json); err != nil || b.json == nil {
 			return nil, apperr.Invalidf("request body must be a JSON object")
 		}

@@ -53,10 +53,13 @@ func newGraphQL(d Deps) http.Handler {
 	srv.SetParserTokenLimit(maxQueryTokens)
 	if d.Config.GraphQLIntrospection {
 		srv.Use(extension.Introspection{})
+	} else {
+		hideSchema(srv) // introspection.go
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(maxComplexity))
 	srv.Use(depthLimit{max: maxQueryDepth})
+	srv.Use(oneAuthField{fields: authFields})
 	if d.Metrics != nil {
 		srv.Use(graphqlMetrics{d.Metrics})
 	}
@@ -103,6 +106,9 @@ func readGraphQLBody(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	case err != nil:
 		writeGraphQLError(w, http.StatusBadRequest, "request body could not be read", "BAD_USER_INPUT")
+		return false
+	}
+	if !strictGraphQLBody(w, body) { // jsoncheck.go
 		return false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

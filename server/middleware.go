@@ -4,14 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/rest"
 )
@@ -80,14 +78,3 @@ type panicError struct{}
 func (panicError) Error() string { return "panic" }
 
 var errPanic = panicError{}
-
-// clientAddr records the client's address (without port) for rate limits.
-func clientAddr(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		next.ServeHTTP(w, r.WithContext(auth.WithClientAddr(r.Context(), host)))
-	})
-}

@@ -43,7 +43,7 @@ func New(d Deps) http.Handler {
 	r := chi.NewRouter()
 	r.Use(requestID, httpMetrics(d.Metrics), accessLog(d.Log), recoverer(d.Log), securityHeaders,
 		corsFor(d.Config.CORSOrigins), limitConcurrency(d.Config.MaxConcurrentRequests, d.Metrics),
-		clientAddr, authenticate(d.Resolver.Tokens), connectionDeadlines, requestTimeout(d.Config.RequestTimeout))
+		clientAddress(d.Config, d.Log), authenticate(d.Resolver.Tokens), connectionDeadlines, requestTimeout(d.Config.RequestTimeout))
 	r.NotFound(rest.NotFoundHandler)
 	r.MethodNotAllowed(rest.MethodNotAllowedHandler)
 

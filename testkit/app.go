@@ -108,6 +108,8 @@ func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
 		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, clock.Now),
 		Media:       store,
 	}
+	// Login and signup attempts per client address, whatever the email.
+	res.AuthAddrLimiter = ratelimit.New(cfg.AuthRateLimitPerAddr, time.Minute, clock.Now)
 	m := metrics.New(prometheus.NewRegistry())
 	m.WatchDB("connectme", bdb.DB)
 	m.WatchDeliveryQueue(func(ctx context.Context) (metrics.QueueStats, error) {

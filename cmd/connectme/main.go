@@ -155,6 +155,8 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 		Media:       store,
 		Metrics:     m,
 	}
+	// Login and signup attempts per client address, whatever the email.
+	res.AuthAddrLimiter = ratelimit.New(cfg.AuthRateLimitPerAddr, time.Minute, nil)
 	bus := events.NewBus(bdb, log)
 	res.Bus = bus
 	m.WatchBus(bus)
