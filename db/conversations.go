@@ -67,10 +67,11 @@ func upsertConversationAt(idb bun.IDB, conv *Conversation, t time.Time, inbound 
 // ConversationFilter narrows a company's conversation list.
 type ConversationFilter struct {
 	UnreadOnly bool
-	// WindowOpen, when set, keeps conversations whose 24-hour window is open (true)
-	// or closed (false) at Now.
-	WindowOpen *bool
-	Now        time.Time
+	// WindowOpen, when set, keeps conversations whose customer service window is
+	// open (true) or closed (false): open when the last free message came after
+	// WindowCutoff, which the business layer derives from its clock and the rule.
+	WindowOpen   *bool
+	WindowCutoff time.Time
 	// Search matches the contact's name, or the digits of its phone number.
 	Search string
 }
@@ -86,11 +87,10 @@ func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversation.id AND m.unread)`)
 	}
 	if f.WindowOpen != nil {
-		edge := f.Now.Add(-24 * time.Hour)
 		if *f.WindowOpen {
-			q = q.Where("conversation.last_free_message_time > ?", edge)
+			q = q.Where("conversation.last_free_message_time > ?", f.WindowCutoff)
 		} else {
-			q = q.Where("(conversation.last_free_message_time IS NULL OR conversation.last_free_message_time <= ?)", edge)
+			q = q.Where("(conversation.last_free_message_time IS NULL OR conversation.last_free_message_time <= ?)", f.WindowCutoff)
 		}
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {

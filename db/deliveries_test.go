@@ -273,12 +273,10 @@ func TestAttachProviderSID_TakesTheMessageOutOfTheOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Answered QUEUED (the usual case), then a failure answer; the third stays queued.
-	if ch, err := db.AttachProviderSID(t.Context(), bdb, companyID, ids[0], "SMout0", db.StatusQueued); err != nil || ch == nil {
-		t.Fatalf("queued: %v %v", ch, err)
+	if ch := attach(t, bdb, companyID, ids[0], "SMout0", db.StatusQueued, nil); ch == nil {
+		t.Fatal("queued: no change")
 	}
-	if _, err := db.AttachProviderSID(t.Context(), bdb, companyID, ids[1], "SMout1", db.StatusFailed); err != nil {
-		t.Fatal(err)
-	}
+	attach(t, bdb, companyID, ids[1], "SMout1", db.StatusFailed, nil)
 	var left []uuid.UUID
 	if err := bdb.NewRaw("SELECT message_id FROM deliveries").Scan(t.Context(), &left); err != nil {
 		t.Fatal(err)
@@ -290,7 +288,7 @@ func TestAttachProviderSID_TakesTheMessageOutOfTheOutbox(t *testing.T) {
 
 // A batch of accepted sends records each message's provider id and status, removes
 // its delivery row, applies the statuses that arrived before the send's answer, and
-// reports the changes; the same as AttachProviderSIDTx one by one.
+// reports the changes; the same as AttachProviderSID one by one.
 func TestRecordSentBatch_AsOneByOne(t *testing.T) {
 	bdb := testkit.DB(t)
 	ctx := context.Background()
@@ -300,9 +298,7 @@ func TestRecordSentBatch_AsOneByOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The third message's DELIVERED callback beat the send's answer.
-	if _, err := db.ApplyProviderStatus(ctx, bdb, "SMbatch3", db.StatusDelivered, nil); err != nil {
-		t.Fatal(err)
-	}
+	callback(t, bdb, "SMbatch3", db.StatusDelivered, nil, time.Now())
 	outs := []db.SentOutcome{
 		{CompanyID: companyID, MessageID: ids[0], SID: "SMbatch1", Status: db.StatusQueued},
 		{CompanyID: companyID, MessageID: ids[1], SID: "SMbatch2", Status: db.StatusSent},

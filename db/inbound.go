@@ -25,62 +25,33 @@ func MessageByProviderSID(ctx context.Context, idb bun.IDB, companyID int64, sid
 	return m, notFound(err)
 }
 
-// errDuplicateInbound rolls back the transaction of an inbound message whose provider
-// id is already stored.
-var errDuplicateInbound = errors.New("inbound message already stored")
+// ErrDuplicateInbound is ReceiveInbound's answer for a message whose provider id is
+// already stored: the caller rolls its transaction back.
+var ErrDuplicateInbound = errors.New("inbound message already stored")
 
-// ReceiveInbound stores a message a contact sent, all in one transaction: it finds or
-// creates the contact (by contact.CompanyID and contact.Phone; contact.FirstName is
-// the name to give a new contact, or an existing one whose first name is empty and
-// was never edited by an agent), finds or creates the WhatsApp conversation, inserts
-// msg and its attachments, and moves the conversation's last free message and last
-// update times to msg.Datetime. notices, when not nil, are evaluated by the statement
-// that stores the message: the events are published without a round trip of their
-// own, and only if the transaction commits.
+// ReceiveInbound stores a message a contact sent, inside the caller's transaction: it
+// finds or creates the contact (by contact.CompanyID and contact.Phone;
+// contact.FirstName is the name to give a new contact, or an existing one whose first
+// name is empty and was never edited by an agent), finds or creates the WhatsApp
+// conversation, inserts msg and its attachments, and moves the conversation's last
+// free message and last update times to msg.Datetime. The statement that stores the
+// message also sends notify, whose conversation keys get the conversation's id:
+// contact, conversation, message and events are one round trip, parsed and planned
+// once, instead of four or five.
 //
 // msg.ProviderSID is the idempotency key, enforced by the messages_provider_sid_key
 // index rather than a read: when a message with that id exists (or is being stored
-// by a concurrent call), everything is rolled back and duplicate is true. On success
-// contact, msg and atts are filled with the stored rows.
-func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Message, atts []*Attachment,
-	notices Notices) (duplicate bool, err error) {
-	err = bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := receive(ctx, tx, contact, msg, notices); err != nil {
-			return err
-		}
-		for _, a := range atts {
-			a.CompanyID, a.MessageID = msg.CompanyID, &msg.ID
-			// One row at a time: ids returned by a multi-row insert are not
-			// guaranteed to come back in VALUES order. A message has at most ten.
-			if _, err := tx.NewInsert().Model(a).Returning("*").Exec(ctx); err != nil {
-				return fmt.Errorf("insert inbound attachment: %w", err)
-			}
-		}
-		msg.Attachments = atts
-		return nil
-	})
-	if errors.Is(err, errDuplicateInbound) {
-		return true, nil
-	}
-	return false, err
-}
-
-// Notices renders select-list expressions (and their arguments) that publish the
-// events of a change, for the statement that makes it (events.NotifyColumns). convID
-// is the SQL expression of the conversation's id in that statement.
-type Notices func(convID string) (string, []any, error)
-
-// receive upserts the contact and the conversation, inserts the message and
-// evaluates notices in one statement (one round trip, parsed and planned once,
-// instead of four or five); it returns errDuplicateInbound when the message's
-// provider id is already stored.
-func receive(ctx context.Context, tx bun.Tx, contact *User, msg *Message, notices Notices) error {
+// by a concurrent call), it returns ErrDuplicateInbound and the caller must roll
+// back (the contact's row may have been touched). On success contact, msg and atts
+// are filled with the stored rows.
+func ReceiveInbound(ctx context.Context, idb bun.IDB, contact *User, msg *Message, atts []*Attachment,
+	notify []Notification) error {
 	contact.Kind = KindContact
 	// A known contact keeps its row, and gets the name only when it has none and an
 	// agent never edited it. DO UPDATE rather than DO NOTHING: the row comes back
 	// (and is locked) also when it exists.
 	naming := `EXCLUDED.first_name <> '' AND "user".first_name = '' AND NOT "user".name_edited`
-	contactQ := tx.NewInsert().Model(contact).
+	contactQ := idb.NewInsert().Model(contact).
 		On("CONFLICT (company_id, phone) WHERE kind = 'CONTACT' DO UPDATE").
 		Set(`first_name = CASE WHEN ` + naming + ` THEN EXCLUDED.first_name ELSE "user".first_name END`).
 		Set(`updated_at = CASE WHEN ` + naming + ` THEN now() ELSE "user".updated_at END`).
@@ -89,10 +60,10 @@ func receive(ctx context.Context, tx bun.Tx, contact *User, msg *Message, notice
 	// transaction rolls back. GREATEST: of two messages committing out of order,
 	// the later time wins.
 	conv := &Conversation{CompanyID: contact.CompanyID, ChannelID: ChannelWhatsApp}
-	convQ := upsertConversationAt(tx, conv, msg.Datetime, true).
+	convQ := upsertConversationAt(idb, conv, msg.Datetime, true).
 		Value("user_id", "(SELECT id FROM contact)").Returning("id")
 	msg.CompanyID = contact.CompanyID
-	msgQ := tx.NewInsert().Model(msg).
+	msgQ := idb.NewInsert().Model(msg).
 		Value("conversation_id", "(SELECT id FROM conv)").
 		Value("sender_id", "(SELECT id FROM contact)").
 		On("CONFLICT (provider_sid) WHERE provider_sid IS NOT NULL DO NOTHING").
@@ -103,26 +74,32 @@ func receive(ctx context.Context, tx bun.Tx, contact *User, msg *Message, notice
 		CreatedAt      *time.Time `bun:"created_at"`
 	}
 	// ON CONFLICT DO NOTHING reports a conflict as no row, not as an error. The
-	// statement returns one row, so notices are evaluated once (and their events
-	// dropped with the rollback of a duplicate).
-	q := tx.NewSelect().With("contact", contactQ).With("conv", convQ).With("msg", msgQ).
+	// statement returns one row, so each notification is sent once (and dropped with
+	// the rollback of a duplicate).
+	q := idb.NewSelect().With("contact", contactQ).With("conv", convQ).With("msg", msgQ).
 		TableExpr("contact AS u CROSS JOIN conv LEFT JOIN msg ON true").
-		ColumnExpr(summaryColumns(tx).user).
+		ColumnExpr(summaryColumns(idb).user).
 		ColumnExpr("conv.id AS conversation_id, msg.created_at")
-	if notices != nil {
-		cols, args, err := notices("conv.id")
-		if err != nil {
-			return fmt.Errorf("inbound events: %w", err)
-		}
+	if len(notify) > 0 {
+		cols, args := notifyColumns("conv.id", notify)
 		q = q.ColumnExpr(cols, args...)
 	}
 	if err := q.Scan(ctx, &out); err != nil {
 		return fmt.Errorf("insert inbound message: %w", err)
 	}
 	if out.CreatedAt == nil {
-		return errDuplicateInbound
+		return ErrDuplicateInbound
 	}
 	*contact = out.Contact
 	msg.ConversationID, msg.SenderID, msg.CreatedAt = out.ConversationID, &contact.ID, *out.CreatedAt
+	for _, a := range atts {
+		a.CompanyID, a.MessageID = msg.CompanyID, &msg.ID
+		// One row at a time: ids returned by a multi-row insert are not guaranteed
+		// to come back in VALUES order. A message has at most ten.
+		if _, err := idb.NewInsert().Model(a).Returning("*").Exec(ctx); err != nil {
+			return fmt.Errorf("insert inbound attachment: %w", err)
+		}
+	}
+	msg.Attachments = atts
 	return nil
 }

@@ -3,10 +3,13 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/testkit"
@@ -30,22 +33,28 @@ func rows(t *testing.T, bdb *bun.DB, table string) int {
 	return n
 }
 
+// receive runs db.ReceiveInbound in a transaction of its own, rolled back on error.
+func receive(t *testing.T, bdb *bun.DB, contact *db.User, msg *db.Message, atts []*db.Attachment, notify []db.Notification) error {
+	t.Helper()
+	return bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+		return db.ReceiveInbound(ctx, tx, contact, msg, atts, notify)
+	})
+}
+
 func TestReceiveInbound_StoresOnceAndRollsBackARepeat(t *testing.T) {
 	bdb := testkit.DB(t)
 	company := testkit.Company(t, bdb)
 	at := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
 	contact, msg, atts := inbound(company.ID, "+94717936775", "SMdb1", at)
-	dup, err := db.ReceiveInbound(t.Context(), bdb, contact, msg, atts, nil)
-	if err != nil || dup {
-		t.Fatalf("first: dup=%v err=%v", dup, err)
+	if err := receive(t, bdb, contact, msg, atts, nil); err != nil {
+		t.Fatalf("first: %v", err)
 	}
 	if contact.ID == 0 || msg.ConversationID == 0 || *msg.SenderID != contact.ID || atts[0].ID == 0 || *atts[0].MessageID != msg.ID {
 		t.Errorf("rows not filled: contact %+v message %+v attachment %+v", contact, msg, atts[0])
 	}
 	contact2, msg2, atts2 := inbound(company.ID, "+94717936775", "SMdb1", at.Add(time.Hour))
-	dup, err = db.ReceiveInbound(t.Context(), bdb, contact2, msg2, atts2, nil)
-	if err != nil || !dup {
-		t.Fatalf("repeat: dup=%v err=%v", dup, err)
+	if err := receive(t, bdb, contact2, msg2, atts2, nil); !errors.Is(err, db.ErrDuplicateInbound) {
+		t.Fatalf("repeat: err = %v, want ErrDuplicateInbound", err)
 	}
 	for table, want := range map[string]int{"messages": 1, "attachments": 1, "conversations": 1, "users": 1} {
 		if got := rows(t, bdb, table); got != want {
@@ -61,59 +70,49 @@ func TestReceiveInbound_StoresOnceAndRollsBackARepeat(t *testing.T) {
 	}
 }
 
-func TestReceiveInbound_AFailingPublishStoresNothing(t *testing.T) {
+// The statement that stores the message sends the notifications it is given, with
+// the conversation's id written where asked, on commit only.
+func TestReceiveInbound_SendsTheNotificationsWithTheConversationID(t *testing.T) {
+	bdb := testkit.DB(t)
+	company := testkit.Company(t, bdb)
+	ln := pgdriver.NewListener(bdb)
+	if err := ln.Listen(t.Context(), "connectme_test"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	contact, msg, atts := inbound(company.ID, "+94717936775", "SMdb4", time.Now())
+	notify := []db.Notification{
+		{Channel: "connectme_test", Payload: `{"k":"a"}`, ConversationKey: "v"},
+		{Channel: "connectme_test", Payload: `{"k":"b","v":7}`},
+	}
+	if err := receive(t, bdb, contact, msg, atts, notify); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprintf(`{"k": "a", "v": %d}`, msg.ConversationID), `{"k":"b","v":7}`}
+	for i, w := range want {
+		select {
+		case n := <-ln.Channel():
+			if n.Payload != w {
+				t.Errorf("notification %d = %s, want %s", i, n.Payload, w)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("notification %d never came", i)
+		}
+	}
+}
+
+func TestReceiveInbound_AFailingNotificationStoresNothing(t *testing.T) {
 	bdb := testkit.DB(t)
 	company := testkit.Company(t, bdb)
 	contact, msg, atts := inbound(company.ID, "+94717936775", "SMdb2", time.Now())
-	// Rendering fails, or the statement does (NOTIFY payloads stop at 8000 bytes).
-	boom := errors.New("boom")
-	_, err := db.ReceiveInbound(t.Context(), bdb, contact, msg, atts, func(string) (string, []any, error) { return "", nil, boom })
-	if !errors.Is(err, boom) {
-		t.Fatalf("err = %v, want boom", err)
-	}
-	tooLong := func(convID string) (string, []any, error) {
-		return "pg_notify('connectme_test', repeat('x', 9000) || " + convID + ")", nil, nil
-	}
-	if _, err := db.ReceiveInbound(t.Context(), bdb, contact, msg, atts, tooLong); err == nil {
+	// NOTIFY payloads stop at 8000 bytes: the statement fails, and with it the store.
+	tooLong := []db.Notification{{Channel: "connectme_test", Payload: `{"x":"` + strings.Repeat("x", 9000) + `"}`, ConversationKey: "v"}}
+	if err := receive(t, bdb, contact, msg, atts, tooLong); err == nil {
 		t.Fatal("a failing NOTIFY did not fail the receive")
 	}
 	for _, table := range []string{"messages", "attachments", "conversations", "users"} {
 		if got := rows(t, bdb, table); got != 0 {
 			t.Errorf("%s = %d after a rolled back receive", table, got)
 		}
-	}
-}
-
-func TestApplyProviderStatus_CallbackRunsInTheTransactionWhenItMoves(t *testing.T) {
-	bdb := testkit.DB(t)
-	company := testkit.Company(t, bdb)
-	conv := testkit.Conversation(t, bdb, company.ID, time.Time{})
-	m := testkit.Message(t, bdb, conv, db.DirectionSent, "hi", time.Now())
-	if _, err := bdb.NewUpdate().Model(m).Set("provider_sid = 'SMdb3'").WherePK().Exec(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	var seen []string
-	record := func(_ context.Context, _ bun.IDB, ch *db.StatusChange) error {
-		seen = append(seen, ch.Status)
-		return nil
-	}
-	if _, err := db.ApplyProviderStatus(t.Context(), bdb, "SMdb3", db.StatusDelivered, nil, record); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ApplyProviderStatus(t.Context(), bdb, "SMdb3", db.StatusSent, nil, record); err != nil {
-		t.Fatal(err)
-	}
-	if len(seen) != 1 || seen[0] != db.StatusDelivered {
-		t.Errorf("callback saw %v, want only DELIVERED", seen)
-	}
-	boom := errors.New("boom")
-	_, err := db.ApplyProviderStatus(t.Context(), bdb, "SMdb3", db.StatusRead, nil,
-		func(context.Context, bun.IDB, *db.StatusChange) error { return boom })
-	if !errors.Is(err, boom) {
-		t.Fatalf("err = %v", err)
-	}
-	var status string
-	if err := bdb.NewRaw("SELECT status FROM messages WHERE id = ?", m.ID).Scan(t.Context(), &status); err != nil || status != db.StatusDelivered {
-		t.Errorf("status %q after a failing callback, want DELIVERED (rolled back)", status)
 	}
 }

@@ -127,13 +127,9 @@ func TestUnread_ReceivedUntilReadAndNotMovedByCallbacks(t *testing.T) {
 	if n := unread(t, bdb, conv); n != 2 {
 		t.Fatalf("unread = %d, want the 2 received", n)
 	}
-	if _, err := db.AttachProviderSID(t.Context(), bdb, company.ID, sent.ID, "SMunread", db.StatusSent); err != nil {
-		t.Fatal(err)
-	}
+	attach(t, bdb, company.ID, sent.ID, "SMunread", db.StatusSent, nil)
 	for _, st := range []string{db.StatusDelivered, db.StatusRead} {
-		if _, err := db.ApplyProviderStatus(t.Context(), bdb, "SMunread", st, nil); err != nil {
-			t.Fatal(err)
-		}
+		callback(t, bdb, "SMunread", st, nil, time.Now())
 	}
 	if n := unread(t, bdb, conv); n != 2 {
 		t.Errorf("unread = %d after the sent message was read by the contact, want 2", n)

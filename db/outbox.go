@@ -12,20 +12,17 @@ import (
 // the delivery workers (as EnqueueDelivery), then links the given attachments of the
 // company to it, in order; call it inside a transaction. An attachment already
 // carried by another message is copied, so one upload can be sent many times.
-// notices, when not nil, are evaluated by the statement that stores the message,
-// with convID its conversation_id. Message, outbox row, wake-up and events are one
+// The statement that stores the message also sends notify (their conversation keys
+// get m's conversation id): message, outbox row, wake-up and events are one
 // statement, one round trip (plus one or two per attachment).
-func QueueMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []int64, notices Notices) error {
+func QueueMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []int64, notify []Notification) error {
 	msgQ := idb.NewInsert().Model(m).Returning("id, company_id, conversation_id, created_at")
 	queuedQ := idb.NewRaw("INSERT INTO deliveries (message_id, company_id, run_at) SELECT id, company_id, now() FROM msg RETURNING message_id")
 	q := idb.NewSelect().With("msg", msgQ).With("queued", queuedQ).
 		TableExpr("msg CROSS JOIN queued").
 		ColumnExpr("msg.created_at, pg_notify(?, '')", DeliveriesChannel)
-	if notices != nil {
-		cols, args, err := notices("msg.conversation_id")
-		if err != nil {
-			return fmt.Errorf("queue message events: %w", err)
-		}
+	if len(notify) > 0 {
+		cols, args := notifyColumns("msg.conversation_id", notify)
 		q = q.ColumnExpr(cols, args...)
 	}
 	var out struct {

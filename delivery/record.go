@@ -4,10 +4,7 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/uptrace/bun"
-
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/events"
 )
 
 // maxRecordBatch bounds how many accepted sends one transaction records.
@@ -69,42 +66,18 @@ func (p *Pool) recordAccepted(batch []*accepted) bool {
 	for i, a := range batch {
 		outs[i] = db.SentOutcome{CompanyID: a.d.CompanyID, MessageID: a.d.MessageID, SID: a.sid, Status: a.status}
 	}
-	err := p.cfg.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		changes, err := db.RecordSentBatch(ctx, tx, outs)
-		if err != nil || len(changes) == 0 {
-			return err
-		}
-		evs := make([]events.Event, len(changes))
-		for i, c := range changes {
-			evs[i] = statusEvent(c)
-		}
-		return events.Publish(ctx, tx, evs...)
-	})
+	err := p.cfg.Resolver.RecordSends(ctx, outs)
 	if err != nil {
 		p.log.Warn("record a batch of sends; each is recorded on its own", "count", len(batch), "err", err)
 	}
 	return err == nil
 }
 
-// recordOne records one outcome in a transaction of its own, with retries.
-func (p *Pool) recordOne(ctx context.Context, log *slog.Logger, d *db.Delivery, sid, status string, failed bool, errorCode *string) {
-	p.commit(ctx, log.With("sid", sid), "sent", func(ctx context.Context, tx bun.Tx) error {
-		change, err := db.AttachProviderSIDTx(ctx, tx, d.CompanyID, d.MessageID, sid, status)
-		if err != nil {
-			return err
-		}
-		if failed {
-			fc, err := db.AdvanceStatusByID(ctx, tx, d.CompanyID, d.MessageID, db.StatusFailed, errorCode)
-			if err != nil {
-				return err
-			}
-			if fc != nil {
-				change = fc
-			}
-		}
-		if err := db.DeleteDelivery(ctx, tx, d.MessageID); err != nil {
-			return err
-		}
-		return publish(ctx, tx, change)
+// recordOne records one outcome (status may be a failure, with its errorCode) in a
+// transaction of its own, with retries.
+func (p *Pool) recordOne(ctx context.Context, log *slog.Logger, d *db.Delivery, sid, status string, errorCode *string) {
+	out := db.SentOutcome{CompanyID: d.CompanyID, MessageID: d.MessageID, SID: sid, Status: status}
+	p.commit(ctx, log.With("sid", sid), "sent", func(ctx context.Context) error {
+		return p.cfg.Resolver.RecordSend(ctx, out, errorCode)
 	})
 }

@@ -10,10 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/twilio"
 )
@@ -33,16 +30,16 @@ func (p *Pool) deliver(parent context.Context, j job) {
 		// Deleted since it was queued, or its delivery row names another company.
 		log.Warn("queued message not found; dropping its delivery")
 		p.cfg.Metrics.Delivery(metrics.DeliveryDropped)
-		p.commit(ctx, log, "dropped", func(ctx context.Context, tx bun.Tx) error {
-			return db.DeleteDelivery(ctx, tx, d.MessageID)
+		p.commit(ctx, log, "dropped", func(ctx context.Context) error {
+			return p.cfg.Resolver.DropDelivery(ctx, d.MessageID)
 		})
 		return
 	case o.ProviderSID != nil || o.Status != db.StatusPending:
 		// An earlier claimer handed it over or gave it up: never send it twice.
 		log.Info("queued message already handled; dropping its delivery", "status", o.Status)
 		p.cfg.Metrics.Delivery(metrics.DeliveryDropped)
-		p.commit(ctx, log, "dropped", func(ctx context.Context, tx bun.Tx) error {
-			return db.DeleteDelivery(ctx, tx, d.MessageID)
+		p.commit(ctx, log, "dropped", func(ctx context.Context) error {
+			return p.cfg.Resolver.DropDelivery(ctx, d.MessageID)
 		})
 		return
 	case d.Attempts > p.cfg.MaxAttempts:
@@ -122,10 +119,17 @@ func whatsappAddress(number string) string {
 	return "whatsapp:" + number
 }
 
-// succeed records the provider's id and status, removes the delivery and publishes
-// the change, in one transaction; early status callbacks for the id are applied too.
+// succeed records the provider's id and status through the business layer: with
+// the other accepted sends of the moment (record.go), or on its own when the answer
+// is a failure or the batch could not be recorded. The status callbacks held back
+// for the id are applied too, and the outbox row removed.
 func (p *Pool) succeed(ctx context.Context, log *slog.Logger, d *db.Delivery, res *twilio.Result) {
-	status, failed := providerStatus(res.Status)
+	status, known := twilio.Status(res.Status)
+	if !known {
+		// A status Twilio added since: it took the message.
+		status = db.StatusQueued
+	}
+	failed := db.IsFailure(status)
 	log.Debug("message handed to the provider", "sid", res.SID, "provider_status", res.Status)
 	if failed {
 		p.cfg.Metrics.Delivery(metrics.DeliveryFailed)
@@ -144,7 +148,7 @@ func (p *Pool) succeed(ctx context.Context, log *slog.Logger, d *db.Delivery, re
 	if res.ErrorCode != "" {
 		code = &res.ErrorCode
 	}
-	p.recordOne(ctx, log, d, res.SID, status, failed, code)
+	p.recordOne(ctx, log, d, res.SID, status, code)
 }
 
 // fail marks the message FAILED with the provider's error code (nil when there is
@@ -152,15 +156,8 @@ func (p *Pool) succeed(ctx context.Context, log *slog.Logger, d *db.Delivery, re
 func (p *Pool) fail(ctx context.Context, log *slog.Logger, d *db.Delivery, code *string, reason error) {
 	log.Warn("message failed", "err", reason, "error_code", code)
 	p.cfg.Metrics.Delivery(metrics.DeliveryFailed)
-	p.commit(ctx, log, "failed", func(ctx context.Context, tx bun.Tx) error {
-		change, err := db.AdvanceStatusByID(ctx, tx, d.CompanyID, d.MessageID, db.StatusFailed, code)
-		if err != nil {
-			return err
-		}
-		if err := db.DeleteDelivery(ctx, tx, d.MessageID); err != nil {
-			return err
-		}
-		return publish(ctx, tx, change)
+	p.commit(ctx, log, "failed", func(ctx context.Context) error {
+		return p.cfg.Resolver.FailDelivery(ctx, d.CompanyID, d.MessageID, code)
 	})
 }
 
@@ -203,14 +200,15 @@ func (p *Pool) backoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
-// commit runs fn in a transaction, trying again for up to half a lease: after a
-// send, an outcome not recorded means the message is claimed and sent again.
-func (p *Pool) commit(ctx context.Context, log *slog.Logger, outcome string, fn func(context.Context, bun.Tx) error) {
+// commit runs fn, which records an outcome through the business layer, trying again
+// for up to half a lease: after a send, an outcome not recorded means the message
+// is claimed and sent again.
+func (p *Pool) commit(ctx context.Context, log *slog.Logger, outcome string, fn func(context.Context) error) {
 	deadline := time.Now().Add(p.cfg.Lease / 2)
 	wait := 100 * time.Millisecond
 	for {
 		tctx, cancel := context.WithDeadline(ctx, deadline)
-		err := p.cfg.DB.RunInTx(tctx, nil, fn)
+		err := fn(tctx)
 		cancel()
 		if err == nil {
 			return
@@ -224,36 +222,6 @@ func (p *Pool) commit(ctx context.Context, log *slog.Logger, outcome string, fn 
 		time.Sleep(wait)
 		wait *= 2
 	}
-}
-
-// publish tells subscribers on every instance that a message's status moved.
-func publish(ctx context.Context, tx bun.Tx, c *db.StatusChange) error {
-	if c == nil {
-		return nil
-	}
-	return events.Publish(ctx, tx, statusEvent(c))
-}
-
-func statusEvent(c *db.StatusChange) events.Event {
-	return events.Event{Kind: events.MessageStatusChanged, CompanyID: c.CompanyID, ConversationID: c.ConversationID,
-		MessageID: db.HexID(c.ID), Status: c.Status}
-}
-
-// providerStatus maps the status Twilio answers a send with onto ours; failed is
-// true when the answer already says the message failed.
-func providerStatus(s string) (status string, failed bool) {
-	switch s {
-	case "sent":
-		return db.StatusSent, false
-	case "delivered":
-		return db.StatusDelivered, false
-	case "read":
-		return db.StatusRead, false
-	case "failed", "undelivered", "canceled":
-		return db.StatusQueued, true
-	}
-	// queued, accepted, scheduled, sending, and anything new: Twilio has it.
-	return db.StatusQueued, false
 }
 
 // providerCode is the provider's error code carried by err, if any.

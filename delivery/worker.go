@@ -19,6 +19,7 @@ import (
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/metrics"
+	"github.com/connectme/connectme/resolvers"
 )
 
 // Config is what a Pool needs. Zero durations and counts take the defaults.
@@ -27,6 +28,9 @@ type Config struct {
 	DB *bun.DB
 	// Provider sends the messages.
 	Provider Provider
+	// Resolver is the business layer, through which outcomes are recorded; nil uses
+	// one on DB (recording needs nothing else).
+	Resolver *resolvers.Resolver
 	// Log receives failures and retries.
 	Log *slog.Logger
 	// Workers is how many messages this instance sends at once (default 4).
@@ -104,6 +108,9 @@ func New(cfg Config) (*Pool, error) {
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = &resolvers.Resolver{DB: cfg.DB}
 	}
 	log := cfg.Log
 	if log == nil {

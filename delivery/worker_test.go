@@ -15,6 +15,7 @@ import (
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/delivery"
+	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/testkit"
 )
 
@@ -306,8 +307,9 @@ func TestDeliver_EarlyStatusCallbackIsAppliedAfterTheSend(t *testing.T) {
 	bdb := testkit.DB(t)
 	fake := newFakeTwilio(t)
 	// Twilio reports "delivered" before its answer to the send call reaches us.
+	r := &resolvers.Resolver{DB: bdb}
 	fake.beforeAccept = func(sid string) {
-		if _, err := db.ApplyProviderStatus(context.Background(), bdb, sid, db.StatusDelivered, nil); err != nil {
+		if err := r.ReceiveStatus(context.Background(), sid, "delivered", ""); err != nil {
 			t.Errorf("early callback: %v", err)
 		}
 	}

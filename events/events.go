@@ -48,23 +48,19 @@ func Publish(ctx context.Context, idb bun.IDB, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	payloads, err := Encode(evs...)
+	if err != nil {
+		return err
+	}
 	var q strings.Builder
 	args := make([]any, 0, 2*len(evs))
 	q.WriteString("SELECT ")
-	now := time.Now().UnixNano()
-	for i, ev := range evs {
-		if ev.At == 0 {
-			ev.At = now + int64(i)
-		}
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
+	for i, p := range payloads {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString("pg_notify(?, ?)")
-		args = append(args, Channel, string(b))
+		args = append(args, Channel, p)
 	}
 	if _, err := idb.ExecContext(ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("publish %s: %w", evs[0].Kind, err)
@@ -72,31 +68,28 @@ func Publish(ctx context.Context, idb bun.IDB, evs ...Event) error {
 	return nil
 }
 
-// NotifyColumns renders evs as the select list of a statement that also stores what
-// they announce, so that publishing costs no round trip of its own: pg_notify calls
-// whose payloads get their ConversationID from convID, an SQL expression of that
-// statement (for a conversation found or created by the statement itself). As with
-// Publish, the events go out when the transaction commits.
-func NotifyColumns(convID string, evs ...Event) (string, []any, error) {
-	var q strings.Builder
-	args := make([]any, 0, 2*len(evs))
+// ConversationField is the payload's key of Event.ConversationID. A statement that
+// finds or creates the conversation it announces writes the id there itself (an
+// Event whose ConversationID is 0 leaves the key out).
+const ConversationField = "v"
+
+// Encode renders evs as NOTIFY payloads for Channel, stamping each with the time
+// (distinct per event) unless At is set. Publish sends them; a statement that also
+// stores what they announce can send them itself, costing no round trip of its own.
+func Encode(evs ...Event) ([]string, error) {
+	out := make([]string, len(evs))
 	now := time.Now().UnixNano()
 	for i, ev := range evs {
 		if ev.At == 0 {
 			ev.At = now + int64(i)
 		}
-		ev.ConversationID = 0 // omitted from the JSON; the statement sets "v"
 		b, err := json.Marshal(ev)
 		if err != nil {
-			return "", nil, err
+			return nil, err
 		}
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		fmt.Fprintf(&q, "pg_notify(?, jsonb_set(?::jsonb, '{v}', to_jsonb(%s))::text)", convID)
-		args = append(args, Channel, string(b))
+		out[i] = string(b)
 	}
-	return q.String(), args, nil
+	return out, nil
 }
 
 // Decode parses a NOTIFY payload.

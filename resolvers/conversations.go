@@ -60,7 +60,7 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 	if len(f.Search) > 200 {
 		return nil, apperr.Invalidf("search must be shorter than or equal to 200 characters")
 	}
-	df := db.ConversationFilter{UnreadOnly: f.UnreadOnly, WindowOpen: f.WindowOpen, Now: r.now(), Search: f.Search}
+	df := db.ConversationFilter{UnreadOnly: f.UnreadOnly, WindowOpen: f.WindowOpen, WindowCutoff: windowCutoff(r.now()), Search: f.Search}
 	// The page and the parts of its summaries the client asks for (contact, newest
 	// message, unread count) in one statement; the loaders are primed with them.
 	parts, last := conversationParts(ctx)
@@ -109,13 +109,17 @@ type Window struct {
 // IsOpen reports whether free-form messages may be sent.
 func (w Window) IsOpen() bool { return w.Remaining > 0 }
 
-// windowOf computes the window: open while now < lastFreeMessageTime + 24h.
+// windowCutoff is the rule of the window: at now, a conversation's window is open
+// when its last free message came after the cutoff. Lists filter on it in SQL.
+func windowCutoff(now time.Time) time.Time { return now.Add(-windowLength) }
+
+// windowOf computes the window at now (windowCutoff), and when it closes.
 func windowOf(last *time.Time, now time.Time) Window {
 	w := Window{LastFreeMessageTime: last, Now: now}
 	if last != nil {
 		exp := last.Add(windowLength)
 		w.ExpiresAt = &exp
-		if now.Before(exp) {
+		if last.After(windowCutoff(now)) {
 			w.Remaining = exp.Sub(now)
 		}
 	}
@@ -164,7 +168,7 @@ func (r *Resolver) MarkConversationRead(ctx context.Context, conversationID int6
 				evs = append(evs, statusEvent(&ch))
 			}
 		}
-		if err := events.Publish(ctx, tx, append(evs, conversationEvent(c))...); err != nil {
+		if err := publish(ctx, tx, append(evs, conversationEvent(c))...); err != nil {
 			return nil, 0, err
 		}
 	}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/phone"
+	"github.com/connectme/connectme/twilio"
 )
 
 // MaxInboundMedia is the most media items one inbound message may carry (Twilio's
@@ -68,6 +68,7 @@ func (r *Resolver) ReceiveMessage(ctx context.Context, in InboundMessage) (*db.M
 	contact := &db.User{CompanyID: company.ID, Phone: &plan.phone, FirstName: plan.profileName}
 	msg := &db.Message{
 		ID:          db.NewMessageID(),
+		CompanyID:   company.ID,
 		Direction:   db.DirectionReceived,
 		MessageType: db.TypeText,
 		Content:     plan.content,
@@ -78,18 +79,20 @@ func (r *Resolver) ReceiveMessage(ctx context.Context, in InboundMessage) (*db.M
 	if len(plan.attachments) > 0 {
 		msg.MessageType = db.TypeMedia
 	}
-	// Published by the statement that stores the message, which finds or creates
-	// the conversation: its id goes into the events there.
-	publish := func(convID string) (string, []any, error) {
-		return events.NotifyColumns(convID,
-			events.Event{Kind: events.MessageAdded, CompanyID: company.ID, MessageID: msg.HexID(), Status: msg.Status},
-			events.Event{Kind: events.ConversationUpdated, CompanyID: company.ID})
-	}
 	for _, a := range plan.attachments {
 		a.CompanyID = company.ID
 	}
-	duplicate, err := db.ReceiveInbound(ctx, r.DB, contact, msg, plan.attachments, publish)
+	// Published by the statement that stores the message, which finds or creates
+	// the conversation: its id goes into the events there.
+	notify, err := notifications(messageEvent(msg), conversationEvent(&db.Conversation{CompanyID: company.ID}))
 	if err != nil {
+		return nil, false, fmt.Errorf("receive message: %w", err)
+	}
+	err = r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return db.ReceiveInbound(ctx, tx, contact, msg, plan.attachments, notify)
+	})
+	duplicate := errors.Is(err, db.ErrDuplicateInbound)
+	if err != nil && !duplicate {
 		return nil, false, fmt.Errorf("receive message: %w", err)
 	}
 	if duplicate {
@@ -261,32 +264,19 @@ func truncateRunes(s string, n int) string {
 	return string([]rune(s)[:n])
 }
 
-// providerStatuses maps Twilio's MessageStatus values to ours.
-var providerStatuses = map[string]string{
-	"accepted":    db.StatusQueued,
-	"queued":      db.StatusQueued,
-	"sending":     db.StatusQueued,
-	"sent":        db.StatusSent,
-	"delivered":   db.StatusDelivered,
-	"read":        db.StatusRead,
-	"failed":      db.StatusFailed,
-	"undelivered": db.StatusUndelivered,
-}
-
 // ReceiveStatus applies a provider's delivery status callback for the message with
-// provider id sid, forward only (db.ApplyProviderStatus), and publishes
-// MessageStatusChanged in the same transaction when the status moved. A callback for
-// an id no message carries yet is kept and applied when the send records the id.
+// provider id sid, forward only, and publishes MessageStatusChanged in the same
+// transaction when the status moved. A callback for an id no message carries yet is
+// held back, and applied when the send records the id (RecordSend, RecordSends).
 func (r *Resolver) ReceiveStatus(ctx context.Context, sid, providerStatus, errorCode string) error {
 	var v apperr.Validation
 	sid = checkSID(&v, "MessageSid", sid)
-	providerStatus = strings.ToLower(strings.TrimSpace(providerStatus))
-	status, known := providerStatuses[providerStatus]
+	status, known := twilio.Status(providerStatus)
 	switch {
-	case providerStatus == "":
+	case strings.TrimSpace(providerStatus) == "":
 		v.Addf("MessageStatus should not be empty")
 	case !known:
-		v.Addf("MessageStatus must be one of accepted, queued, sending, sent, delivered, read, failed, undelivered")
+		v.Addf("MessageStatus must be one of %s", twilio.StatusNames)
 	}
 	var code *string
 	if errorCode = strings.TrimSpace(errorCode); errorCode != "" {
@@ -298,10 +288,21 @@ func (r *Resolver) ReceiveStatus(ctx context.Context, sid, providerStatus, error
 	if err := v.Err(); err != nil {
 		return err
 	}
-	publish := func(ctx context.Context, tx bun.IDB, ch *db.StatusChange) error {
-		return events.Publish(ctx, tx, statusEvent(ch))
-	}
-	if _, err := db.ApplyProviderStatus(ctx, r.DB, sid, status, code, publish); err != nil {
+	now := r.now()
+	err := r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.LockProviderSID(ctx, tx, sid); err != nil {
+			return err
+		}
+		change, err := db.AdvanceStatusBySID(ctx, tx, sid, status, code)
+		if err != nil {
+			return err
+		}
+		if change != nil {
+			return publish(ctx, tx, statusEvent(change))
+		}
+		return db.HoldStatus(ctx, tx, sid, status, code, now)
+	})
+	if err != nil {
 		return fmt.Errorf("receive status: %w", err)
 	}
 	return nil

@@ -1,13 +1,19 @@
 package resolvers
 
 import (
+	"context"
+
+	"github.com/uptrace/bun"
+
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/events"
 )
 
 // Events are published inside the transaction that made the change: PostgreSQL
-// delivers them to every instance on commit, and never for a rollback. A change that
-// raises several publishes them together, in one statement (events.Publish).
+// delivers them to every instance on commit, and never for a rollback. Every event
+// is built here. A change that raises several publishes them together, in one
+// statement (publish), or hands them to the db statement that makes the change,
+// as plain notifications (notifications), so that they cost no round trip at all.
 
 func messageEvent(m *db.Message) events.Event {
 	return events.Event{Kind: events.MessageAdded, CompanyID: m.CompanyID,
@@ -19,6 +25,41 @@ func statusEvent(ch *db.StatusChange) events.Event {
 		ConversationID: ch.ConversationID, MessageID: db.HexID(ch.ID), Status: ch.Status}
 }
 
+// conversationEvent announces a change of c; an id of 0 (a conversation the
+// statement finds or creates) is filled in by that statement.
 func conversationEvent(c *db.Conversation) events.Event {
 	return events.Event{Kind: events.ConversationUpdated, CompanyID: c.CompanyID, ConversationID: c.ID}
+}
+
+// statusEvents announces each change that is not nil.
+func statusEvents(changes ...*db.StatusChange) []events.Event {
+	evs := make([]events.Event, 0, len(changes))
+	for _, ch := range changes {
+		if ch != nil {
+			evs = append(evs, statusEvent(ch))
+		}
+	}
+	return evs
+}
+
+// publish queues evs in idb's transaction, in one statement.
+func publish(ctx context.Context, idb bun.IDB, evs ...events.Event) error {
+	return events.Publish(ctx, idb, evs...)
+}
+
+// notifications renders evs for the db statement that stores what they announce;
+// an event without a conversation id gets the one that statement finds or creates.
+func notifications(evs ...events.Event) ([]db.Notification, error) {
+	payloads, err := events.Encode(evs...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]db.Notification, len(evs))
+	for i, ev := range evs {
+		out[i] = db.Notification{Channel: events.Channel, Payload: payloads[i]}
+		if ev.ConversationID == 0 {
+			out[i].ConversationKey = events.ConversationField
+		}
+	}
+	return out, nil
 }

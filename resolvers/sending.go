@@ -15,7 +15,6 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/phone"
 )
@@ -256,10 +255,11 @@ func (r *Resolver) storeOutbound(ctx context.Context, tx bun.Tx, agentID int64, 
 		msg.TemplateID = &plan.template.ID
 	}
 	// The message, its delivery job and its events in one statement.
-	publish := func(convID string) (string, []any, error) {
-		return events.NotifyColumns(convID, messageEvent(msg), conversationEvent(conv))
+	notify, err := notifications(messageEvent(msg), conversationEvent(conv))
+	if err != nil {
+		return nil, err
 	}
-	if err := db.QueueMessage(ctx, tx, msg, plan.attachments, publish); err != nil {
+	if err := db.QueueMessage(ctx, tx, msg, plan.attachments, notify); err != nil {
 		return nil, err
 	}
 	if conv.LastUpdateTime == nil || conv.LastUpdateTime.Before(now) {

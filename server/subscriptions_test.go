@@ -91,7 +91,10 @@ func TestSubscriptions_StatusChangesArriveInOrder(t *testing.T) {
 	}
 	cl.subscribe("s", `subscription($c: ID) { messageStatusChanged(conversationId: $c) { id status } }`, map[string]any{"c": fmt.Sprint(conv.ID)})
 	time.Sleep(100 * time.Millisecond)
-	if _, err := db.AttachProviderSID(context.Background(), app.DB, a.company.ID, m.ID, "SMorder1", db.StatusQueued); err != nil {
+	if err := app.DB.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := db.AttachProviderSID(ctx, tx, a.company.ID, m.ID, "SMorder1", db.StatusQueued, nil)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range []string{"sent", "delivered", "read"} {
@@ -286,7 +289,10 @@ func TestSubscriptions_BulkReadDoesNotDropSubscribers(t *testing.T) {
 		t.Fatalf("messageAdded subscriber after the bulk read: %+v %v", r, err)
 	}
 	m := testkit.Message(t, app.DB, conv, db.DirectionSent, "tick", app.Clock.Now())
-	if _, err := db.AttachProviderSID(context.Background(), app.DB, a.company.ID, m.ID, "SMbulk1", db.StatusQueued); err != nil {
+	if err := app.DB.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := db.AttachProviderSID(ctx, tx, a.company.ID, m.ID, "SMbulk1", db.StatusQueued, nil)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := app.Resolver.ReceiveStatus(context.Background(), "SMbulk1", "delivered", ""); err != nil {
