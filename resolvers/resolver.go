@@ -14,7 +14,7 @@
 // The transports are elsewhere and hold no rule: the GraphQL adapter
 // (resolvers/gql: gqlgen's resolvers, Relay connections and cursors, look-ahead,
 // error presentation) and the legacy REST layer (package rest: legacy inputs and
-// shapes). Nothing here imports graph/model or reads a GraphQL selection.
+// shapes). Nothing here imports the generated GraphQL models or reads a selection.
 package resolvers
 
 import (
