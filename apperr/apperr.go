@@ -1,6 +1,6 @@
 // Package apperr defines CONNECTME's typed application errors. The business code in
 // resolvers/ returns them; each surface maps a Code to its own shape in one place
-// (rest/errors.go for HTTP statuses, resolvers/errors.go for GraphQL codes).
+// (rest/errors.go for HTTP statuses, resolvers/gql/errors.go for GraphQL codes).
 package apperr
 
 import (

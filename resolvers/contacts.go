@@ -3,10 +3,10 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/graph/model"
 	"github.com/connectme/connectme/phone"
 )
 
@@ -30,56 +30,51 @@ func (r *Resolver) Contact(ctx context.Context, id int64) (*db.User, error) {
 	return u, err
 }
 
-// ListContacts returns a page of the caller's contacts by name (Relay connection).
-func (r *Resolver) ListContacts(ctx context.Context, search string, first *int, after *string) (*model.UserConnection, error) {
+// ContactOptions says what a contact list brings along.
+type ContactOptions struct {
+	// Total counts the contacts the search keeps.
+	Total bool
+}
+
+// ListContacts returns a page of the caller's contacts by name, narrowed by search
+// (name or phone digits): a cursor window (forward only), an offset page, or the
+// whole list (up to MaxWholeList).
+func (r *Resolver) ListContacts(ctx context.Context, search string, req PageRequest[db.ContactCursor], opt ContactOptions) (*Page[*db.User], error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n, _, err := pageSize(first, nil)
+	pl, err := req.plan(false)
 	if err != nil {
 		return nil, err
 	}
+	search = strings.TrimSpace(search)
 	if len(search) > maxSearchTerm {
 		return nil, apperr.Invalidf("search must be shorter than or equal to %d characters", maxSearchTerm)
 	}
-	cur, err := decodeContactCursor(after)
+	limit := pl.size
+	if !pl.isOffset {
+		limit++
+	}
+	us, err := db.ListContacts(ctx, r.DB, p.CompanyID, search, pl.after, pl.offset, limit)
 	if err != nil {
 		return nil, err
 	}
-	us, err := db.ListContacts(ctx, r.DB, p.CompanyID, search, cur, 0, n+1)
-	if err != nil {
-		return nil, err
+	var pg *Page[*db.User]
+	if pl.isOffset {
+		pg = &Page[*db.User]{Items: us, HasPrevious: pl.offset > 0}
+	} else {
+		pg = window(pl, us)
 	}
-	more := len(us) > n
-	if more {
-		us = us[:n]
-	}
-	conn := &model.UserConnection{}
-	conn.Edges, conn.PageInfo = edges(us, contactCursor, func(c string, u *db.User) *model.UserEdge {
-		return &model.UserEdge{Cursor: c, Node: u}
-	}, more, cur != nil)
-	if wantsTotal(ctx) {
-		if conn.TotalCount, err = db.CountContacts(ctx, r.DB, p.CompanyID, search); err != nil {
+	if opt.Total {
+		if pg.Total, err = db.CountContacts(ctx, r.DB, p.CompanyID, search); err != nil {
 			return nil, err
 		}
 	}
-	return conn, nil
-}
-
-// ContactList is the legacy contact list by name; page 0 means all (capped).
-func (r *Resolver) ContactList(ctx context.Context, page, limit int) ([]*db.User, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
+	if pl.isOffset {
+		pg.HasNext = len(us) == pl.size && (!opt.Total || pl.offset+len(us) < pg.Total)
 	}
-	offset := 0
-	if page == 0 && limit == 0 {
-		limit = 1000
-	} else if offset, err = ValidatePage(page, limit); err != nil {
-		return nil, err
-	}
-	return db.ListContacts(ctx, r.DB, p.CompanyID, "", nil, offset, limit)
+	return pg, nil
 }
 
 // SearchContactsByPhone returns the caller's contacts whose phone contains the digits

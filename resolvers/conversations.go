@@ -10,7 +10,6 @@ import (
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/events"
-	"github.com/connectme/connectme/graph/model"
 )
 
 // maxReadEvents is how many per-message READ events markConversationRead publishes.
@@ -40,62 +39,66 @@ func (r *Resolver) ConversationByID(ctx context.Context, id int64) (*db.Conversa
 type ConversationFilter struct {
 	UnreadOnly bool
 	WindowOpen *bool
-	Search     string
+	// Search matches the contact's name or phone digits (trimmed here).
+	Search string
 }
 
-// ListConversations returns a page of the caller's conversations (Relay connection).
-func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, first *int, after *string) (*model.ConversationConnection, error) {
+// isZero reports whether the filter keeps every conversation.
+func (f ConversationFilter) isZero() bool {
+	return !f.UnreadOnly && f.WindowOpen == nil && strings.TrimSpace(f.Search) == ""
+}
+
+// ConversationOptions says what a conversation list brings along.
+type ConversationOptions struct {
+	// Total counts the conversations the filter keeps (offset pages always carry it).
+	Total    bool
+	Prefetch ConversationPrefetch
+}
+
+// ListConversations returns a page of the caller's conversations, most recently
+// updated first: a cursor window (forward only), or an offset page, which brings each
+// conversation's contact in User (the legacy list; it takes no filter).
+func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, req PageRequest[db.ConversationCursor], opt ConversationOptions) (*Page[*db.Conversation], error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n, _, err := pageSize(first, nil)
+	pl, err := req.plan(false)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := decodeConversationCursor(after)
-	if err != nil {
-		return nil, err
+	f.Search = strings.TrimSpace(f.Search)
+	if len(f.Search) > maxSearchTerm {
+		return nil, apperr.Invalidf("search must be shorter than or equal to %d characters", maxSearchTerm)
 	}
-	if len(f.Search) > 200 {
-		return nil, apperr.Invalidf("search must be shorter than or equal to 200 characters")
+	if pl.isOffset {
+		if !f.isZero() {
+			return nil, apperr.Invalidf("filters apply to cursor pages only")
+		}
+		// Page, contacts and count in one statement.
+		convs, total, err := db.ConversationPage(ctx, r.DB, p.CompanyID, pl.offset, pl.size)
+		if err != nil {
+			return nil, err
+		}
+		return offsetPage(pl, convs, total), nil
 	}
 	df := db.ConversationFilter{UnreadOnly: f.UnreadOnly, WindowOpen: f.WindowOpen, WindowCutoff: windowCutoff(r.now()), Search: f.Search}
-	// The page and the parts of its summaries the client asks for (contact, newest
+	// The page and the parts of its summaries the caller asks for (contact, newest
 	// message, unread count) in one statement; the loaders are primed with them.
-	parts, last := conversationParts(ctx)
-	convs, sums, err := db.ListConversationSummaries(ctx, r.DB, p.CompanyID, df, cur, n+1, parts)
+	pf := opt.Prefetch
+	parts := db.SummaryParts{Contact: pf.Contact, LastMessage: pf.LastMessage != nil, Unread: pf.Unread}
+	convs, sums, err := db.ListConversationSummaries(ctx, r.DB, p.CompanyID, df, pl.after, pl.size+1, parts)
 	if err != nil {
 		return nil, err
 	}
-	hasNext := len(convs) > n
-	if hasNext {
-		convs, sums = convs[:n], sums[:n]
-	}
-	r.primeConversations(ctx, convs, sums, parts, last)
-	conn := &model.ConversationConnection{}
-	conn.Edges, conn.PageInfo = edges(convs, conversationCursor, func(c string, n *db.Conversation) *model.ConversationEdge {
-		return &model.ConversationEdge{Cursor: c, Node: n}
-	}, hasNext, cur != nil)
-	if wantsTotal(ctx) {
-		if conn.TotalCount, err = db.CountConversations(ctx, r.DB, p.CompanyID, df); err != nil {
+	pg := window(pl, convs)
+	r.primeConversations(ctx, pg.Items, sums[:len(pg.Items)], pf)
+	if opt.Total {
+		if pg.Total, err = db.CountConversations(ctx, r.DB, p.CompanyID, df); err != nil {
 			return nil, err
 		}
 	}
-	return conn, nil
-}
-
-// ConversationPage is the legacy page of conversations with their contacts.
-func (r *Resolver) ConversationPage(ctx context.Context, page, limit int) ([]*db.Conversation, int, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	offset, err := ValidatePage(page, limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	return db.ConversationPage(ctx, r.DB, p.CompanyID, offset, limit)
+	return pg, nil
 }
 
 // Window is the state of a conversation's 24-hour window at a moment.
@@ -126,6 +129,11 @@ func windowOf(last *time.Time, now time.Time) Window {
 	return w
 }
 
+// WindowNow is the state of a conversation's window now.
+func (r *Resolver) WindowNow(c *db.Conversation) Window {
+	return windowOf(c.LastFreeMessageTime, r.now())
+}
+
 // ChatWindow returns the state of a conversation's window now.
 func (r *Resolver) ChatWindow(ctx context.Context, conversationID int64) (Window, error) {
 	c, err := r.ConversationByID(ctx, conversationID)
@@ -133,15 +141,6 @@ func (r *Resolver) ChatWindow(ctx context.Context, conversationID int64) (Window
 		return Window{}, err
 	}
 	return windowOf(c.LastFreeMessageTime, r.now()), nil
-}
-
-func chatWindowModel(w Window) *model.ChatWindow {
-	return &model.ChatWindow{
-		IsOpen:              w.IsOpen(),
-		LastFreeMessageTime: w.LastFreeMessageTime,
-		ExpiresAt:           w.ExpiresAt,
-		RemainingSeconds:    int(w.Remaining / time.Second),
-	}
 }
 
 // MarkConversationRead makes the conversation's received messages READ.

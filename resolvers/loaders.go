@@ -10,7 +10,7 @@ import (
 	"github.com/connectme/connectme/db"
 )
 
-// Loaders batch the lookups of one GraphQL request (or one subscription event), so
+// Loaders batch the lookups of one request (or one subscription event), so
 // a list of N conversations with their contacts, last messages and unread counts
 // costs a constant number of queries. Every loader is bound to one company.
 type Loaders struct {
@@ -108,9 +108,9 @@ func WithLoaders(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, loadersKey{}, l)
 }
 
-// loaders returns the request's loaders, making them for the caller's company when
-// the request has none (e.g. a call from outside GraphQL).
-func (r *Resolver) loaders(ctx context.Context) (*Loaders, error) {
+// RequestLoaders returns the request's loaders, making them for the caller's company
+// when the request has none (a call from REST, or a test).
+func (r *Resolver) RequestLoaders(ctx context.Context) (*Loaders, error) {
 	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
 		return l, nil
 	}

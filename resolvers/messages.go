@@ -9,87 +9,63 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/graph/model"
 )
 
-// ListMessages returns a page of a conversation's messages (newest first) as a Relay
-// connection: first/after page back into older history, last/before forward to newer
-// messages. Keyset cursors keep pages exact while messages arrive.
-func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
-	n, fromEnd, err := pageSize(first, last)
-	if err != nil {
-		return nil, err
-	}
-	afterCur, err := decodeMessageCursor(after)
-	if err != nil {
-		return nil, err
-	}
-	beforeCur, err := decodeMessageCursor(before)
-	if err != nil {
-		return nil, err
-	}
+// MessageOptions says what a message list brings along.
+type MessageOptions struct {
+	// Total counts the conversation's messages (offset pages always carry it).
+	Total    bool
+	Prefetch MessagePrefetch
+}
+
+// ListMessages returns a page of a conversation's messages, newest first. A cursor
+// window pages back into older history with First/After and forward to newer
+// messages with Last/Before (keyset positions keep pages exact while messages
+// arrive); an offset page (REST's page/limit) always brings the attachments and the
+// count in the same statement.
+func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, req PageRequest[db.MessageCursor], opt MessageOptions) (*Page[*db.Message], error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// In list order (newest first) "after" a cursor is older, "before" it is newer.
-	w := db.MessageWindow{Before: afterCur, After: beforeCur, Limit: n + 1, FromOldest: fromEnd,
-		WithAttachments: has(ctx, selection(ctx, "edges", "node"), "attachments") != nil}
-	msgs, err := db.ListMessages(ctx, r.DB, p.CompanyID, conversationID, w)
+	pl, err := req.plan(true)
 	if err != nil {
 		return nil, err
 	}
-	// Messages only come back from the company's own conversation; an empty page
-	// still has to tell "yours, nothing here" from "not yours".
-	if len(msgs) == 0 {
+	var pg *Page[*db.Message]
+	// A page with items proves that the conversation is the company's: messages only
+	// come back from the company's own conversation. An empty one still has to tell
+	// "yours, nothing here" from "not yours". An offset page's count comes with its
+	// items.
+	proved := false
+	if pl.isOffset {
+		msgs, total, found, err := db.MessagePage(ctx, r.DB, p.CompanyID, conversationID, pl.offset, pl.size)
+		if err != nil {
+			return nil, err
+		}
+		pg, proved = offsetPage(pl, msgs, total), found
+	} else {
+		// In list order (newest first) "after" a cursor is older, "before" it is newer.
+		w := db.MessageWindow{Before: pl.after, After: pl.before, Limit: pl.size + 1, FromOldest: pl.fromEnd,
+			WithAttachments: opt.Prefetch.Attachments}
+		msgs, err := db.ListMessages(ctx, r.DB, p.CompanyID, conversationID, w)
+		if err != nil {
+			return nil, err
+		}
+		pg, proved = window(pl, msgs), len(msgs) > 0
+	}
+	if !proved {
 		if _, err := r.ConversationByID(ctx, conversationID); err != nil {
 			return nil, err
 		}
 	}
-	more := len(msgs) > n
-	if more {
-		if fromEnd {
-			msgs = msgs[1:]
-		} else {
-			msgs = msgs[:n]
-		}
-	}
-	r.prefetchMessageNodes(ctx, msgs)
-	hasNext, hasPrev := more, afterCur != nil
-	if fromEnd {
-		hasNext, hasPrev = beforeCur != nil, more
-	}
-	conn := &model.MessageConnection{}
-	conn.Edges, conn.PageInfo = edges(msgs, messageCursor, messageEdge, hasNext, hasPrev)
-	if wantsTotal(ctx) {
-		if conn.TotalCount, err = db.CountMessages(ctx, r.DB, p.CompanyID, conversationID); err != nil {
+	if counted := pl.isOffset && proved; (opt.Total || pl.isOffset) && !counted {
+		if pg.Total, err = db.CountMessages(ctx, r.DB, p.CompanyID, conversationID); err != nil {
 			return nil, err
 		}
 	}
-	return conn, nil
-}
-
-// MessagePage is the legacy page of a conversation's messages, newest first, with
-// attachments, and the conversation's message count.
-func (r *Resolver) MessagePage(ctx context.Context, conversationID int64, page, limit int) ([]*db.Message, int, error) {
-	offset, err := ValidatePage(page, limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	msgs, total, found, err := db.MessagePage(ctx, r.DB, p.CompanyID, conversationID, offset, limit)
-	if err != nil || found {
-		return msgs, total, err
-	}
-	// As in ListMessages: only an empty page needs the access check, and its count.
-	if _, err := r.ConversationByID(ctx, conversationID); err != nil {
-		return nil, 0, err
-	}
-	total, err = db.CountMessages(ctx, r.DB, p.CompanyID, conversationID)
-	return msgs, total, err
+	r.prefetchMessageNodes(ctx, opt.Prefetch, pg.Items)
+	return pg, nil
 }
 
 // maxSearchTerm bounds search terms.
@@ -109,9 +85,19 @@ func validateTerm(term string) (string, error) {
 	return t, nil
 }
 
-// SearchMessages searches the caller's company's messages (Relay connection), best
-// match first, then newest.
-func (r *Resolver) SearchMessages(ctx context.Context, term string, first *int, after *string) (*model.MessageConnection, error) {
+// SearchOptions says what a search brings along.
+type SearchOptions struct {
+	// Total counts all the term's matches (offset pages always carry it).
+	Total    bool
+	Prefetch MessagePrefetch
+	// Contact fills each hit's Contact (the conversation's contact; zero ID when it
+	// is not the company's).
+	Contact bool
+}
+
+// SearchMessages searches the caller's company's messages, best match first, then
+// newest: a cursor window (forward only) or an offset page.
+func (r *Resolver) SearchMessages(ctx context.Context, term string, req PageRequest[db.SearchCursor], opt SearchOptions) (*Page[*db.SearchHit], error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -120,38 +106,40 @@ func (r *Resolver) SearchMessages(ctx context.Context, term string, first *int, 
 	if err != nil {
 		return nil, err
 	}
-	n, _, err := pageSize(first, nil)
+	pl, err := req.plan(false)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := decodeSearchCursor(after)
+	limit := pl.size
+	if !pl.isOffset {
+		limit++
+	}
+	// The page, its total, attachments and contacts come in one statement.
+	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, pl.after, pl.offset, limit,
+		db.SearchOptions{Attachments: opt.Prefetch.Attachments, Contact: opt.Contact})
 	if err != nil {
 		return nil, err
 	}
-	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, cur, 0, n+1,
-		db.SearchOptions{Attachments: has(ctx, selection(ctx, "edges", "node"), "attachments") != nil})
-	if err != nil {
-		return nil, err
+	var pg *Page[*db.SearchHit]
+	if pl.isOffset {
+		pg = offsetPage(pl, hits, 0)
+	} else {
+		pg = window(pl, hits)
 	}
-	more := len(hits) > n
-	if more {
-		hits = hits[:n]
-	}
-	conn := &model.MessageConnection{}
-	conn.Edges, conn.PageInfo = edges(hits, searchCursor, func(c string, h *db.SearchHit) *model.MessageEdge {
-		return messageEdge(c, &h.Message)
-	}, more, cur != nil)
-	nodes := make([]*db.Message, len(hits))
-	for i, e := range conn.Edges {
-		nodes[i] = e.Node
-	}
-	r.prefetchMessageNodes(ctx, nodes)
-	if wantsTotal(ctx) {
-		if conn.TotalCount, err = searchTotal(ctx, r.DB, p.CompanyID, t, hits); err != nil {
+	if opt.Total || pl.isOffset {
+		if pg.Total, err = searchTotal(ctx, r.DB, p.CompanyID, t, hits); err != nil {
 			return nil, err
 		}
+		if pl.isOffset {
+			pg.HasNext = pl.offset+len(pg.Items) < pg.Total
+		}
 	}
-	return conn, nil
+	nodes := make([]*db.Message, len(pg.Items))
+	for i, h := range pg.Items {
+		nodes[i] = &h.Message
+	}
+	r.prefetchMessageNodes(ctx, opt.Prefetch, nodes)
+	return pg, nil
 }
 
 // searchTotal is the number of the term's matches: carried by the hits, or counted
@@ -161,48 +149,4 @@ func searchTotal(ctx context.Context, idb bun.IDB, companyID int64, term string,
 		return hits[0].Total, nil
 	}
 	return db.CountSearch(ctx, idb, companyID, term)
-}
-
-// SearchHit is a legacy search result: a message with its contact.
-type SearchHit struct {
-	Message *db.Message
-	Contact *db.User
-}
-
-// SearchMessagePage is the legacy page of search results with each message's contact.
-func (r *Resolver) SearchMessagePage(ctx context.Context, term string, page, limit int) ([]SearchHit, int, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	t, err := validateTerm(term)
-	if err != nil {
-		return nil, 0, err
-	}
-	offset, err := ValidatePage(page, limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	// Page, total, attachments and contacts in one statement.
-	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, nil, offset, limit,
-		db.SearchOptions{Attachments: true, Contact: true})
-	if err != nil {
-		return nil, 0, err
-	}
-	total, err := searchTotal(ctx, r.DB, p.CompanyID, t, hits)
-	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]SearchHit, len(hits))
-	for i, h := range hits {
-		out[i] = SearchHit{Message: &h.Message}
-		if h.Contact.ID != 0 {
-			out[i].Contact = &h.Contact
-		}
-	}
-	return out, total, nil
-}
-
-func messageEdge(c string, m *db.Message) *model.MessageEdge {
-	return &model.MessageEdge{Cursor: c, Node: m}
 }

@@ -3,75 +3,39 @@ package resolvers
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/connectme/connectme/db"
 )
 
-// A connection knows all its nodes at once, so it fills the loaders in one query per
-// relation before gqlgen resolves the nodes one by one. Batching does not then
-// depend on how fast the node resolvers happen to run: a page of 100 costs the same
-// queries as a page of 10.
+// A list knows all its items at once, so it fills the request's loaders in one query
+// per relation before a transport reads the items' relations one by one. Batching
+// does not then depend on how fast those reads happen to run: a page of 100 costs
+// the same queries as a page of 10. What to bring along is a plain option of each
+// list call; the GraphQL adapter derives it from the query's selection.
 
-// selection returns the selections at path below the current field, or nil when the
-// client did not ask for it.
-func selection(ctx context.Context, path ...string) ast.SelectionSet {
-	fc := graphql.GetFieldContext(ctx)
-	oc := graphql.GetOperationContext(ctx)
-	if fc == nil || oc == nil {
-		return nil
-	}
-	set := fc.Field.Selections
-	for _, name := range path {
-		var next ast.SelectionSet
-		for _, f := range graphql.CollectFields(oc, set, nil) {
-			if f.Name == name {
-				next = append(next, f.Selections...)
-			}
-		}
-		if next == nil {
-			return nil
-		}
-		set = next
-	}
-	return set
+// MessagePrefetch says which relations of listed messages the caller will read.
+type MessagePrefetch struct {
+	// Attachments loads each message's attachments with the page (same statement).
+	Attachments bool
+	// Sender, Template and Conversation fill the loaders in one query each.
+	Sender, Template, Conversation bool
 }
 
-func has(ctx context.Context, set ast.SelectionSet, name string) ast.SelectionSet {
-	oc := graphql.GetOperationContext(ctx)
-	var out ast.SelectionSet
-	found := false
-	for _, f := range graphql.CollectFields(oc, set, nil) {
-		if f.Name == name {
-			found = true
-			out = append(out, f.Selections...)
-		}
-	}
-	if found && out == nil {
-		out = ast.SelectionSet{}
-	}
-	return out
-}
-
-// conversationParts says which summary parts the page's nodes ask for, and the
-// selection of their lastMessage (nil when not asked).
-func conversationParts(ctx context.Context) (db.SummaryParts, ast.SelectionSet) {
-	node := selection(ctx, "edges", "node")
-	if node == nil {
-		return db.SummaryParts{}, nil
-	}
-	last := has(ctx, node, "lastMessage")
-	return db.SummaryParts{Contact: has(ctx, node, "contact") != nil, LastMessage: last != nil,
-		Unread: has(ctx, node, "unreadCount") != nil}, last
+// ConversationPrefetch says which parts of each listed conversation's summary the
+// caller will read; they come in the page's own statement.
+type ConversationPrefetch struct {
+	Contact, Unread bool
+	// LastMessage, when set, brings each conversation's newest message, and the
+	// relations of those messages it names.
+	LastMessage *MessagePrefetch
 }
 
 // primeConversations fills the loaders a page of conversations will ask with what
 // ListConversationSummaries brought along.
 func (r *Resolver) primeConversations(ctx context.Context, convs []*db.Conversation, sums []*db.ConversationSummary,
-	parts db.SummaryParts, last ast.SelectionSet) {
-	l, err := r.loaders(ctx)
+	pf ConversationPrefetch) {
+	l, err := r.RequestLoaders(ctx)
 	if err != nil || len(convs) == 0 {
 		return
 	}
@@ -80,36 +44,35 @@ func (r *Resolver) primeConversations(ctx context.Context, convs []*db.Conversat
 	}
 	var msgs []*db.Message
 	for _, s := range sums {
-		if parts.Contact && s.Contact != nil {
+		if pf.Contact && s.Contact != nil {
 			l.Users.Prime(s.Contact.ID, s.Contact)
 		}
-		if parts.LastMessage {
+		if pf.LastMessage != nil {
 			l.LastMessages.Prime(s.ConversationID, s.LastMessage)
 			if s.LastMessage != nil {
 				msgs = append(msgs, s.LastMessage)
 			}
 		}
-		if parts.Unread {
+		if pf.Unread {
 			l.UnreadCounts.Prime(s.ConversationID, s.Unread)
 		}
 	}
-	if last != nil {
-		r.prefetchMessages(ctx, l, last, msgs)
+	if pf.LastMessage != nil {
+		prefetchMessages(ctx, l, *pf.LastMessage, msgs)
 	}
 }
 
 // prefetchMessageNodes fills the loaders a page of messages will ask.
-func (r *Resolver) prefetchMessageNodes(ctx context.Context, msgs []*db.Message) {
-	node := selection(ctx, "edges", "node")
-	if node == nil || len(msgs) == 0 {
+func (r *Resolver) prefetchMessageNodes(ctx context.Context, pf MessagePrefetch, msgs []*db.Message) {
+	if pf == (MessagePrefetch{}) || len(msgs) == 0 {
 		return
 	}
-	if l, err := r.loaders(ctx); err == nil {
-		r.prefetchMessages(ctx, l, node, msgs)
+	if l, err := r.RequestLoaders(ctx); err == nil {
+		prefetchMessages(ctx, l, pf, msgs)
 	}
 }
 
-func (r *Resolver) prefetchMessages(ctx context.Context, l *Loaders, node ast.SelectionSet, msgs []*db.Message) {
+func prefetchMessages(ctx context.Context, l *Loaders, pf MessagePrefetch, msgs []*db.Message) {
 	var ids []uuid.UUID
 	var senders, templates, convs []int64
 	for _, m := range msgs {
@@ -128,16 +91,16 @@ func (r *Resolver) prefetchMessages(ctx context.Context, l *Loaders, node ast.Se
 			templates = append(templates, *m.TemplateID)
 		}
 	}
-	if has(ctx, node, "attachments") != nil && len(ids) > 0 {
+	if pf.Attachments && len(ids) > 0 {
 		_, _ = l.Attachments.LoadAll(ctx, ids)
 	}
-	if has(ctx, node, "sender") != nil && len(senders) > 0 {
+	if pf.Sender && len(senders) > 0 {
 		_, _ = l.Users.LoadAll(ctx, senders)
 	}
-	if has(ctx, node, "template") != nil && len(templates) > 0 {
+	if pf.Template && len(templates) > 0 {
 		_, _ = l.Templates.LoadAll(ctx, templates)
 	}
-	if has(ctx, node, "conversation") != nil && len(convs) > 0 {
+	if pf.Conversation && len(convs) > 0 {
 		_, _ = l.Conversations.LoadAll(ctx, convs)
 	}
 }

@@ -1,7 +1,20 @@
-// Package resolvers is CONNECTME's business layer. Every rule (tenancy, the 24-hour
-// window, templates, status order) lives here once: the GraphQL resolvers gqlgen
-// calls are a few lines each over these functions, and the legacy REST layer calls
-// the same functions.
+// Package resolvers is CONNECTME's business layer, shared by both surfaces: every
+// operation is one function over plain inputs that returns domain values (the db
+// types), and every rule (tenancy, page limits, the 24-hour window, templates, status
+// order) lives here once.
+//
+//   - lists (messages.go, conversations.go, contacts.go) take a PageRequest (a
+//     cursor window of keyset positions, or an offset page) and options saying
+//     whether to count the total and what to prefetch; they answer a Page. paging.go
+//     validates every page request, prefetch.go fills the request's loaders
+//     (loaders.go) with what a list brought along;
+//   - sending.go, inbound.go, media.go, accounts.go, templates.go and
+//     subscriptions.go are the other use cases.
+//
+// The transports are elsewhere and hold no rule: the GraphQL adapter
+// (resolvers/gql: gqlgen's resolvers, Relay connections and cursors, look-ahead,
+// error presentation) and the legacy REST layer (package rest: legacy inputs and
+// shapes). Nothing here imports the generated GraphQL models or reads a selection.
 package resolvers
 
 import (
@@ -24,7 +37,7 @@ import (
 )
 
 // Resolver carries the dependencies of the business layer. main builds one and
-// passes it down; gqlgen's root types embed it.
+// passes it down; the GraphQL adapter (resolvers/gql) and the REST layer hold it.
 type Resolver struct {
 	DB     *bun.DB
 	Tokens *auth.Tokens
@@ -56,6 +69,9 @@ func (r *Resolver) now() time.Time {
 	}
 	return t.UTC().Truncate(time.Microsecond)
 }
+
+// Caller returns the authenticated caller, or UNAUTHENTICATED.
+func Caller(ctx context.Context) (*auth.Principal, error) { return principal(ctx) }
 
 // principal returns the caller, or UNAUTHENTICATED.
 func principal(ctx context.Context) (*auth.Principal, error) {

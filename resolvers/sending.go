@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -69,13 +68,8 @@ type SendInput struct {
 	Text         *string
 	Type         string
 	AttachmentID *int64
-	// MediaURL names an attachment by its relative URL (/media/{id}), as legacy
-	// clients do.
-	MediaURL   *string
-	TemplateID *int64
-	Params     []string
-	// Direction, when given, must be SEND or SENT.
-	Direction *string
+	TemplateID   *int64
+	Params       []string
 }
 
 // SendMessage stores an outbound message and its delivery job in one transaction:
@@ -85,6 +79,9 @@ func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, 
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	if in.To <= 0 {
+		return nil, nil, apperr.Invalidf("to should not be empty")
 	}
 	plan, err := r.planSend(ctx, p.CompanyID, in)
 	if err != nil {
@@ -126,16 +123,9 @@ type sendPlan struct {
 	attachments []int64
 }
 
+// planSend validates a message's content (in.To is the caller's business).
 func (r *Resolver) planSend(ctx context.Context, companyID int64, in SendInput) (*sendPlan, error) {
 	var v apperr.Validation
-	if in.To <= 0 {
-		v.Addf("to should not be empty")
-	}
-	if in.Direction != nil {
-		if d := strings.ToUpper(strings.TrimSpace(*in.Direction)); d != "SEND" && d != "SENT" {
-			v.Addf("direction must be SEND or SENT")
-		}
-	}
 	plan := &sendPlan{}
 	if in.Text != nil {
 		if err := checkText("text", *in.Text, 4*MaxTextLength); err != nil {
@@ -155,14 +145,6 @@ func (r *Resolver) planSend(ctx context.Context, companyID int64, in SendInput) 
 		plan.content = &t
 	}
 	attID := in.AttachmentID
-	if attID == nil && in.MediaURL != nil && strings.TrimSpace(*in.MediaURL) != "" {
-		id, err := attachmentIDFromURL(*in.MediaURL)
-		if err != nil {
-			v.Addf("mediaUrl must be the URL of an uploaded attachment (/media/{attachmentId})")
-		} else {
-			attID = &id
-		}
-	}
 	kind := strings.ToUpper(strings.TrimSpace(in.Type))
 	switch kind {
 	case "", db.TypeText, db.TypeMedia, db.TypeTemplate:
@@ -224,22 +206,6 @@ func (r *Resolver) planSend(ctx context.Context, companyID int64, in SendInput) 
 		plan.attachments = []int64{*attID}
 	}
 	return plan, nil
-}
-
-func attachmentIDFromURL(s string) (int64, error) {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil {
-		return 0, err
-	}
-	rest, ok := strings.CutPrefix(u.Path, "/media/")
-	if !ok {
-		rest = u.Path
-	}
-	id, err := strconv.ParseInt(strings.Trim(rest, "/"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("not an attachment URL")
-	}
-	return id, nil
 }
 
 // storeOutbound inserts the message sent at now, links its attachments, enqueues its
@@ -312,7 +278,7 @@ func (r *Resolver) StartNewChat(ctx context.Context, in NewChatInput) (*NewChat,
 	}
 	var plan *sendPlan
 	if in.TemplateID != nil {
-		if plan, err = r.planSend(ctx, p.CompanyID, SendInput{To: 1, TemplateID: in.TemplateID, Params: in.Params}); err != nil {
+		if plan, err = r.planSend(ctx, p.CompanyID, SendInput{TemplateID: in.TemplateID, Params: in.Params}); err != nil {
 			return nil, err
 		}
 	} else if len(in.Params) > 0 {

@@ -64,7 +64,7 @@ func subscribe[T any](r *Resolver, ctx context.Context, conversationID *string, 
 	}
 	var convID int64
 	if conversationID != nil {
-		if convID, err = parseID("conversationId", *conversationID); err != nil {
+		if convID, err = ParseID("conversationId", *conversationID); err != nil {
 			return nil, err
 		}
 		if _, err := r.ConversationByID(ctx, convID); err != nil {

@@ -16,23 +16,23 @@ func toLegacyUsers(us []*db.User) []legacyUser {
 }
 
 // contacts is GET /contact: the company's contacts by name; page and limit are
-// optional (without them, up to 1000 contacts).
+// optional (without either, the whole list, up to resolvers.MaxWholeList contacts).
 func (a *API) contacts(w http.ResponseWriter, r *http.Request) {
-	page, limit := 0, 0
-	q := r.URL.Query()
-	if q.Has("page") || q.Has("limit") {
-		var err error
-		if page, limit, err = pageParams(r); err != nil {
+	req := resolvers.PageRequest[db.ContactCursor]{Whole: true}
+	if q := r.URL.Query(); q.Has("page") || q.Has("limit") {
+		page, limit, err := pageParams(r)
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
+		req = resolvers.PageRequest[db.ContactCursor]{Page: page, Limit: limit}
 	}
-	us, err := a.R.ContactList(r.Context(), page, limit)
+	pg, err := a.R.ListContacts(r.Context(), "", req, resolvers.ContactOptions{})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toLegacyUsers(us))
+	writeJSON(w, http.StatusOK, toLegacyUsers(pg.Items))
 }
 
 // contactSearch is GET /contact/search/{phone}.

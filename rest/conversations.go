@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/resolvers"
 )
 
 type legacyConversation struct {
@@ -42,14 +43,15 @@ func (a *API) conversationPageList(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	convs, total, err := a.R.ConversationPage(r.Context(), page, limit)
+	pg, err := a.R.ListConversations(r.Context(), resolvers.ConversationFilter{},
+		resolvers.PageRequest[db.ConversationCursor]{Page: page, Limit: limit}, resolvers.ConversationOptions{Total: true})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out := conversationPage{TotalCount: total, Page: strconv.Itoa(page), Limit: strconv.Itoa(limit),
-		Data: make([]legacyConversation, len(convs))}
-	for i, c := range convs {
+	out := conversationPage{TotalCount: pg.Total, Page: strconv.Itoa(page), Limit: strconv.Itoa(limit),
+		Data: make([]legacyConversation, len(pg.Items))}
+	for i, c := range pg.Items {
 		out.Data[i] = toLegacyConversation(c)
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -1,7 +1,11 @@
 package rest
 
 import (
+	"context"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/resolvers"
@@ -69,16 +73,18 @@ func (a *API) messagePageList(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	msgs, total, err := a.R.MessagePage(r.Context(), id, page, limit)
+	pg, err := a.R.ListMessages(r.Context(), id, resolvers.PageRequest[db.MessageCursor]{Page: page, Limit: limit},
+		resolvers.MessageOptions{Total: true, Prefetch: resolvers.MessagePrefetch{Attachments: true}})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toMessagePage(msgs, total, page, limit))
+	writeJSON(w, http.StatusOK, toMessagePage(pg.Items, pg.Total, page, limit))
 }
 
 // sendMessage is POST /message: it sends, then answers the conversation's first page
-// (limit 20), so the new message is data[0].
+// (limit 20), so the new message is data[0]. Once the send has committed, the answer
+// is a success whatever happens to the page: see pageAfterSend.
 func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) {
 	b, err := decodeBody(w, r)
 	if err != nil {
@@ -88,10 +94,8 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) {
 	in := resolvers.SendInput{
 		Text:         b.String("text", false),
 		AttachmentID: b.ID("attachmentId", false),
-		MediaURL:     b.String("mediaUrl", false),
 		TemplateID:   b.ID("templateId", false),
 		Params:       b.Strings("params"),
-		Direction:    b.String("direction", false),
 	}
 	if to := b.ID("to", true); to != nil {
 		in.To = *to
@@ -99,21 +103,75 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) {
 	if t := b.String("type", false); t != nil {
 		in.Type = *t
 	}
+	// Legacy inputs: direction is only checked, mediaUrl names an attachment.
+	if d := b.String("direction", false); d != nil {
+		if d := strings.ToUpper(strings.TrimSpace(*d)); d != "SEND" && d != "SENT" {
+			b.v.Addf("direction must be SEND or SENT")
+		}
+	}
+	if u := b.String("mediaUrl", false); u != nil && in.AttachmentID == nil && strings.TrimSpace(*u) != "" {
+		if id, ok := attachmentIDFromURL(*u); ok {
+			in.AttachmentID = &id
+		} else {
+			b.v.Addf("mediaUrl must be the URL of an uploaded attachment (/media/{attachmentId})")
+		}
+	}
 	if err := b.Err(); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	_, conv, err := a.R.SendMessage(r.Context(), in)
+	m, conv, err := a.R.SendMessage(r.Context(), in)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	msgs, total, err := a.R.MessagePage(r.Context(), conv.ID, 1, 20)
-	if err != nil {
-		a.fail(w, r, err)
-		return
+	writeJSON(w, http.StatusOK, a.pageAfterSend(r, m, conv.ID))
+}
+
+// pageAfterSendTimeout bounds each read of the page a committed send answers with.
+const pageAfterSendTimeout = 5 * time.Second
+
+// pageAfterSendAttempts is how many times that page is read before giving up on it.
+const pageAfterSendAttempts = 2
+
+// pageAfterSend is the answer to a committed send: the conversation's first page.
+// The send has committed, so an error here must not become a 503 "try again" (an
+// obedient client would send the message twice). The page is read outside the
+// request's deadline, with a deadline of its own per attempt; if it still cannot be
+// read, the answer is the page shape with the new message alone (data[0] is the
+// message, as always; totalCount is then 1, a lower bound), and the failure is
+// logged.
+func (a *API) pageAfterSend(r *http.Request, m *db.Message, conversationID int64) messagePage {
+	var err error
+	for range pageAfterSendAttempts {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), pageAfterSendTimeout)
+		var pg *resolvers.Page[*db.Message]
+		pg, err = a.R.ListMessages(ctx, conversationID, resolvers.PageRequest[db.MessageCursor]{Page: 1, Limit: 20},
+			resolvers.MessageOptions{Total: true, Prefetch: resolvers.MessagePrefetch{Attachments: true}})
+		cancel()
+		if err == nil {
+			return toMessagePage(pg.Items, pg.Total, 1, 20)
+		}
 	}
-	writeJSON(w, http.StatusOK, toMessagePage(msgs, total, 1, 20))
+	if a.Log != nil {
+		a.Log.WarnContext(r.Context(), "the page after a committed send could not be read; answering the message alone",
+			"err", err.Error(), "conversation", conversationID)
+	}
+	return toMessagePage([]*db.Message{m}, 1, 1, 20)
+}
+
+// attachmentIDFromURL reads an attachment id from its relative URL (/media/{id}),
+// as legacy clients name attachments; a bare id is taken too.
+func attachmentIDFromURL(s string) (int64, bool) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(u.Path, "/media/")
+	if !ok {
+		rest = u.Path
+	}
+	return parseID(strings.Trim(rest, "/"))
 }
 
 type newChatResponse struct {
@@ -177,16 +235,17 @@ func (a *API) messageSearch(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	hits, total, err := a.R.SearchMessagePage(r.Context(), term, page, limit)
+	pg, err := a.R.SearchMessages(r.Context(), term, resolvers.PageRequest[db.SearchCursor]{Page: page, Limit: limit},
+		resolvers.SearchOptions{Total: true, Prefetch: resolvers.MessagePrefetch{Attachments: true}, Contact: true})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out := searchPage{TotalCount: total, Page: page, Limit: limit, Data: make([]searchItem, len(hits))}
-	for i, h := range hits {
-		out.Data[i] = searchItem{legacyMessage: toLegacyMessage(h.Message)}
-		if h.Contact != nil {
-			u := toLegacyUser(h.Contact)
+	out := searchPage{TotalCount: pg.Total, Page: page, Limit: limit, Data: make([]searchItem, len(pg.Items))}
+	for i, h := range pg.Items {
+		out.Data[i] = searchItem{legacyMessage: toLegacyMessage(&h.Message)}
+		if h.Contact.ID != 0 {
+			u := toLegacyUser(&h.Contact)
 			out.Data[i].User = &u
 		}
 	}

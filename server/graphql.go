@@ -18,10 +18,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/connectme/connectme/auth"
-	"github.com/connectme/connectme/graph"
-	"github.com/connectme/connectme/graph/model"
 	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/resolvers"
+	"github.com/connectme/connectme/resolvers/gql"
 )
 
 // GraphQL protection limits.
@@ -40,9 +39,8 @@ const (
 
 // newGraphQL builds the gqlgen server with its transports and protections.
 func newGraphQL(d Deps) http.Handler {
-	cfg := graph.Config{Resolvers: d.Resolver}
-	setComplexity(&cfg.Complexity)
-	srv := handler.New(graph.NewExecutableSchema(cfg))
+	gqlResolver := gql.New(d.Resolver)
+	srv := handler.New(gqlResolver.Schema())
 	srv.AddTransport(websocketTransport(d))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(graphQLHTTP{}) // GET and POST as GraphQL over HTTP says: graphql_http.go
@@ -63,8 +61,8 @@ func newGraphQL(d Deps) http.Handler {
 	if d.Metrics != nil {
 		srv.Use(graphqlMetrics{d.Metrics})
 	}
-	srv.SetErrorPresenter(d.Resolver.PresentError)
-	srv.SetRecoverFunc(d.Resolver.RecoverPanic)
+	srv.SetErrorPresenter(gqlResolver.PresentError)
+	srv.SetRecoverFunc(gqlResolver.RecoverPanic)
 	// Fresh loaders for every response: per request for queries and mutations, per
 	// event for subscriptions (a socket-long cache would serve stale rows).
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -113,37 +111,6 @@ func readGraphQLBody(w http.ResponseWriter, r *http.Request) bool {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return true
-}
-
-// pageCost is the page size a connection argument asks for (default 20). Sizes over
-// the maximum cost as the maximum: the resolver refuses them with a clearer message.
-func pageCost(first, last *int) int {
-	n := 20
-	if first != nil && *first > 0 {
-		n = *first
-	}
-	if last != nil && *last > 0 {
-		n = *last
-	}
-	return min(n, resolvers.MaxPageSize)
-}
-
-func setComplexity(c *graph.ComplexityRoot) {
-	c.Query.Conversations = func(child int, first *int, _ *string, _ *model.ConversationFilter) int {
-		return 1 + pageCost(first, nil)*child
-	}
-	c.Query.Messages = func(child int, _ string, first *int, _ *string, last *int, _ *string) int {
-		return 1 + pageCost(first, last)*child
-	}
-	c.Query.SearchMessages = func(child int, _ string, first *int, _ *string) int {
-		return 10 + pageCost(first, nil)*child
-	}
-	c.Query.Contacts = func(child int, first *int, _ *string, _ *string) int {
-		return 1 + pageCost(first, nil)*child
-	}
-	c.Conversation.Messages = func(child int, first *int, _ *string, last *int, _ *string) int {
-		return 1 + pageCost(first, last)*child
-	}
 }
 
 // depthLimit refuses operations whose selections nest deeper than max.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/resolvers"
+	"github.com/connectme/connectme/resolvers/gql"
 )
 
 // TestPanics_ReachClientsWithoutStackTraces: a panicking handler or resolver is a
@@ -32,7 +33,7 @@ func TestPanics_ReachClientsWithoutStackTraces(t *testing.T) {
 	}
 
 	logged.Reset()
-	r := &resolvers.Resolver{Log: log}
+	r := gql.New(&resolvers.Resolver{Log: log})
 	ctx := context.Background()
 	gqlErr := r.PresentError(ctx, r.RecoverPanic(ctx, "secret detail at 0xdeadbeef"))
 	if gqlErr.Message != "internal server error" || gqlErr.Extensions["code"] != "INTERNAL" || len(gqlErr.Extensions) != 1 {

@@ -62,7 +62,7 @@ func TestSubscriptions_EventOnOneInstanceReachesTheOtherAndOnlyItsCompany(t *tes
 				t.Fatal(err)
 			}
 			subB.subscribe("1", messageAddedSub, nil)
-			time.Sleep(100 * time.Millisecond) // let both subscriptions register
+			eventually(t, 10*time.Second, "both subscriptions register", func() bool { return app1.Bus.Subscribers() == 2 })
 
 			id := sendText(t, app2, a.token, conv.UserID, "hello from instance 2")
 			got, err := subA.next(10 * time.Second)
@@ -90,7 +90,7 @@ func TestSubscriptions_StatusChangesArriveInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.subscribe("s", `subscription($c: ID) { messageStatusChanged(conversationId: $c) { id status } }`, map[string]any{"c": fmt.Sprint(conv.ID)})
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, 10*time.Second, "the subscription registers", func() bool { return app.Bus.Subscribers() == 1 })
 	if err := app.DB.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
 		_, err := db.AttachProviderSID(ctx, tx, a.company.ID, m.ID, "SMorder1", db.StatusQueued, nil)
 		return err
@@ -173,7 +173,7 @@ func TestSubscriptions_ListenerSurvivesTerminatedConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.subscribe("1", messageAddedSub, nil)
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, 10*time.Second, "the subscription registers", func() bool { return app.Bus.Subscribers() == 1 })
 	// Kill the LISTEN connection from the server side.
 	listenerPID := func() int {
 		var pid int
@@ -189,17 +189,11 @@ func TestSubscriptions_ListenerSurvivesTerminatedConnection(t *testing.T) {
 	}
 	// Events sent while the listener is down are lost by design (clients refetch);
 	// wait until it is back, then expect delivery.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	eventually(t, 20*time.Second, "the listener reconnects", func() bool {
 		ok, _ := app.Resolver.Bus.Healthy()
-		if pid := listenerPID(); ok && pid != 0 && pid != old {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the listener did not reconnect")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		pid := listenerPID()
+		return ok && pid != 0 && pid != old
+	})
 	sendText(t, app, a.token, conv.UserID, "after the drop")
 	r, err := cl.next(10 * time.Second)
 	if err != nil || !strings.Contains(string(r.Data), "after the drop") {
@@ -244,7 +238,7 @@ func TestSubscriptions_ShutdownClosesSocketsCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.subscribe("1", messageAddedSub, nil)
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, 10*time.Second, "the subscription registers", func() bool { return app.Bus.Subscribers() == 1 })
 	app.Shutdown()
 	for {
 		r, err := cl.next(10 * time.Second)
@@ -277,7 +271,7 @@ func TestSubscriptions_BulkReadDoesNotDropSubscribers(t *testing.T) {
 		t.Fatal(err)
 	}
 	status.subscribe("s", `subscription { messageStatusChanged { id status } }`, nil)
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, 10*time.Second, "both subscriptions register", func() bool { return app.Bus.Subscribers() == 2 })
 	res := app.GraphQL(a.token, `mutation($c: ID!) { markConversationRead(conversationId: $c) { markedCount } }`, map[string]any{"c": fmt.Sprint(conv.ID)})
 	if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"markedCount":120`) {
 		t.Fatalf("mark read: %s %+v", res.Data, res.Errors)
@@ -324,6 +318,7 @@ func TestSubscriptions_ConversationUpdatedCostsTheSameForOneOrTenSubscribers(t *
 	app.DB.AddQueryHook(counter)
 
 	queriesFor := func(n int, text string) int64 {
+		already := app.Bus.Subscribers()
 		subs := make([]*wsClient, n)
 		for i := range subs {
 			cl, err := dialWS(t, app, "graphql-transport-ws", a.token)
@@ -333,7 +328,7 @@ func TestSubscriptions_ConversationUpdatedCostsTheSameForOneOrTenSubscribers(t *
 			cl.subscribe("1", sub, nil)
 			subs[i] = cl
 		}
-		time.Sleep(200 * time.Millisecond) // let the subscriptions register
+		eventually(t, 10*time.Second, "the subscriptions register", func() bool { return app.Bus.Subscribers() == already+n })
 		counter.n.Store(0)
 		sendText(t, app, a.token, conv.UserID, text)
 		for i, cl := range subs {

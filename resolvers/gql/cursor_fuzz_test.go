@@ -1,4 +1,4 @@
-package resolvers
+package gql
 
 import (
 	"encoding/base64"

@@ -1,4 +1,4 @@
-package resolvers
+package gql
 
 // This file will be automatically regenerated based on the schema, any resolver
 // implementations
@@ -14,6 +14,7 @@ import (
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/graph/model"
+	"github.com/connectme/connectme/resolvers"
 )
 
 func (r *attachmentResolver) URL(ctx context.Context, obj *db.Attachment) (string, error) {
@@ -27,23 +28,23 @@ func (r *channelResolver) ID(ctx context.Context, obj *db.Channel) (string, erro
 func (r *conversationResolver) Contact(ctx context.Context, obj *db.Conversation) (*db.User, error) {
 	if s := obj.Summary; s != nil {
 		if s.Contact == nil {
-			return nil, ErrNoContactAccess
+			return nil, resolvers.ErrNoContactAccess
 		}
 		return s.Contact, nil
 	}
-	l, err := r.loaders(ctx)
+	l, err := r.RequestLoaders(ctx)
 	if err != nil {
 		return nil, err
 	}
 	u, err := l.Users.Load(ctx, obj.UserID)
 	if err == nil && u == nil {
-		return nil, ErrNoContactAccess
+		return nil, resolvers.ErrNoContactAccess
 	}
 	return u, err
 }
 
 func (r *conversationResolver) Channel(ctx context.Context, obj *db.Conversation) (*db.Channel, error) {
-	return &db.Channel{ID: obj.ChannelID, Name: channelName(obj.ChannelID)}, nil
+	return &db.Channel{ID: obj.ChannelID, Name: resolvers.ChannelName(obj.ChannelID)}, nil
 }
 
 func (r *conversationResolver) LastMessage(ctx context.Context, obj *db.Conversation) (*db.Message, error) {
@@ -54,7 +55,7 @@ func (r *conversationResolver) LastMessage(ctx context.Context, obj *db.Conversa
 		m := *s.LastMessage // the summary is shared: each answer gets its own copy
 		return &m, nil
 	}
-	l, err := r.loaders(ctx)
+	l, err := r.RequestLoaders(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +66,7 @@ func (r *conversationResolver) UnreadCount(ctx context.Context, obj *db.Conversa
 	if s := obj.Summary; s != nil {
 		return s.Unread, nil
 	}
-	l, err := r.loaders(ctx)
+	l, err := r.RequestLoaders(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -73,21 +74,21 @@ func (r *conversationResolver) UnreadCount(ctx context.Context, obj *db.Conversa
 }
 
 func (r *conversationResolver) ChatWindow(ctx context.Context, obj *db.Conversation) (*model.ChatWindow, error) {
-	return chatWindowModel(windowOf(obj.LastFreeMessageTime, r.now())), nil
+	return chatWindowModel(r.WindowNow(obj)), nil
 }
 
 func (r *conversationResolver) Messages(ctx context.Context, obj *db.Conversation, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
-	return r.ListMessages(ctx, obj.ID, first, after, last, before)
+	return r.messages(ctx, obj.ID, first, after, last, before)
 }
 
 func (r *messageResolver) Conversation(ctx context.Context, obj *db.Message) (*db.Conversation, error) {
-	l, err := r.loaders(ctx)
+	l, err := r.RequestLoaders(ctx)
 	if err != nil {
 		return nil, err
 	}
 	c, err := l.Conversations.Load(ctx, obj.ConversationID)
 	if err == nil && c == nil {
-		return nil, ErrNoConversationAccess
+		return nil, resolvers.ErrNoConversationAccess
 	}
 	return c, err
 }
@@ -96,7 +97,7 @@ func (r *messageResolver) Sender(ctx context.Context, obj *db.Message) (*db.User
 	if obj.SenderID == nil {
 		return nil, nil
 	}
-	l, err := r.loaders(ctx)
+	l, err := r.RequestLoaders(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func (r *messageResolver) Attachments(ctx context.Context, obj *db.Message) ([]*
 	if obj.Attachments != nil {
 		return obj.Attachments, nil
 	}
-	l, err := r.loaders(ctx)
+	l, err := r.RequestLoaders(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func (r *messageResolver) Template(ctx context.Context, obj *db.Message) (*db.Te
 	if obj.TemplateID == nil {
 		return nil, nil
 	}
-	l, err := r.loaders(ctx)
+	l, err := r.RequestLoaders(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +127,7 @@ func (r *messageResolver) Template(ctx context.Context, obj *db.Message) (*db.Te
 }
 
 func (r *mutationResolver) Signup(ctx context.Context, input model.SignupInput) (*model.AuthPayload, error) {
-	s, err := r.SignupAndLogin(ctx, SignupInput{
+	s, err := r.SignupAndLogin(ctx, resolvers.SignupInput{
 		FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone,
 		Email: input.Email, Password: input.Password, CompanyName: input.CompanyName,
 		WhatsAppNumber: input.WhatsappNumber,
@@ -158,11 +159,11 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 }
 
 func (r *mutationResolver) StartNewChat(ctx context.Context, input model.StartNewChatInput) (*model.StartNewChatPayload, error) {
-	tid, err := parseOptionalID("templateId", input.TemplateID)
+	tid, err := resolvers.ParseOptionalID("templateId", input.TemplateID)
 	if err != nil {
 		return nil, err
 	}
-	nc, err := r.Resolver.StartNewChat(ctx, NewChatInput{Phone: input.Phone, FirstName: input.FirstName,
+	nc, err := r.Resolver.StartNewChat(ctx, resolvers.NewChatInput{Phone: input.Phone, FirstName: input.FirstName,
 		LastName: input.LastName, TemplateID: tid, Params: input.Params})
 	if err != nil {
 		return nil, err
@@ -182,17 +183,17 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 	var id int64
 	if input.UserID != nil {
 		var err error
-		if id, err = parseID("userId", *input.UserID); err != nil {
+		if id, err = resolvers.ParseID("userId", *input.UserID); err != nil {
 			return nil, err
 		}
 	} else {
-		p, err := principal(ctx)
+		p, err := resolvers.Caller(ctx)
 		if err != nil {
 			return nil, err
 		}
 		id = p.UserID
 	}
-	u, err := r.Resolver.UpdateProfile(ctx, id, ProfileUpdate{FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone})
+	u, err := r.Resolver.UpdateProfile(ctx, id, resolvers.ProfileUpdate{FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone})
 	if err != nil {
 		return nil, err
 	}
@@ -200,11 +201,11 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 }
 
 func (r *mutationResolver) UpdateContact(ctx context.Context, input model.UpdateContactInput) (*model.UpdateContactPayload, error) {
-	id, err := parseID("id", input.ID)
+	id, err := resolvers.ParseID("id", input.ID)
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.Resolver.UpdateContact(ctx, id, ProfileUpdate{FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone})
+	u, err := r.Resolver.UpdateContact(ctx, id, resolvers.ProfileUpdate{FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone})
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +213,7 @@ func (r *mutationResolver) UpdateContact(ctx context.Context, input model.Update
 }
 
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversationID string) (*model.MarkConversationReadPayload, error) {
-	id, err := parseID("conversationId", conversationID)
+	id, err := resolvers.ParseID("conversationId", conversationID)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +225,7 @@ func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversatio
 }
 
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
-	info := APIInformation()
+	info := resolvers.APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
 }
 
@@ -233,17 +234,19 @@ func (r *queryResolver) Me(ctx context.Context) (*db.User, error) {
 }
 
 func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string, filter *model.ConversationFilter) (*model.ConversationConnection, error) {
-	f := ConversationFilter{}
+	f := resolvers.ConversationFilter{}
 	if filter != nil {
 		f.UnreadOnly = filter.UnreadOnly != nil && *filter.UnreadOnly
 		f.WindowOpen = filter.WindowOpen
-		f.Search = trimmed(filter.Search)
+		if filter.Search != nil {
+			f.Search = *filter.Search
+		}
 	}
-	return r.ListConversations(ctx, f, first, after)
+	return r.conversations(ctx, f, first, after)
 }
 
 func (r *queryResolver) Conversation(ctx context.Context, id string) (*db.Conversation, error) {
-	cid, err := parseID("id", id)
+	cid, err := resolvers.ParseID("id", id)
 	if err != nil {
 		return nil, err
 	}
@@ -251,23 +254,27 @@ func (r *queryResolver) Conversation(ctx context.Context, id string) (*db.Conver
 }
 
 func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
-	cid, err := parseID("conversationId", conversationID)
+	cid, err := resolvers.ParseID("conversationId", conversationID)
 	if err != nil {
 		return nil, err
 	}
-	return r.ListMessages(ctx, cid, first, after, last, before)
+	return r.messages(ctx, cid, first, after, last, before)
 }
 
 func (r *queryResolver) SearchMessages(ctx context.Context, term string, first *int, after *string) (*model.MessageConnection, error) {
-	return r.Resolver.SearchMessages(ctx, term, first, after)
+	return r.search(ctx, term, first, after)
 }
 
 func (r *queryResolver) Contacts(ctx context.Context, first *int, after *string, search *string) (*model.UserConnection, error) {
-	return r.ListContacts(ctx, trimmed(search), first, after)
+	s := ""
+	if search != nil {
+		s = *search
+	}
+	return r.contacts(ctx, s, first, after)
 }
 
 func (r *queryResolver) Contact(ctx context.Context, id string) (*db.User, error) {
-	cid, err := parseID("id", id)
+	cid, err := resolvers.ParseID("id", id)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +286,7 @@ func (r *queryResolver) Templates(ctx context.Context) ([]*db.Template, error) {
 }
 
 func (r *queryResolver) ChatWindow(ctx context.Context, conversationID string) (*model.ChatWindow, error) {
-	cid, err := parseID("conversationId", conversationID)
+	cid, err := resolvers.ParseID("conversationId", conversationID)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +314,7 @@ func (r *templateResolver) Shared(ctx context.Context, obj *db.Template) (bool, 
 }
 
 func (r *templateResolver) ParameterCount(ctx context.Context, obj *db.Template) (int, error) {
-	return ParameterCount(obj.Content), nil
+	return resolvers.ParameterCount(obj.Content), nil
 }
 
 func (r *userResolver) Company(ctx context.Context, obj *db.User) (*db.Company, error) {

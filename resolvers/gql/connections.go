@@ -1,0 +1,112 @@
+package gql
+
+import (
+	"context"
+
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/graph/model"
+	"github.com/connectme/connectme/resolvers"
+)
+
+// Relay connections over the business layer's pages: the arguments become a
+// PageRequest (cursors decoded to keyset positions), the page becomes edges with
+// their cursors, and pageInfo.
+
+// window is a connection's arguments as a business page request; decode turns a
+// client's cursor into a keyset position (nil for nil).
+func window[C any](first *int, after *string, last *int, before *string, decode func(*string) (*C, error)) (resolvers.PageRequest[C], error) {
+	req := resolvers.PageRequest[C]{First: first, Last: last}
+	var err error
+	if req.After, err = decode(after); err != nil {
+		return req, err
+	}
+	req.Before, err = decode(before)
+	return req, err
+}
+
+// edges makes a connection's edges from a page's items, and its page info.
+func edges[T, E any](pg *resolvers.Page[T], cursor func(T) string, edge func(string, T) E) ([]E, *model.PageInfo) {
+	out := make([]E, len(pg.Items))
+	pi := &model.PageInfo{HasNextPage: pg.HasNext, HasPreviousPage: pg.HasPrevious}
+	for i, n := range pg.Items {
+		c := cursor(n)
+		out[i] = edge(c, n)
+		if i == 0 {
+			pi.StartCursor = &c
+		}
+		if i == len(pg.Items)-1 {
+			pi.EndCursor = &c
+		}
+	}
+	return out, pi
+}
+
+// messages is a conversation's message connection.
+func (r *Resolver) messages(ctx context.Context, conversationID int64, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
+	req, err := window(first, after, last, before, decodeMessageCursor)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := r.ListMessages(ctx, conversationID, req, resolvers.MessageOptions{Total: wantsTotal(ctx), Prefetch: nodePrefetch(ctx)})
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.MessageConnection{TotalCount: pg.Total}
+	conn.Edges, conn.PageInfo = edges(pg, messageCursor, messageEdge)
+	return conn, nil
+}
+
+// search is the search results' message connection.
+func (r *Resolver) search(ctx context.Context, term string, first *int, after *string) (*model.MessageConnection, error) {
+	req, err := window(first, after, nil, nil, decodeSearchCursor)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := r.SearchMessages(ctx, term, req, resolvers.SearchOptions{Total: wantsTotal(ctx), Prefetch: nodePrefetch(ctx)})
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.MessageConnection{TotalCount: pg.Total}
+	conn.Edges, conn.PageInfo = edges(pg, searchCursor, func(c string, h *db.SearchHit) *model.MessageEdge {
+		return messageEdge(c, &h.Message)
+	})
+	return conn, nil
+}
+
+func messageEdge(c string, m *db.Message) *model.MessageEdge {
+	return &model.MessageEdge{Cursor: c, Node: m}
+}
+
+// conversations is the inbox's conversation connection.
+func (r *Resolver) conversations(ctx context.Context, f resolvers.ConversationFilter, first *int, after *string) (*model.ConversationConnection, error) {
+	req, err := window(first, after, nil, nil, decodeConversationCursor)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := r.ListConversations(ctx, f, req, resolvers.ConversationOptions{Total: wantsTotal(ctx), Prefetch: conversationPrefetch(ctx)})
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.ConversationConnection{TotalCount: pg.Total}
+	conn.Edges, conn.PageInfo = edges(pg, conversationCursor, func(c string, n *db.Conversation) *model.ConversationEdge {
+		return &model.ConversationEdge{Cursor: c, Node: n}
+	})
+	return conn, nil
+}
+
+// contacts is the contact list's connection.
+func (r *Resolver) contacts(ctx context.Context, search string, first *int, after *string) (*model.UserConnection, error) {
+	req, err := window(first, after, nil, nil, decodeContactCursor)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := r.ListContacts(ctx, search, req, resolvers.ContactOptions{Total: wantsTotal(ctx)})
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.UserConnection{TotalCount: pg.Total}
+	conn.Edges, conn.PageInfo = edges(pg, contactCursor, func(c string, u *db.User) *model.UserEdge {
+		return &model.UserEdge{Cursor: c, Node: u}
+	})
+	return conn, nil
+}

@@ -1,0 +1,44 @@
+package gql
+
+import (
+	"time"
+
+	"github.com/connectme/connectme/graph/model"
+	"github.com/connectme/connectme/resolvers"
+)
+
+// GraphQL inputs and payloads to and from the business layer's plain values.
+
+func authPayload(s *resolvers.Session) *model.AuthPayload {
+	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, User: s.User}
+}
+
+// sendInput converts sendMessage's input.
+func sendInput(in model.SendMessageInput) (resolvers.SendInput, error) {
+	to, err := resolvers.ParseID("to", in.To)
+	if err != nil {
+		return resolvers.SendInput{}, err
+	}
+	att, err := resolvers.ParseOptionalID("attachmentId", in.AttachmentID)
+	if err != nil {
+		return resolvers.SendInput{}, err
+	}
+	tid, err := resolvers.ParseOptionalID("templateId", in.TemplateID)
+	if err != nil {
+		return resolvers.SendInput{}, err
+	}
+	out := resolvers.SendInput{To: to, Text: in.Text, AttachmentID: att, TemplateID: tid, Params: in.Params}
+	if in.Type != nil {
+		out.Type = *in.Type
+	}
+	return out, nil
+}
+
+func chatWindowModel(w resolvers.Window) *model.ChatWindow {
+	return &model.ChatWindow{
+		IsOpen:              w.IsOpen(),
+		LastFreeMessageTime: w.LastFreeMessageTime,
+		ExpiresAt:           w.ExpiresAt,
+		RemainingSeconds:    int(w.Remaining / time.Second),
+	}
+}
