@@ -36,6 +36,9 @@ type Deps struct {
 	// Metrics receives the request, GraphQL and webhook counts and serves /metrics;
 	// nil serves no /metrics.
 	Metrics *metrics.Metrics
+
+	// wsCaps counts the open websockets per agent and address (New sets it).
+	wsCaps *wsCaps
 }
 
 // rootHandler is New's handler: the router, and the request bodies still arriving,
@@ -88,6 +91,7 @@ func New(d Deps) http.Handler {
 		r.Method(http.MethodGet, "/metrics", metricsHandler(d.Metrics, d.Config.MetricsToken))
 	}
 
+	d.wsCaps = newWSCaps(d.Config)
 	gql := newGraphQL(d)
 	r.Handle("/graphql", gql)
 	if d.Config.Playground {
