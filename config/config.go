@@ -58,6 +58,18 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; from any other
 	// peer the TCP address is the client's.
 	TrustedProxies []netip.Prefix
+
+	// BodyTimeout is how long an ordinary request body may take to arrive; it is
+	// read before the request takes a concurrency slot, so a trickling client holds
+	// a connection, never a slot.
+	BodyTimeout time.Duration
+	// UploadsPerAgent caps one agent's uploads in flight (they have their own pool,
+	// outside MaxConcurrentRequests); 0 means no cap.
+	UploadsPerAgent int
+	// WSMaxPerAgent caps one agent's open websockets; 0 means no cap.
+	WSMaxPerAgent int
+	// WSMaxPerAddr caps the open websockets of one client address; 0 means no cap.
+	WSMaxPerAddr int
 }
 
 // Var documents one environment variable for --help and the README.
@@ -97,6 +109,10 @@ var Vars = []Var{
 	{"MEDIA_QUOTA_PER_COMPANY", "2GiB", "storage one company's files may take (bytes, or with KB, MB, GB, KiB, MiB, GiB); over it an upload is refused (413, QUOTA_EXCEEDED), while media customers send are always kept; 0 turns it off"},
 	{"AUTH_RATE_LIMIT_PER_ADDR", "3 × AUTH_RATE_LIMIT", "login and signup attempts per minute from one client address, whatever the email; 0 turns the limit off"},
 	{"TRUSTED_PROXIES", "", "comma-separated CIDRs (or addresses) of the load balancers and proxies in front of the server; only from them is the client address taken from X-Forwarded-For"},
+	{"BODY_TIMEOUT", "10s", "how long an ordinary request body may take to arrive (it is read before the request counts against MAX_CONCURRENT_REQUESTS); slower is 408"},
+	{"UPLOADS_PER_AGENT", "4", "uploads one agent may have in flight on this instance (uploads have their own pool); more are 429; 0 turns the cap off"},
+	{"WS_MAX_PER_AGENT", "20", "websockets one agent may hold open on this instance; more are refused (429 at the upgrade, or closed 4429 at connection_init); 0 turns the cap off"},
+	{"WS_MAX_PER_ADDR", "100", "websockets one client address may hold open on this instance; more are refused with 429 at the upgrade; 0 turns the cap off"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -172,6 +188,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.MaxConcurrentRequests = mc
 	c.MetricsToken = getenv("METRICS_TOKEN")
+	if err := c.loadAbuseLimits(get, getenv); err != nil {
+		return nil, err
+	}
 
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("PUBLIC_BASE_URL must be an absolute http or https URL such as https://inbox.example.com, not %q", c.PublicBaseURL)
@@ -302,7 +321,36 @@ func (c *Config) Masked() map[string]any {
 		// Client limits (loadClientLimits).
 		"AUTH_RATE_LIMIT_PER_ADDR": c.AuthRateLimitPerAddr,
 		"TRUSTED_PROXIES":          c.TrustedProxies,
+		"BODY_TIMEOUT":             c.BodyTimeout.String(),
+		"UPLOADS_PER_AGENT":        c.UploadsPerAgent,
+		"WS_MAX_PER_AGENT":         c.WSMaxPerAgent,
+		"WS_MAX_PER_ADDR":          c.WSMaxPerAddr,
 	}
+}
+
+// loadAbuseLimits reads the settings that keep one client from holding the
+// instance: BODY_TIMEOUT, UPLOADS_PER_AGENT, WS_MAX_PER_AGENT and WS_MAX_PER_ADDR.
+func (c *Config) loadAbuseLimits(get func(k, def string) string, getenv func(string) string) error {
+	bt, err := time.ParseDuration(get("BODY_TIMEOUT", "10s"))
+	if err != nil || bt < 100*time.Millisecond {
+		return fmt.Errorf("BODY_TIMEOUT must be a duration of at least 100ms such as 10s, not %q", getenv("BODY_TIMEOUT"))
+	}
+	c.BodyTimeout = bt
+	for _, v := range []struct {
+		name, def string
+		dst       *int
+	}{
+		{"UPLOADS_PER_AGENT", "4", &c.UploadsPerAgent},
+		{"WS_MAX_PER_AGENT", "20", &c.WSMaxPerAgent},
+		{"WS_MAX_PER_ADDR", "100", &c.WSMaxPerAddr},
+	} {
+		n, err := strconv.Atoi(get(v.name, v.def))
+		if err != nil || n < 0 {
+			return fmt.Errorf("%s must be a whole number >= 0, not %q", v.name, getenv(v.name))
+		}
+		*v.dst = n
+	}
+	return nil
 }
 
 func maskURL(s string) string {

@@ -18,7 +18,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/connectme/connectme/auth"
-	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/resolvers/gql"
 )
@@ -44,9 +43,8 @@ func newGraphQL(d Deps) http.Handler {
 	srv.AddTransport(websocketTransport(d))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(graphQLHTTP{}) // GET and POST as GraphQL over HTTP says: graphql_http.go
-	// Uploads stream to a temp file past 1 MiB; media.Store applies the per-type
-	// limits while reading.
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: media.MaxUploadRequest, MaxMemory: 1 << 20})
+	// Uploads stream from the request into storage: graphql_multipart.go.
+	srv.AddTransport(graphQLMultipart{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(maxQueryTokens)
 	if d.Config.GraphQLIntrospection {

@@ -33,7 +33,11 @@ func TestGraphQL_AnonymousUploadIsRefusedBeforeTheFileIsRead(t *testing.T) {
 	go func() {
 		_ = mw.WriteField("operations", `{"query":"mutation($f: Upload!) { uploadMedia(file: $f) { attachment { id } } }","variables":{"f":null}}`)
 		_ = mw.WriteField("map", `{"0":["variables.f"]}`)
-		fw, _ := mw.CreateFormFile("0", "big.bin")
+		fw, err := mw.CreateFormFile("0", "big.bin")
+		if err != nil { // the server answered and closed before the file part
+			pw.CloseWithError(err)
+			return
+		}
 		chunk := bytes.Repeat([]byte("x"), 1<<20)
 		for i := 0; i < 50; i++ { // 50 MB that must never be read
 			if _, err := fw.Write(chunk); err != nil {

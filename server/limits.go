@@ -38,8 +38,11 @@ const (
 )
 
 // HTTPServer returns the server for handler h on addr, with the timeouts above.
+// When h is New's, its shutdown hook is registered: at Shutdown, clients still
+// sending a body get shutdownGrace to finish, so that Shutdown does not wait for a
+// trickling client until its own deadline.
 func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
+	srv := &http.Server{
 		Addr:              addr,
 		Handler:           h,
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -49,6 +52,10 @@ func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if hh, ok := h.(*rootHandler); ok {
+		srv.RegisterOnShutdown(hh.reads.shutdown)
+	}
+	return srv
 }
 
 // isUpload reports a request whose body is a file: POST /media/save and the
@@ -119,8 +126,10 @@ func requestTimeout(d time.Duration) func(http.Handler) http.Handler {
 
 // limitConcurrency serves at most max requests at once and answers the others 503
 // at once, in the error shape of their surface, rather than queueing them until
-// every one is slow. Websockets (long-lived, cheap while idle) and probes are not
-// counted. max <= 0 turns the cap off.
+// every one is slow. Websockets (long-lived, cheap while idle), probes and agents'
+// uploads (their own pool: limitUploads) are not counted. A request takes its slot
+// once its body is in (bufferBodies), so a slow client never holds one. max <= 0
+// turns the cap off.
 func limitConcurrency(max int, m *metrics.Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if max <= 0 {
@@ -128,7 +137,7 @@ func limitConcurrency(max int, m *metrics.Metrics) func(http.Handler) http.Handl
 		}
 		slots := make(chan struct{}, max)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isWebsocket(r) || isProbe(r) {
+			if isWebsocket(r) || isProbe(r) || isUpload(r) && auth.FromContext(r.Context()) != nil {
 				next.ServeHTTP(w, r)
 				return
 			}

@@ -81,15 +81,23 @@ func TestCORS_OnlyTheAllowListedOrigins(t *testing.T) {
 }
 
 func TestConcurrencyCap_Answers503InEachSurfacesShape(t *testing.T) {
-	app := testkit.NewApp(t, func(c *config.Config) { c.MaxConcurrentRequests = 1 })
+	app := testkit.NewApp(t, func(c *config.Config) { c.MaxConcurrentRequests = 1; c.RequestTimeout = time.Minute })
 	ten := tenantOf(t, app)
 
-	// Hold the only slot: a login whose body is still arriving.
-	pr, pw := io.Pipe()
+	// Hold the only slot: a request waiting on a locked table. (A body still
+	// arriving holds none: bufferBodies reads it first.)
+	tx, err := app.DB.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(t.Context(), "LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
 	held := make(chan int, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", app.Server.URL+"/auth/login", pr)
-		req.Header.Set("Content-Type", "application/json")
+		req, _ := http.NewRequest("GET", app.Server.URL+"/conversation/conversation-page-list?page=1&limit=10", nil)
+		req.Header.Set("Authorization", "Bearer "+ten.token)
 		resp, err := app.Server.Client().Do(req)
 		if err != nil {
 			held <- 0
@@ -98,7 +106,6 @@ func TestConcurrencyCap_Answers503InEachSurfacesShape(t *testing.T) {
 		resp.Body.Close()
 		held <- resp.StatusCode
 	}()
-	_, _ = pw.Write([]byte(`{"email":`))
 	eventually(t, 10*time.Second, "the server is full", func() bool {
 		return app.Do("GET", "/", "", nil).Status == http.StatusServiceUnavailable
 	})
@@ -124,10 +131,9 @@ func TestConcurrencyCap_Answers503InEachSurfacesShape(t *testing.T) {
 	}
 
 	// The slot frees: requests are served again.
-	_, _ = pw.Write([]byte(`"nobody@example.com","password":"not-the-password"}`))
-	pw.Close()
-	if code := <-held; code != http.StatusForbidden {
-		t.Errorf("the held login answered %d", code)
+	_ = tx.Rollback()
+	if code := <-held; code != http.StatusOK {
+		t.Errorf("the held request answered %d", code)
 	}
 	eventually(t, 10*time.Second, "the server serves again", func() bool {
 		return app.Do("GET", "/", "", nil).Status == 200

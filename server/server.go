@@ -36,14 +36,28 @@ type Deps struct {
 	// Metrics receives the request, GraphQL and webhook counts and serves /metrics;
 	// nil serves no /metrics.
 	Metrics *metrics.Metrics
+
+	// wsCaps counts the open websockets per agent and address (New sets it).
+	wsCaps *wsCaps
 }
 
-// New returns the whole HTTP handler of one instance.
+// rootHandler is New's handler: the router, and the request bodies still arriving,
+// which HTTPServer's shutdown cuts short.
+type rootHandler struct {
+	chi.Router // so that tests and tools can walk its routes
+	reads      *bodyReads
+}
+
+// New returns the whole HTTP handler of one instance. Bodies are read (ordinary
+// ones) or admitted to the upload pool before a request takes a concurrency slot,
+// so the principal is known before the slot is taken.
 func New(d Deps) http.Handler {
+	reads := &bodyReads{}
 	r := chi.NewRouter()
 	r.Use(requestID, httpMetrics(d.Metrics), accessLog(d.Log), recoverer(d.Log), securityHeaders,
-		corsFor(d.Config.CORSOrigins), limitConcurrency(d.Config.MaxConcurrentRequests, d.Metrics),
-		clientAddress(d.Config, d.Log), authenticate(d.Resolver.Tokens), connectionDeadlines, requestTimeout(d.Config.RequestTimeout))
+		corsFor(d.Config.CORSOrigins), clientAddress(d.Config, d.Log), authenticate(d.Resolver.Tokens), connectionDeadlines,
+		bufferBodies(d.Config.BodyTimeout, reads), limitConcurrency(d.Config.MaxConcurrentRequests, d.Metrics),
+		limitUploads(d.Config.UploadsPerAgent, reads), requestTimeout(d.Config.RequestTimeout))
 	r.NotFound(rest.NotFoundHandler)
 	r.MethodNotAllowed(rest.MethodNotAllowedHandler)
 
@@ -77,6 +91,7 @@ func New(d Deps) http.Handler {
 		r.Method(http.MethodGet, "/metrics", metricsHandler(d.Metrics, d.Config.MetricsToken))
 	}
 
+	d.wsCaps = newWSCaps(d.Config)
 	gql := newGraphQL(d)
 	r.Handle("/graphql", gql)
 	if d.Config.Playground {
@@ -90,7 +105,7 @@ func New(d Deps) http.Handler {
 		Webhooks: twilio.Verifier{AuthToken: d.Config.TwilioAuthToken, PublicBaseURL: d.Config.PublicBaseURL},
 		Metrics:  d.Metrics}
 	api.Routes(r)
-	return r
+	return &rootHandler{Router: r, reads: reads}
 }
 
 type readiness struct {

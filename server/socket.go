@@ -47,7 +47,8 @@ type socket struct {
 
 	served  atomic.Bool // the transport has taken the socket
 	endOnce sync.Once
-	ended   func() // called once when the socket has ended
+	ended   func()   // called once when the socket has ended
+	atEnd   []func() // added by onEnd, under mu
 }
 
 // end releases the socket, once.
@@ -57,7 +58,21 @@ func (s *socket) end() {
 		if s.ended != nil {
 			s.ended()
 		}
+		s.mu.Lock()
+		fns := s.atEnd
+		s.atEnd = nil
+		s.mu.Unlock()
+		for _, fn := range fns {
+			fn()
+		}
 	})
+}
+
+// onEnd runs fn when the socket ends (connection_init's per-agent count).
+func (s *socket) onEnd(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.atEnd = append(s.atEnd, fn)
 }
 
 // send writes one protocol message.

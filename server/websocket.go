@@ -30,7 +30,8 @@ var errForbidden = errors.New("Forbidden")
 
 // websocketTransport speaks graphql-transport-ws and the legacy graphql-ws on
 // /graphql (wsprotocol.go). The token travels in connection_init; a missing or bad
-// one closes the socket with 4403. The connection ends when its token expires and
+// one closes the socket with 4403, an agent with WS_MAX_PER_AGENT sockets open
+// already with 4429 (wsCaps). The connection ends when its token expires and
 // when the server shuts down.
 func websocketTransport(d Deps) wsTransport {
 	keepAlive := wsKeepAlive
@@ -42,6 +43,12 @@ func websocketTransport(d Deps) wsTransport {
 		p, err := d.Resolver.Tokens.Parse(tok)
 		if tok == "" || err != nil {
 			return nil, nil, errForbidden
+		}
+		if s, ok := ctx.Value(socketKey{}).(*socket); ok {
+			if !d.wsCaps.acquireAgent(p.UserID) {
+				return nil, nil, errTooManySockets
+			}
+			s.onEnd(func() { d.wsCaps.releaseAgent(p.UserID) })
 		}
 		ctx = auth.WithPrincipal(ctx, p)
 		ctx = resolvers.WithSocket(ctx)
@@ -76,12 +83,26 @@ func authorization(payload map[string]any) string {
 // a request while its handler runs (the connection goroutine and its stack, the
 // request, its 4 KB read and write buffers, the middleware's contexts), which for a
 // websocket would otherwise be held for the socket's whole life.
+//
+// Sockets over the caps of the client's address or of the agent named by an
+// Authorization header are refused here with 429 (wsCaps).
 func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Request) {
+	addr := auth.ClientAddr(r.Context())
+	if !d.wsCaps.acquireAddr(addr) {
+		refuseSocket(w, "too many websockets from this address")
+		return
+	}
+	if p := auth.FromContext(r.Context()); p != nil && d.wsCaps.agentFull(p.UserID) {
+		d.wsCaps.releaseAddr(addr)
+		refuseSocket(w, "too many websockets for this agent")
+		return
+	}
 	c, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{"graphql-transport-ws", "graphql-ws"},
 		OriginPatterns: originPatterns(d.Config.CORSOrigins),
 	})
 	if err != nil {
+		d.wsCaps.releaseAddr(addr)
 		return // Accept has answered the request
 	}
 	// No subprotocol, as with gqlgen, means the legacy one.
@@ -95,7 +116,10 @@ func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Req
 		ProtoMinor: r.ProtoMinor, Header: http.Header{"Upgrade": {"websocket"}}, Host: r.Host,
 		RemoteAddr: r.RemoteAddr}).WithContext(ctx)
 	d.Metrics.WebsocketOpened()
-	s.ended = d.Metrics.WebsocketClosed
+	s.ended = func() {
+		d.Metrics.WebsocketClosed()
+		d.wsCaps.releaseAddr(addr)
+	}
 	go func() {
 		// The transport ends the socket (wsTransport.Do); this is for the case where
 		// gqlgen could not hand it over.

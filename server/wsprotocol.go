@@ -68,7 +68,7 @@ type wsMessage struct {
 type wsTransport struct {
 	// init authenticates connection_init's payload; it returns the connection's
 	// context and the function that ends it, or an error that closes the socket
-	// with 4403.
+	// with 4403 (4429 for errTooManySockets).
 	init func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error)
 	// keepAlive is the ping interval (WS_KEEPALIVE).
 	keepAlive time.Duration
@@ -210,7 +210,7 @@ func (t wsTransport) handshake(ctx context.Context, s *socket) bool {
 		if s.legacy {
 			s.send(msgConnError, "", gqlerror.Errorf("%s", err.Error()))
 		}
-		s.close(closeForbidden, err.Error())
+		s.close(initCloseCode(err), err.Error())
 		return false
 	}
 	s.ctx, s.cancel = cctx, cancel

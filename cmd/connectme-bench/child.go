@@ -95,6 +95,8 @@ func startServer(ctx context.Context, c serverConfig) (*server, error) {
 		"MEDIA_DIR="+c.MediaDir,
 		"LOG_LEVEL=warn",
 		"APP_ENV=development",
+		// Thousands of sockets from one address and few agents: the caps are off.
+		"WS_MAX_PER_ADDR=0", "WS_MAX_PER_AGENT=0",
 	)
 	s := &server{name: c.Name, base: base, exited: make(chan struct{}), tail: &lineTail{max: 40}}
 	if c.Pprof {

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+
+	"github.com/coder/websocket"
+
+	"github.com/connectme/connectme/config"
+)
+
+// wsRetryAfter is the Retry-After of a refused websocket: sockets stay open for
+// hours, so a client retrying at once would only be refused again.
+const wsRetryAfter = "30"
+
+// errTooManySockets refuses a connection_init whose agent has all its sockets
+// open already; the socket is closed with closeTooManyInits (4429).
+var errTooManySockets = errors.New("too many sockets for this agent")
+
+// wsCaps caps the websockets open on this instance per client address
+// (WS_MAX_PER_ADDR) and per agent (WS_MAX_PER_AGENT). They are per instance: behind
+// a load balancer a client may hold the cap on each instance.
+//
+// The address is known at the upgrade, so a socket over the address cap is refused
+// there with HTTP 429 (Retry-After), before anything is allocated for it. The
+// agent, in the protocols' usual way, is only known at connection_init, where the
+// token travels: the socket is counted for its agent then, and one over the cap is
+// closed with 4429. A client that sends its token at the upgrade as well (an
+// Authorization header, which non-browser clients can set) is refused with HTTP 429
+// at the upgrade, as the contract asks. Tokens in the URL (?token=) are not
+// accepted: URLs end up in proxies' access logs.
+type wsCaps struct {
+	maxAgent, maxAddr int
+
+	mu     sync.Mutex
+	agents map[int64]int
+	addrs  map[string]int
+}
+
+func newWSCaps(c *config.Config) *wsCaps {
+	return &wsCaps{maxAgent: c.WSMaxPerAgent, maxAddr: c.WSMaxPerAddr, agents: map[int64]int{}, addrs: map[string]int{}}
+}
+
+// acquireAddr counts a socket for addr; false when the address has all its sockets.
+func (c *wsCaps) acquireAddr(addr string) bool {
+	if c == nil || c.maxAddr <= 0 {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.addrs[addr] >= c.maxAddr {
+		return false
+	}
+	c.addrs[addr]++
+	return true
+}
+
+// releaseAddr gives back a socket acquireAddr counted.
+func (c *wsCaps) releaseAddr(addr string) {
+	if c == nil || c.maxAddr <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.addrs[addr]--; c.addrs[addr] <= 0 {
+		delete(c.addrs, addr)
+	}
+}
+
+// agentFull reports an agent with all its sockets open (the check at the upgrade;
+// the socket is counted at connection_init).
+func (c *wsCaps) agentFull(agent int64) bool {
+	if c == nil || c.maxAgent <= 0 {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.agents[agent] >= c.maxAgent
+}
+
+// acquireAgent counts a socket for agent; false when the agent has all its sockets.
+func (c *wsCaps) acquireAgent(agent int64) bool {
+	if c == nil || c.maxAgent <= 0 {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.agents[agent] >= c.maxAgent {
+		return false
+	}
+	c.agents[agent]++
+	return true
+}
+
+// releaseAgent gives back a socket acquireAgent counted.
+func (c *wsCaps) releaseAgent(agent int64) {
+	if c == nil || c.maxAgent <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.agents[agent]--; c.agents[agent] <= 0 {
+		delete(c.agents, agent)
+	}
+}
+
+// refuseSocket answers an upgrade over a cap: 429 with Retry-After.
+func refuseSocket(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", wsRetryAfter)
+	writeGraphQLError(w, http.StatusTooManyRequests, msg, "RATE_LIMITED")
+}
+
+// initCloseCode is the close code of a refused connection_init: 4429 for an agent
+// with all its sockets open (back off, as HTTP 429 says), else 4403.
+func initCloseCode(err error) websocket.StatusCode {
+	if errors.Is(err, errTooManySockets) {
+		return closeTooManyInits
+	}
+	return closeForbidden
+}
