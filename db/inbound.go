@@ -57,6 +57,12 @@ func ReceiveInbound(ctx context.Context, bdb *bun.DB, contact *User, msg *Messag
 			}
 		}
 		msg.Attachments = atts
+		if len(atts) > 0 {
+			// Wake the media fetcher on commit.
+			if _, err := tx.NewRaw("SELECT pg_notify(?, '')", MediaChannel).Exec(ctx); err != nil {
+				return fmt.Errorf("wake the media fetcher: %w", err)
+			}
+		}
 		return nil
 	})
 	if errors.Is(err, errDuplicateInbound) {

@@ -127,9 +127,7 @@ func TestUnread_ReceivedUntilReadAndNotMovedByCallbacks(t *testing.T) {
 	if n := unread(t, bdb, conv); n != 2 {
 		t.Fatalf("unread = %d, want the 2 received", n)
 	}
-	if _, err := db.AttachProviderSID(t.Context(), bdb, company.ID, sent.ID, "SMunread", db.StatusSent); err != nil {
-		t.Fatal(err)
-	}
+	attachSID(t, bdb, company.ID, sent.ID, "SMunread", db.StatusSent)
 	for _, st := range []string{db.StatusDelivered, db.StatusRead} {
 		if _, err := db.ApplyProviderStatus(t.Context(), bdb, "SMunread", st, nil); err != nil {
 			t.Fatal(err)
