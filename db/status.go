@@ -72,7 +72,7 @@ func lockProviderSID(ctx context.Context, tx bun.Tx, sid string) error {
 
 // ApplyProviderStatus applies a status callback for a provider message id. When no
 // message carries that id yet (the callback beat the send call's answer), the status
-// is kept in early_statuses and applied by AttachProviderSID. It returns the change,
+// is kept in early_statuses and applied by AttachProviderSIDTx. It returns the change,
 // or nil when nothing moved. When the status moved, each of then runs inside the
 // transaction (to publish the change with it).
 func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, errorCode *string,
@@ -106,23 +106,11 @@ func ApplyProviderStatus(ctx context.Context, bdb *bun.DB, sid, status string, e
 	return change, err
 }
 
-// AttachProviderSID records the provider's id of a sent message, moves it forward to
-// status (QUEUED or SENT, as the send call answered), then applies every status
-// callback that arrived before the id was known. The message leaves the delivery
-// outbox in the same statement: it has been handed over. It returns the final
-// change, or nil when nothing moved.
-func AttachProviderSID(ctx context.Context, bdb *bun.DB, companyID int64, id uuid.UUID, sid, status string) (*StatusChange, error) {
-	var last *StatusChange
-	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		last, err = AttachProviderSIDTx(ctx, tx, companyID, id, sid, status)
-		return err
-	})
-	return last, err
-}
-
-// AttachProviderSIDTx is AttachProviderSID inside the caller's transaction, so the
-// delivery worker can also remove its outbox row and publish the change atomically.
+// AttachProviderSIDTx records the provider's id of a sent message, moves it forward
+// to status (QUEUED or SENT, as the send call answered), then applies every status
+// callback that arrived before the id was known. It runs in the caller's
+// transaction, so the delivery worker also removes its outbox row and publishes the
+// change atomically. It returns the final change, or nil when nothing moved.
 func AttachProviderSIDTx(ctx context.Context, tx bun.Tx, companyID int64, id uuid.UUID, sid, status string) (*StatusChange, error) {
 	if err := lockProviderSID(ctx, tx, sid); err != nil {
 		return nil, err
