@@ -18,6 +18,10 @@ const (
 	AttachmentFailed  = "FAILED"
 )
 
+// MediaChannel is the NOTIFY channel that wakes the media fetcher when inbound media
+// are recorded PENDING. The notification is only a hint; the fetcher reads the table.
+const MediaChannel = "connectme_media"
+
 // InsertAttachment stores a new attachment and fills a with the stored row.
 func InsertAttachment(ctx context.Context, idb bun.IDB, a *Attachment) error {
 	if _, err := idb.NewInsert().Model(a).Returning("*").Exec(ctx); err != nil {

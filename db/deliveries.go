@@ -10,7 +10,8 @@ import (
 )
 
 // DeliveriesChannel is the NOTIFY channel that wakes the delivery workers when a
-// message is queued. The notification is only a hint; workers read the table.
+// message is queued (QueueMessage). The notification is only a hint; workers read
+// the table.
 const DeliveriesChannel = "connectme_deliveries"
 
 // Delivery is one row of the delivery outbox: a message waiting to be handed to the
@@ -26,21 +27,6 @@ type Delivery struct {
 	LockedUntil *time.Time `bun:"locked_until"`
 	LastError   *string    `bun:"last_error"`
 	CreatedAt   time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
-}
-
-// EnqueueDelivery queues a stored outbound message for sending and wakes the workers.
-// Call it inside the transaction that inserts the message: the row and the wake-up
-// then both take effect on commit, or neither does.
-func EnqueueDelivery(ctx context.Context, idb bun.IDB, companyID int64, messageID uuid.UUID) error {
-	// One statement, one round trip: the row, and the wake-up for it.
-	if _, err := idb.NewRaw(`WITH queued AS (
-			INSERT INTO deliveries (message_id, company_id, run_at) VALUES (?, ?, now()) RETURNING message_id
-		)
-		SELECT pg_notify(?, '') FROM queued`,
-		messageID, companyID, DeliveriesChannel).Exec(ctx); err != nil {
-		return fmt.Errorf("enqueue delivery: %w", err)
-	}
-	return nil
 }
 
 // ClaimDeliveries takes up to n due deliveries that no live worker holds, locks them

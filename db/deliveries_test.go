@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/connectme/connectme/db"
@@ -23,13 +22,20 @@ func queued(t *testing.T, bdb *bun.DB, n int) []uuid.UUID {
 	conv := testkit.Conversation(t, bdb, co.ID, time.Now())
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
-		m := testkit.Message(t, bdb, conv, db.DirectionSent, "hello", time.Now())
-		if err := db.EnqueueDelivery(ctx, bdb, co.ID, m.ID); err != nil {
+		m := outboundMessage(conv, "hello")
+		if err := db.QueueMessage(ctx, bdb, m, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = m.ID
 	}
 	return ids
+}
+
+// outboundMessage is a PENDING text message an agent sends in conv.
+func outboundMessage(conv *db.Conversation, text string) *db.Message {
+	return &db.Message{ID: db.NewMessageID(), CompanyID: conv.CompanyID, ConversationID: conv.ID,
+		Direction: db.DirectionSent, MessageType: db.TypeText, Content: &text, Datetime: time.Now().UTC(),
+		Status: db.StatusPending}
 }
 
 func TestClaimDeliveries_TakesOnlyDueUnleasedRows(t *testing.T) {
@@ -173,7 +179,7 @@ func TestReleaseDelivery_UncountsTheAttemptAndFreesTheRow(t *testing.T) {
 	}
 }
 
-func TestEnqueueDelivery_WakesListenersOnCommitOnly(t *testing.T) {
+func TestQueueMessage_WakesListenersOnCommitOnly(t *testing.T) {
 	ctx := context.Background()
 	bdb := testkit.DB(t)
 	co := testkit.Company(t, bdb)
@@ -185,9 +191,8 @@ func TestEnqueueDelivery_WakesListenersOnCommitOnly(t *testing.T) {
 	}
 
 	// Rolled back: neither a row nor a wake-up.
-	m1 := testkit.Message(t, bdb, conv, db.DirectionSent, "rolled back", time.Now())
 	_ = bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.EnqueueDelivery(ctx, tx, co.ID, m1.ID); err != nil {
+		if err := db.QueueMessage(ctx, tx, outboundMessage(conv, "rolled back"), nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		return context.Canceled
@@ -196,9 +201,8 @@ func TestEnqueueDelivery_WakesListenersOnCommitOnly(t *testing.T) {
 		t.Fatal("a rolled back enqueue sent a notification")
 	}
 
-	m2 := testkit.Message(t, bdb, conv, db.DirectionSent, "committed", time.Now())
 	if err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return db.EnqueueDelivery(ctx, tx, co.ID, m2.ID)
+		return db.QueueMessage(ctx, tx, outboundMessage(conv, "committed"), nil, nil)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -222,26 +226,26 @@ func TestOutboundByIDs_LoadsWhatTheSendNeedsForABatch(t *testing.T) {
 	if _, err := bdb.NewInsert().Model(tpl).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tm := testkit.Message(t, bdb, conv, db.DirectionSent, "Hi Ann, welcome", time.Now())
-	if _, err := bdb.NewUpdate().Model((*db.Message)(nil)).Where("id = ?", tm.ID).
-		Set("template_id = ?", tpl.ID).Set("message_type = ?", db.TypeTemplate).
-		Set("template_params = ?", pgdialect.Array([]string{"Ann", "welcome"})).Exec(ctx); err != nil {
+	tm := outboundMessage(conv, "Hi Ann, welcome")
+	tm.TemplateID, tm.MessageType, tm.TemplateParams = &tpl.ID, db.TypeTemplate, []string{"Ann", "welcome"}
+	if err := db.QueueMessage(ctx, bdb, tm, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	mm := testkit.Message(t, bdb, conv, db.DirectionSent, "see attached", time.Now())
-	for i, name := range []string{"second.pdf", "first.jpg"} {
-		ord := 1 - i
-		a := &db.Attachment{CompanyID: co.ID, MessageID: &mm.ID, Order: &ord, Type: db.AttachmentDocument, Filename: name, State: "STORED"}
-		if _, err := bdb.NewInsert().Model(a).Exec(ctx); err != nil {
+	// Uploaded in one order, linked in the other: the link's order wins.
+	var attIDs []int64
+	for _, name := range []string{"second.pdf", "first.jpg"} {
+		a := &db.Attachment{CompanyID: co.ID, Type: db.AttachmentDocument, Filename: name, State: "STORED"}
+		if err := db.InsertAttachment(ctx, bdb, a); err != nil {
 			t.Fatal(err)
 		}
+		attIDs = append([]int64{a.ID}, attIDs...)
+	}
+	mm := outboundMessage(conv, "see attached")
+	mm.MessageType = db.TypeMedia
+	if err := db.QueueMessage(ctx, bdb, mm, attIDs, nil); err != nil {
+		t.Fatal(err)
 	}
 	unqueued := testkit.Message(t, bdb, conv, db.DirectionSent, "not queued", time.Now())
-	for _, id := range []uuid.UUID{tm.ID, mm.ID} {
-		if err := db.EnqueueDelivery(ctx, bdb, co.ID, id); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	got, err := db.OutboundByIDs(ctx, bdb, []uuid.UUID{tm.ID, mm.ID, unqueued.ID})
 	if err != nil {
@@ -265,7 +269,7 @@ func TestOutboundByIDs_LoadsWhatTheSendNeedsForABatch(t *testing.T) {
 	}
 }
 
-func TestAttachProviderSID_TakesTheMessageOutOfTheOutbox(t *testing.T) {
+func TestAttachProviderSIDTx_TakesTheMessageOutOfTheOutbox(t *testing.T) {
 	bdb := testkit.DB(t)
 	ids := queued(t, bdb, 3)
 	var companyID int64

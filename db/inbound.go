@@ -101,5 +101,11 @@ func ReceiveInbound(ctx context.Context, idb bun.IDB, contact *User, msg *Messag
 		}
 	}
 	msg.Attachments = atts
+	if len(atts) > 0 {
+		// Wake the media fetcher on commit.
+		if _, err := idb.NewRaw("SELECT pg_notify(?, '')", MediaChannel).Exec(ctx); err != nil {
+			return fmt.Errorf("wake the media fetcher: %w", err)
+		}
+	}
 	return nil
 }

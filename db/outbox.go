@@ -9,7 +9,7 @@ import (
 )
 
 // QueueMessage stores an outbound message with its delivery job and the wake-up of
-// the delivery workers (as EnqueueDelivery), then links the given attachments of the
+// the delivery workers, then links the given attachments of the
 // company to it, in order; call it inside a transaction. An attachment already
 // carried by another message is copied, so one upload can be sent many times.
 // The statement that stores the message also sends notify (their conversation keys

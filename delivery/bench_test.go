@@ -99,10 +99,7 @@ func benchLatency(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := db.EnqueueDelivery(ctx, tx, co.ID, m.ID); err != nil {
+		if err := db.QueueMessage(ctx, tx, m, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 		committing := time.Now()

@@ -131,9 +131,13 @@ func fastConfig(bdb *bun.DB, p delivery.Provider) delivery.Config {
 }
 
 // startPool runs a pool until the returned stop is called (or the test ends);
-// stop returns once Run has returned.
+// stop returns once Run has returned. Without cfg.Bus, the pool is woken by an
+// events bus of its own, as in an instance.
 func startPool(t testing.TB, cfg delivery.Config) (stop func()) {
 	t.Helper()
+	if cfg.Bus == nil {
+		cfg.Bus = startBus(t, cfg.DB)
+	}
 	p, err := delivery.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -153,6 +157,19 @@ func startPool(t testing.TB, cfg delivery.Config) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// startBus runs an events bus on bdb until the test ends, and waits until it
+// listens.
+func startBus(t testing.TB, bdb *bun.DB) *events.Bus {
+	t.Helper()
+	bus := events.NewBus(bdb, testLog())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); bus.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "the bus to listen", func() bool { ok, _ := bus.Healthy(); return ok })
+	return bus
 }
 
 // outbound describes a message an agent sends.
@@ -177,17 +194,16 @@ func store(t testing.TB, bdb *bun.DB, conv *db.Conversation, o outbound) *db.Mes
 		m.MessageType = db.TypeMedia
 	}
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
-			return err
-		}
+		// Uploaded first, then linked to the message in order, as the send does.
+		ids := make([]int64, len(o.attach))
 		for i, a := range o.attach {
-			ord := i
-			a.CompanyID, a.MessageID, a.Order = conv.CompanyID, &m.ID, &ord
-			if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
+			a.CompanyID = conv.CompanyID
+			if err := db.InsertAttachment(ctx, tx, a); err != nil {
 				return err
 			}
+			ids[i] = a.ID
 		}
-		return db.EnqueueDelivery(ctx, tx, conv.CompanyID, m.ID)
+		return db.QueueMessage(ctx, tx, m, ids, nil)
 	})
 	if err != nil {
 		t.Fatalf("store message: %v", err)

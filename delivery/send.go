@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/jobs"
 	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/twilio"
 )
@@ -185,19 +185,14 @@ func (p *Pool) retry(ctx context.Context, log *slog.Logger, d *db.Delivery, caus
 	case !kept:
 		log.Warn("delivery was claimed again meanwhile; leaving it to that worker")
 	default:
-		time.AfterFunc(delay, p.poke)
+		p.jobs.WakeAfter(delay)
 	}
 }
 
 // backoff is the wait after the given attempt: BackoffBase doubled per attempt,
 // capped at BackoffMax, with ±20 % jitter so failed messages do not retry in step.
 func (p *Pool) backoff(attempt int) time.Duration {
-	d := p.cfg.BackoffBase
-	for i := 1; i < attempt && d < p.cfg.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, p.cfg.BackoffMax)
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+	return jobs.Backoff{Base: p.cfg.BackoffBase, Max: p.cfg.BackoffMax, Jitter: 0.2}.Delay(attempt)
 }
 
 // commit runs fn, which records an outcome through the business layer, trying again

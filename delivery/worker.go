@@ -1,8 +1,10 @@
 // Package delivery sends stored outbound messages to the provider. The outbox is the
-// deliveries table, written in the transaction that stores a message; a pool of
-// workers runs in every instance, claims due rows with FOR UPDATE SKIP LOCKED under
-// a lease, sends, and records the outcome. NOTIFY wakes the workers at once; a slow
-// poll catches what a lost notification would miss.
+// deliveries table, written in the transaction that stores a message (db.QueueMessage);
+// the Pool is a use of the background-work loop (package jobs): every instance claims
+// due rows with FOR UPDATE SKIP LOCKED under a lease, sends (send.go), and records
+// the outcome, batched (record.go). The NOTIFY on db.DeliveriesChannel wakes the pool
+// through the events bus's LISTEN connection; the poll catches what a lost
+// notification would miss. Provider (provider.go) is Twilio or the development logger.
 package delivery
 
 import (
@@ -10,22 +12,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/jobs"
 	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/resolvers"
 )
 
 // Config is what a Pool needs. Zero durations and counts take the defaults.
 type Config struct {
-	// DB is the database; it must run on pgdriver (the wake-up uses its Listener).
+	// DB is the database.
 	DB *bun.DB
+	// Bus wakes the pool on each NOTIFY of db.DeliveriesChannel (the events bus);
+	// nil polls only.
+	Bus jobs.Waker
 	// Provider sends the messages.
 	Provider Provider
 	// Resolver is the business layer, through which outcomes are recorded; nil uses
@@ -69,19 +73,11 @@ const (
 	DefaultBackoffMax   = 5 * time.Minute
 )
 
-// Pauses while the database is unavailable: the first look again after
-// outageMinWait, then doubling up to outageMaxWait. A notification ends the pause at
-// once (it proves the database is back).
-const (
-	outageMinWait = time.Second
-	outageMaxWait = 10 * time.Second
-)
-
 // Pool is one instance's delivery workers.
 type Pool struct {
 	cfg  Config
 	log  *slog.Logger
-	wake chan struct{}
+	jobs *jobs.Runner[job]
 	// accepted hands accepted sends to the recorder (record.go) while Run runs.
 	accepted chan *accepted
 }
@@ -90,9 +86,6 @@ type Pool struct {
 func New(cfg Config) (*Pool, error) {
 	if cfg.DB == nil || cfg.Provider == nil {
 		return nil, errors.New("delivery: DB and Provider are required")
-	}
-	if _, ok := cfg.DB.Driver().(pgdriver.Driver); !ok {
-		return nil, errors.New("delivery: the database must use pgdriver (LISTEN needs it)")
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -116,25 +109,32 @@ func New(cfg Config) (*Pool, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Pool{cfg: cfg, log: log.With("component", "delivery"), wake: make(chan struct{}, 1)}, nil
-}
-
-// poke wakes the dispatcher; a wake-up already pending is as good as a second one.
-func (p *Pool) poke() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
+	p := &Pool{cfg: cfg, log: log.With("component", "delivery")}
+	runner, err := jobs.New(jobs.Queue[job]{
+		Name: "delivery", Claim: p.claim, Do: p.deliver, Lease: cfg.Lease,
+		Workers: cfg.Workers,
+		// Under a backlog, claim for a quarter of the workers at a time rather than
+		// for each one as it frees up: a claim is three round trips made by one
+		// goroutine, and claiming one message at a time capped delivery at a few
+		// hundred a second however many workers there were.
+		ClaimAtLeast: max(1, cfg.Workers/4),
+		PollInterval: cfg.PollInterval,
+		// A notification ends the pause at once (it proves the database is back).
+		OutageMin: time.Second, OutageMax: 10 * time.Second,
+		Bus: cfg.Bus, Channel: db.DeliveriesChannel, Log: p.log,
+	})
+	if err != nil {
+		return nil, err
 	}
+	p.jobs = runner
+	return p, nil
 }
 
 // Run sends queued messages until ctx is cancelled, then stops claiming, lets the
 // sends in flight finish and record their outcome, and returns.
 func (p *Pool) Run(ctx context.Context) {
-	stopListening := p.listen()
-	defer stopListening()
-
-	// The recorder outlives the workers: deferred before wg.Wait, it stops after
-	// every send in flight has been recorded.
+	// The recorder outlives the workers: it stops after every send in flight has
+	// been recorded.
 	p.accepted = make(chan *accepted)
 	stopRecorder, recorderDone := make(chan struct{}), make(chan struct{})
 	go func() { p.runRecorder(p.accepted, stopRecorder); close(recorderDone) }()
@@ -142,94 +142,7 @@ func (p *Pool) Run(ctx context.Context) {
 		close(stopRecorder)
 		<-recorderDone
 	}()
-
-	workers := p.cfg.Workers
-	done := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	inFlight := 0
-	// Under a backlog, claim for a quarter of the workers at a time rather than for
-	// each one as it frees up: a claim is three round trips made by this one
-	// goroutine, and claiming one message at a time capped delivery at a few
-	// hundred a second however many workers there were.
-	batch := max(1, workers/4)
-	// Look at once: messages may have been queued while no worker was running.
-	look := true
-	poll := time.NewTicker(p.cfg.PollInterval)
-	defer poll.Stop()
-	outage := db.Outage{Log: p.log, What: "delivery", MinWait: outageMinWait, MaxWait: outageMaxWait}
-	var pausedUntil time.Time
-	for {
-		if look && (workers-inFlight >= batch || inFlight == 0) && ctx.Err() == nil && !time.Now().Before(pausedUntil) {
-			free := workers - inFlight
-			jobs, err := p.claim(ctx, free)
-			switch {
-			case err != nil && db.IsUnavailable(err):
-				pausedUntil = time.Now().Add(outage.Failed(err))
-			case err != nil:
-				p.log.Error("claim deliveries", "err", err)
-			default:
-				outage.Recovered()
-			}
-			// A full claim suggests more are waiting; a short one drained the queue.
-			look = len(jobs) == free
-			for _, j := range jobs {
-				inFlight++
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					p.deliver(ctx, j)
-					done <- struct{}{}
-				}()
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-p.wake:
-			look = true
-			pausedUntil = time.Time{}
-		case <-poll.C:
-			look = true
-		case <-done:
-			inFlight--
-			// Count every worker that has finished meanwhile.
-			for more := true; more; {
-				select {
-				case <-done:
-					inFlight--
-				default:
-					more = false
-				}
-			}
-		}
-	}
-}
-
-// listen wakes the dispatcher on every NOTIFY of db.DeliveriesChannel, through one
-// connection of its own. pgdriver's Listener reconnects by itself; notifications
-// sent while it is away are lost, which the poll makes up for.
-func (p *Pool) listen() (stop func()) {
-	ln := pgdriver.NewListener(p.cfg.DB)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if err := ln.Listen(ctx, db.DeliveriesChannel); err != nil {
-		p.log.Warn("cannot LISTEN for new deliveries yet; polling until the listener reconnects", "err", err)
-	}
-	cancel()
-	notes := ln.Channel()
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		for n := range notes {
-			if n.Channel == db.DeliveriesChannel {
-				p.poke()
-			}
-		}
-	}()
-	return func() {
-		_ = ln.Close()
-		<-finished
-	}
+	p.jobs.Run(ctx)
 }
 
 // job is one claimed delivery with what sending it needs; out is nil when the
@@ -239,17 +152,14 @@ type job struct {
 	out *db.Outbound
 }
 
-// claimTimeout bounds the claim and the load of one batch, so a database that stops
-// answering pauses the pool soon rather than after a socket timeout.
-const claimTimeout = 10 * time.Second
+// claimTimeout bounds the recording of a batch (record.go), as jobs bounds a claim.
+const claimTimeout = jobs.DefaultClaimTimeout
 
-// claim takes up to n due deliveries and loads their messages. The claim and the
-// load run to completion even when ctx is cancelled meanwhile, so no row is left
-// claimed by a worker that never looks at it; an error claims nothing.
-func (p *Pool) claim(ctx context.Context, n int) ([]job, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(claimTimeout, p.cfg.Lease/2))
-	defer cancel()
-	ds, err := db.ClaimDeliveries(ctx, p.cfg.DB, n, p.cfg.Lease)
+// claim takes up to n due deliveries and loads their messages (the jobs loop runs it
+// to completion even when the pool is stopping, within a bound); an error claims
+// nothing.
+func (p *Pool) claim(ctx context.Context, n int, lease time.Duration) ([]job, error) {
+	ds, err := db.ClaimDeliveries(ctx, p.cfg.DB, n, lease)
 	if err != nil {
 		return nil, err
 	}

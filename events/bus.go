@@ -18,7 +18,8 @@ import (
 // Bus receives this instance's share of every event through one LISTEN connection
 // and fans it out to the local subscribers of the event's company. A subscriber that
 // cannot keep up is dropped (its Done channel closes) rather than slowing the others
-// or growing memory.
+// or growing memory. The same connection wakes the background workers (Wake), so an
+// instance holds one LISTEN connection however many kinds of work it runs.
 type Bus struct {
 	db  *bun.DB
 	log *slog.Logger
@@ -26,10 +27,13 @@ type Bus struct {
 	// LISTEN connection still delivers.
 	pingChannel string
 
-	mu   sync.RWMutex
-	subs map[int64]map[*Subscription]struct{}
+	mu sync.RWMutex
 	// feeds are the companies with Attach subscribers.
 	feeds map[int64]*feed
+	// wakers are the waiters of each wake-up channel (Wake); wakeGen counts the
+	// channels added, so the listener LISTENs to new ones without a lock per event.
+	wakers  map[string]map[chan struct{}]struct{}
+	wakeGen atomic.Int64
 
 	connected atomic.Bool
 	lastErr   atomic.Value // string
@@ -39,22 +43,15 @@ type Bus struct {
 	lastLogged atomic.Bool
 }
 
-// Subscription is one subscriber's view of the bus.
+// Subscription is one subscriber's view of the bus (Attach).
 type Subscription struct {
 	bus       *Bus
 	companyID int64
-	// match, when set, keeps only the events this subscriber wants, before they
-	// take a place in its buffer.
-	match func(Event) bool
-	// C delivers the company's events (Subscribe; nil for Attach); it is never
-	// closed (select on Done too). One
-	// Event value is shared by every subscriber it goes to: read it, never change it.
-	// (Pointers keep the buffer small: 10,000 subscriptions hold 10,000 buffers.)
-	C    chan *Event
-	done chan struct{}
-	once sync.Once
+	done      chan struct{}
+	once      sync.Once
 
-	// feed, deliver and closed are an Attach subscription's.
+	// feed is the company's; deliver and closed are the subscriber's. One Event
+	// value is shared by every subscriber it goes to: read it, never change it.
 	feed    *feed
 	deliver func(*Event) bool
 	closed  func()
@@ -91,7 +88,7 @@ func NewBus(db *bun.DB, log *slog.Logger) *Bus {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return &Bus{db: db, log: log, pingChannel: "connectme_ping_" + hex.EncodeToString(b[:]),
-		subs: map[int64]map[*Subscription]struct{}{}, feeds: map[int64]*feed{}}
+		feeds: map[int64]*feed{}, wakers: map[string]map[chan struct{}]struct{}{}}
 }
 
 // Attach subscribes deliver to the company's events without a goroutine or a buffer
@@ -141,35 +138,13 @@ func (b *Bus) run(f *feed) {
 	}
 }
 
-// Subscribe returns a subscription to the company's events that match (all of them
-// when match is nil).
-func (b *Bus) Subscribe(companyID int64, match func(Event) bool) *Subscription {
-	s := &Subscription{bus: b, companyID: companyID, match: match, C: make(chan *Event, SubscriptionBuffer), done: make(chan struct{})}
-	b.mu.Lock()
-	if b.subs[companyID] == nil {
-		b.subs[companyID] = map[*Subscription]struct{}{}
-	}
-	b.subs[companyID][s] = struct{}{}
-	b.mu.Unlock()
-	return s
-}
-
 // Done is closed when the subscription ends (Close, or dropped for being slow).
 func (s *Subscription) Done() <-chan struct{} { return s.done }
 
 // Close ends the subscription.
 func (s *Subscription) Close() {
 	s.once.Do(func() {
-		if s.feed != nil {
-			s.detach()
-		} else {
-			s.bus.mu.Lock()
-			delete(s.bus.subs[s.companyID], s)
-			if len(s.bus.subs[s.companyID]) == 0 {
-				delete(s.bus.subs, s.companyID)
-			}
-			s.bus.mu.Unlock()
-		}
+		s.detach()
 		close(s.done)
 		if s.closed != nil {
 			s.closed()
@@ -204,9 +179,6 @@ func (b *Bus) Subscribers() int {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	n := 0
-	for _, m := range b.subs {
-		n += len(m)
-	}
 	for _, f := range b.feeds {
 		f.mu.Lock()
 		n += len(f.subs)
@@ -229,18 +201,7 @@ func (b *Bus) Healthy() (bool, string) {
 
 // dispatch hands ev to the local subscribers of its company without blocking.
 func (b *Bus) dispatch(ev *Event) {
-	var slow []*Subscription
 	b.mu.RLock()
-	for s := range b.subs[ev.CompanyID] {
-		if s.match != nil && !s.match(*ev) {
-			continue
-		}
-		select {
-		case s.C <- ev:
-		default:
-			slow = append(slow, s)
-		}
-	}
 	f := b.feeds[ev.CompanyID]
 	if f != nil {
 		select {
@@ -269,10 +230,6 @@ func (b *Bus) dispatch(ev *Event) {
 			}
 			f.dropping.Store(false)
 		}()
-	}
-	for _, s := range slow {
-		b.log.Warn("dropping a subscriber that cannot keep up", "company_id", s.companyID)
-		s.Close()
 	}
 }
 
@@ -316,8 +273,9 @@ func (b *Bus) listen(ctx context.Context) error {
 	defer stop()
 	// Connecting is bounded: against a database that accepts connections but never
 	// answers, the socket timeout alone would hold the bus for half a minute.
+	gen := b.wakeGen.Load()
 	lctx, cancel := context.WithTimeout(ctx, listenTimeout)
-	err := ln.Listen(lctx, Channel, b.pingChannel)
+	err := ln.Listen(lctx, append([]string{Channel, b.pingChannel}, b.wakeChannels()...)...)
 	cancel()
 	if err != nil {
 		return err
@@ -325,7 +283,21 @@ func (b *Bus) listen(ctx context.Context) error {
 	b.connected.Store(true)
 	b.lastLogged.Store(false)
 	b.log.Info("event listener connected", "channel", Channel)
+	// Whatever was notified while the listener was away is lost: every waiter looks.
+	b.wakeAll()
 	for {
+		if g := b.wakeGen.Load(); g != gen {
+			// Channels added since: LISTEN again (a repeated LISTEN is a no-op).
+			gen = g
+			lctx, cancel := context.WithTimeout(ctx, listenTimeout)
+			err := ln.Listen(lctx, b.wakeChannels()...)
+			cancel()
+			if err != nil {
+				return err
+			}
+			// What was notified before the LISTEN is lost: the new waiters look.
+			b.wakeAll()
+		}
 		ch, payload, err := ln.ReceiveTimeout(ctx, receiveTimeout)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -339,6 +311,7 @@ func (b *Bus) listen(ctx context.Context) error {
 		}
 		b.received.Add(1)
 		if ch != Channel {
+			b.wake(ch)
 			continue
 		}
 		ev, err := Decode(payload)
@@ -360,9 +333,7 @@ func (b *Bus) ping(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			pctx, cancel := context.WithTimeout(ctx, pingInterval)
-			_, _ = b.db.ExecContext(pctx, "SELECT pg_notify(?, '')", b.pingChannel)
-			cancel()
+			b.nudge(ctx)
 		}
 	}
 }

@@ -7,58 +7,6 @@ import (
 	"testing"
 )
 
-func TestBus_SlowSubscriberIsDroppedOthersKeepReceiving(t *testing.T) {
-	b := NewBus(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	slow := b.Subscribe(1, nil)
-	fast := b.Subscribe(1, nil)
-	other := b.Subscribe(2, nil)
-	received := 0
-	for i := 0; i < SubscriptionBuffer*3; i++ {
-		b.dispatch(&Event{Kind: MessageAdded, CompanyID: 1, ConversationID: int64(i)})
-		select {
-		case <-fast.C:
-			received++
-		default:
-			t.Fatalf("fast subscriber missed event %d", i)
-		}
-	}
-	select {
-	case <-slow.Done():
-	default:
-		t.Fatal("a subscriber that never reads was not dropped")
-	}
-	if received != SubscriptionBuffer*3 {
-		t.Errorf("fast got %d", received)
-	}
-	select {
-	case ev := <-other.C:
-		t.Errorf("company 2 received company 1's event %+v", ev)
-	default:
-	}
-	// A subscriber's filter applies before its buffer: events it does not want
-	// never count against it.
-	picky := b.Subscribe(1, func(ev Event) bool { return ev.ConversationID == -1 })
-	for i := 0; i < SubscriptionBuffer*2; i++ {
-		b.dispatch(&Event{Kind: MessageAdded, CompanyID: 1, ConversationID: int64(i)})
-		<-fast.C
-	}
-	select {
-	case <-picky.Done():
-		t.Fatal("a subscriber was dropped for events it filtered out")
-	default:
-	}
-	picky.Close()
-	if n := b.Subscribers(); n != 2 {
-		t.Errorf("subscribers = %d, want 2 after dropping the slow one", n)
-	}
-	fast.Close()
-	fast.Close() // idempotent
-	other.Close()
-	if n := b.Subscribers(); n != 0 {
-		t.Errorf("subscribers = %d after closing all", n)
-	}
-}
-
 func TestDecode_RoundTripAndGarbage(t *testing.T) {
 	ev := Event{Kind: MessageStatusChanged, CompanyID: 7, ConversationID: 9, MessageID: "abc", Status: "READ"}
 	b := []byte(`{"k":"message_status_changed","c":7,"v":9,"m":"abc","s":"READ"}`)

@@ -3,6 +3,11 @@
 // every instance. Events are published with pg_notify inside the transaction that
 // made the change, so PostgreSQL delivers them on commit and never for a rollback;
 // they carry ids, not rows, and each instance loads what its subscribers need.
+//
+// events.go holds the events and their publishing; bus.go the Bus, which holds the
+// instance's one LISTEN connection and fans events out to the subscribers of each
+// company (Attach); wake.go lets that same connection wake background workers on
+// their own NOTIFY channels (Wake, used by package jobs).
 package events
 
 import (

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/jobs"
 )
 
 // Fetcher downloads inbound media. The webhook records each media item of an inbound
@@ -20,11 +21,15 @@ import (
 // claims due ones, downloads each with the provider's credentials into storage (with
 // the same type and size rules as uploads) and marks it STORED. Failures are retried
 // with exponential backoff; after MaxAttempts, or at once for content we refuse, the
-// attachment is marked FAILED. Any number of instances may run one: claims use
-// FOR UPDATE SKIP LOCKED and a lease.
+// attachment is marked FAILED. Any number of instances may run one: it is a use of
+// the background-work loop (package jobs), whose claims use FOR UPDATE SKIP LOCKED
+// and a lease; a NOTIFY on db.MediaChannel wakes it through the events bus.
 type Fetcher struct {
 	// DB holds the attachments.
 	DB *bun.DB
+	// Bus wakes the fetcher on each NOTIFY of db.MediaChannel (the events bus); nil
+	// polls only.
+	Bus jobs.Waker
 	// Store receives the files.
 	Store *Store
 	// Client makes the downloads; nil means one that also checks dialled addresses.
@@ -48,63 +53,33 @@ type Fetcher struct {
 	Backoff func(attempt int) time.Duration
 	// Timeout bounds one download (default 5 min); the claim's lease is twice that.
 	Timeout time.Duration
-	// Batch is how many attachments one claim takes (default 4).
+	// Batch is how many downloads run at once (default 4); RunOnce claims that many.
 	Batch int
 }
 
-// Pauses while the database is unavailable: outageMinWait, doubling up to
-// outageMaxWait (inbound media are not urgent; the provider keeps them for hours).
-const (
-	outageMinWait = 2 * time.Second
-	outageMaxWait = 30 * time.Second
-)
-
-// claimTimeout bounds one claim, so a database that stops answering pauses the
-// fetcher soon rather than after a socket timeout.
-const claimTimeout = 10 * time.Second
-
-// Run downloads due attachments until ctx ends. While the database is unavailable it
-// pauses, logging the outage once and its end once.
+// Run downloads due attachments until ctx ends, Batch at a time. While the database
+// is unavailable it pauses, logging the outage once and its end once.
 func (f *Fetcher) Run(ctx context.Context) {
-	interval := f.PollInterval
-	if interval <= 0 {
-		interval = 2 * time.Second
+	runner, err := jobs.New(jobs.Queue[*db.Attachment]{
+		Name: "media fetcher", Claim: f.claim, Do: f.process,
+		// A download may take Timeout; the lease outlasts it.
+		Lease: 2 * f.timeout(), Workers: f.batch(), PollInterval: f.PollInterval,
+		// Inbound media are not urgent: the provider keeps them for hours.
+		OutageMin: 2 * time.Second, OutageMax: 30 * time.Second,
+		Bus: f.Bus, Channel: db.MediaChannel, Log: f.log(),
+	})
+	if err != nil {
+		f.log().ErrorContext(ctx, "media fetcher: not started", "err", err.Error())
+		return
 	}
-	outage := db.Outage{Log: f.log(), What: "media fetcher", MinWait: outageMinWait, MaxWait: outageMaxWait}
-	for {
-		wait := interval
-		// Drain everything due before pausing again.
-		for {
-			n, err := f.RunOnce(ctx)
-			switch {
-			case ctx.Err() != nil:
-				return
-			case err != nil && db.IsUnavailable(err):
-				wait = outage.Failed(err)
-			case err != nil:
-				f.log().ErrorContext(ctx, "media fetcher: claim failed", "err", err.Error())
-			default:
-				outage.Recovered()
-			}
-			if n == 0 || err != nil {
-				break
-			}
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
+	runner.Run(ctx)
 }
 
-// RunOnce claims one batch of due attachments and processes it. It returns how many
-// it claimed.
+// RunOnce claims one batch of due attachments and processes them one after the
+// other (Run does the same work, concurrently). It returns how many it claimed.
 func (f *Fetcher) RunOnce(ctx context.Context) (int, error) {
-	cctx, cancel := context.WithTimeout(ctx, claimTimeout)
-	atts, err := db.ClaimPendingAttachments(cctx, f.DB, f.now(), 2*f.timeout(), f.batch())
+	cctx, cancel := context.WithTimeout(ctx, jobs.DefaultClaimTimeout)
+	atts, err := f.claim(cctx, f.batch(), 2*f.timeout())
 	cancel()
 	if err != nil {
 		return 0, err
@@ -113,6 +88,11 @@ func (f *Fetcher) RunOnce(ctx context.Context) (int, error) {
 		f.process(ctx, a)
 	}
 	return len(atts), nil
+}
+
+// claim takes up to n due attachments, reserved for lease.
+func (f *Fetcher) claim(ctx context.Context, n int, lease time.Duration) ([]*db.Attachment, error) {
+	return db.ClaimPendingAttachments(ctx, f.DB, f.now(), lease, n)
 }
 
 // permanentError marks a failure that retrying cannot fix.
@@ -244,11 +224,7 @@ func (f *Fetcher) backoff(attempt int) time.Duration {
 // DefaultBackoff is 30s after the first failed attempt, doubling each time, at most
 // 30 minutes.
 func DefaultBackoff(attempt int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < attempt && d < 30*time.Minute; i++ {
-		d *= 2
-	}
-	return min(d, 30*time.Minute)
+	return jobs.Backoff{Base: 30 * time.Second, Max: 30 * time.Minute}.Delay(attempt)
 }
 
 func (f *Fetcher) timeout() time.Duration {

@@ -1,6 +1,7 @@
 package rest_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/testkit"
+	"github.com/connectme/connectme/twilio"
 )
 
 func outbound(t *testing.T, app *testkit.App, conv *db.Conversation, sid string) *db.Message {
@@ -148,22 +150,41 @@ func TestStatus_LateOrFailedCallbacksNeverMoveBack(t *testing.T) {
 }
 
 func TestStatus_EarlyCallbackIsAppliedWhenTheSidIsRecorded(t *testing.T) {
-	app := testkit.NewApp(t)
-	company := testkit.Company(t, app.DB)
-	conv := testkit.Conversation(t, app.DB, company.ID, time.Time{})
-	m := outbound(t, app, conv, "")
 	sid := newSID()
-	// The provider calls back before the send call's answer recorded the sid.
+	// The provider calls back before its answer to the send call reaches us.
+	arrived, release := make(chan struct{}), make(chan struct{})
+	app := testkit.NewAppWith(t, testkit.With{Provider: testkit.ProviderFunc(
+		func(context.Context, *twilio.Message) (*twilio.Result, error) {
+			close(arrived)
+			<-release
+			return &twilio.Result{SID: sid, Status: "queued"}, nil
+		})})
+	company := testkit.Company(t, app.DB)
+	agent := testkit.Agent(t, app.DB, company.ID)
+	conv := testkit.Conversation(t, app.DB, company.ID, app.Clock.Now().Add(-time.Hour))
+	r := app.Do(http.MethodPost, "/message", app.Token(agent), map[string]any{"to": conv.UserID, "text": "early"})
+	if r.Status != http.StatusOK {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	<-arrived
 	postStatus(t, app, sid, "delivered")
 	postStatus(t, app, sid, "sent")
-	if got, _ := statusOf(t, app, m); got != db.StatusPending {
-		t.Fatalf("before the sid is known: %s", got)
-	}
-	if err := app.Resolver.RecordSend(t.Context(), db.SentOutcome{CompanyID: company.ID, MessageID: m.ID, SID: sid, Status: db.StatusQueued}, nil); err != nil {
+	var m db.Message
+	if err := app.DB.NewSelect().Model(&m).Where("content = 'early'").Scan(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := statusOf(t, app, m); got != db.StatusDelivered {
-		t.Errorf("after the send is recorded: %s, want DELIVERED", got)
+	if got, _ := statusOf(t, app, &m); got != db.StatusPending {
+		t.Fatalf("before the sid is known: %s", got)
+	}
+	close(release)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got, _ := statusOf(t, app, &m)
+		if got == db.StatusDelivered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the send's answer: %s, want DELIVERED", got)
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -13,9 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/delivery"
-	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/testkit"
 )
 
@@ -147,28 +145,14 @@ func TestDatabaseOutage_FailsFastWith503AndRecoversByItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bdb.Close() })
-	app := testkit.NewAppOn(t, bdb)
-
-	// This instance's delivery workers, on the development provider, polling often
-	// so the test does not wait on the defaults.
-	pool, err := delivery.New(delivery.Config{DB: bdb, Provider: delivery.DevProvider{Log: app.Resolver.Log},
-		Log: app.Resolver.Log, PollInterval: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// And its inbound media fetcher, on a fake provider that serves a PNG.
+	// The app's inbound media fetcher downloads from a fake provider that serves a
+	// PNG; its delivery workers send through the development provider.
 	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "image/png")
 		_, _ = w.Write(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 2000)...))
 	}))
 	t.Cleanup(provider.Close)
-	fetcher := &media.Fetcher{DB: bdb, Store: app.Resolver.Media, APIBase: provider.URL,
-		Log: app.Resolver.Log, PollInterval: 200 * time.Millisecond}
-	workCtx, stopWork := context.WithCancel(context.Background())
-	var workers sync.WaitGroup
-	workers.Go(func() { pool.Run(workCtx) })
-	workers.Go(func() { fetcher.Run(workCtx) })
-	t.Cleanup(func() { stopWork(); workers.Wait() })
+	app := testkit.NewAppOn(t, bdb, func(c *config.Config) { c.TwilioAPIBase = provider.URL })
 
 	company := testkit.Company(t, app.DB)
 	agent := testkit.Agent(t, app.DB, company.ID)

@@ -14,6 +14,7 @@ import (
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/testkit"
+	"github.com/connectme/connectme/twilio"
 )
 
 const messageAddedSub = `subscription($c: ID) { messageAdded(conversationId: $c) { id content direction conversation { id } sender { id } } }`
@@ -81,35 +82,35 @@ func TestSubscriptions_EventOnOneInstanceReachesTheOtherAndOnlyItsCompany(t *tes
 }
 
 func TestSubscriptions_StatusChangesArriveInOrder(t *testing.T) {
-	app := testkit.NewApp(t)
+	// The provider answers the send with a known id, so its callbacks can follow.
+	app := testkit.NewAppWith(t, testkit.With{Provider: testkit.ProviderFunc(
+		func(context.Context, *twilio.Message) (*twilio.Result, error) {
+			return &twilio.Result{SID: "SMorder1", Status: "queued"}, nil
+		})})
 	a := tenantOf(t, app)
 	conv := testkit.Conversation(t, app.DB, a.company.ID, app.Clock.Now().Add(-time.Hour))
-	m := testkit.Message(t, app.DB, conv, db.DirectionSent, "x", app.Clock.Now())
 	cl, err := dialWS(t, app, "graphql-transport-ws", a.token)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cl.subscribe("s", `subscription($c: ID) { messageStatusChanged(conversationId: $c) { id status } }`, map[string]any{"c": fmt.Sprint(conv.ID)})
 	eventually(t, 10*time.Second, "the subscription registers", func() bool { return app.Bus.Subscribers() == 1 })
-	if err := app.DB.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
-		_, err := db.AttachProviderSID(ctx, tx, a.company.ID, m.ID, "SMorder1", db.StatusQueued, nil)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range []string{"sent", "delivered", "read"} {
-		if err := app.Resolver.ReceiveStatus(context.Background(), "SMorder1", st, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := []string{"SENT", "DELIVERED", "READ"}
-	for _, w := range want {
+	sendText(t, app, a.token, conv.UserID, "in order")
+	for i, w := range []string{"QUEUED", "SENT", "DELIVERED", "READ"} {
 		r, err := cl.next(10 * time.Second)
 		if err != nil {
 			t.Fatalf("waiting for %s: %v", w, err)
 		}
 		if !strings.Contains(string(r.Data), `"status":"`+w+`"`) {
 			t.Fatalf("got %s, want %s", r.Data, w)
+		}
+		if i == 0 {
+			// The send is recorded: the provider's callbacks come now.
+			for _, st := range []string{"sent", "delivered", "read"} {
+				if err := app.Resolver.ReceiveStatus(context.Background(), "SMorder1", st, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
 }
@@ -282,18 +283,9 @@ func TestSubscriptions_BulkReadDoesNotDropSubscribers(t *testing.T) {
 	if err != nil || !strings.Contains(string(r.Data), id) {
 		t.Fatalf("messageAdded subscriber after the bulk read: %+v %v", r, err)
 	}
-	m := testkit.Message(t, app.DB, conv, db.DirectionSent, "tick", app.Clock.Now())
-	if err := app.DB.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
-		_, err := db.AttachProviderSID(ctx, tx, a.company.ID, m.ID, "SMbulk1", db.StatusQueued, nil)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Resolver.ReceiveStatus(context.Background(), "SMbulk1", "delivered", ""); err != nil {
-		t.Fatal(err)
-	}
+	// The development provider answers the send "sent": the status subscriber hears it.
 	r, err = status.next(10 * time.Second)
-	if err != nil || !strings.Contains(string(r.Data), `"DELIVERED"`) {
+	if err != nil || !strings.Contains(string(r.Data), id) || !strings.Contains(string(r.Data), `"SENT"`) {
 		t.Fatalf("status subscriber after the bulk read: %+v %v", r, err)
 	}
 }

@@ -13,25 +13,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 
-	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/app"
 	"github.com/connectme/connectme/config"
-	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/delivery"
 	"github.com/connectme/connectme/events"
 	"github.com/connectme/connectme/logging"
-	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/metrics"
-	"github.com/connectme/connectme/ratelimit"
 	"github.com/connectme/connectme/resolvers"
-	"github.com/connectme/connectme/server"
 )
 
 // Secret is the JWT secret of test apps.
 var Secret = []byte("test-secret-test-secret-test-secret!")
 
-// App is the whole server on a fresh database, behind httptest.
+// App is the whole server on a fresh database, behind httptest, built by app.New as
+// the binary builds it: delivery and the media fetcher run too.
 type App struct {
 	T        testing.TB
 	DB       *bun.DB
@@ -40,13 +37,15 @@ type App struct {
 	Server   *httptest.Server
 	// Clock is the time the app sees; tests move it.
 	Clock *Clock
-	// Shutdown starts the graceful shutdown of the app's websockets and event bus,
-	// as SIGTERM does in the binary.
+	// Shutdown starts the graceful shutdown of the app (websockets, background work,
+	// event bus), as SIGTERM does in the binary.
 	Shutdown func()
 	// Bus is the app's event bus.
 	Bus *events.Bus
 	// Metrics holds the app's collectors (served at /metrics).
 	Metrics *metrics.Metrics
+	// App is the application itself.
+	App *app.App
 }
 
 // Clock is a settable clock.
@@ -61,16 +60,43 @@ func (c *Clock) Set(t time.Time) { c.t.Store(t) }
 // Option changes an App's configuration before it starts.
 type Option func(*config.Config)
 
+// With is how NewAppWith builds an App beyond its configuration; the zero value is
+// NewApp's choice for each.
+type With struct {
+	// DB is the database; nil makes a fresh one.
+	DB *bun.DB
+	// Provider sends the app's messages; nil is the development provider (as the
+	// binary without Twilio credentials), which answers every send "sent".
+	Provider delivery.Provider
+	// Log receives the app's log; nil discards it below errors, or writes it all to
+	// stderr when CONNECTME_TEST_LOG is set.
+	Log *slog.Logger
+	// PollInterval is how often delivery and the media fetcher poll; 0 keeps their
+	// defaults.
+	PollInterval time.Duration
+	// Options change the configuration.
+	Options []Option
+}
+
 // NewApp starts the server on a fresh database.
 func NewApp(t testing.TB, opts ...Option) *App {
 	t.Helper()
-	return NewAppOn(t, DB(t), opts...)
+	return NewAppWith(t, With{Options: opts})
 }
 
 // NewAppOn starts another server instance on an existing database (several
 // instances behind one load balancer share one database).
 func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
 	t.Helper()
+	return NewAppWith(t, With{DB: bdb, Options: opts})
+}
+
+// NewAppWith starts the server as w says.
+func NewAppWith(t testing.TB, w With) *App {
+	t.Helper()
+	if w.DB == nil {
+		w.DB = DB(t)
+	}
 	cfg, err := config.Load(func(k string) string {
 		switch k {
 		case "JWT_SECRET":
@@ -86,58 +112,44 @@ func NewAppOn(t testing.TB, bdb *bun.DB, opts ...Option) *App {
 		t.Fatal(err)
 	}
 	cfg.MediaDir = t.TempDir()
-	for _, o := range opts {
+	for _, o := range w.Options {
 		o(cfg)
 	}
 	clock := &Clock{}
 	clock.Set(time.Now().UTC())
-	log := logging.New(io.Discard, slog.LevelError)
-	if os.Getenv("CONNECTME_TEST_LOG") != "" {
-		log = logging.New(os.Stderr, slog.LevelDebug)
+	log := w.Log
+	if log == nil {
+		log = logging.New(io.Discard, slog.LevelError)
+		if os.Getenv("CONNECTME_TEST_LOG") != "" {
+			log = logging.New(os.Stderr, slog.LevelDebug)
+		}
 	}
-	store, err := media.NewStore(cfg.MediaDir, cfg.PublicBaseURL, media.SigningKey(cfg.MediaSigningKey, cfg.JWTSecret))
+	a, err := app.New(context.Background(), cfg, app.Options{DB: w.DB, Log: log, Now: clock.Now, Provider: w.Provider,
+		PollInterval: w.PollInterval})
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.Quota = cfg.MediaQuotaPerCompany
-	res := &resolvers.Resolver{
-		DB:          bdb,
-		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, clock.Now),
-		Now:         clock.Now,
-		Log:         log,
-		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, clock.Now),
-		Media:       store,
+	a.Start()
+	srv := httptest.NewServer(a.Handler)
+	shutdown := func() {
+		if err := a.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
 	}
-	// Login and signup attempts per client address, whatever the email.
-	res.AuthAddrLimiter = ratelimit.New(cfg.AuthRateLimitPerAddr, time.Minute, clock.Now)
-	m := metrics.New(prometheus.NewRegistry())
-	m.WatchDB("connectme", bdb.DB)
-	m.WatchDeliveryQueue(func(ctx context.Context) (metrics.QueueStats, error) {
-		s, err := db.DeliveryQueueStats(ctx, bdb)
-		return metrics.QueueStats{Depth: s.Depth, Due: s.Due, OldestAge: s.OldestAge}, err
-	})
-	res.Metrics = m
-	ctx, cancel := context.WithCancel(context.Background())
-	bus := events.NewBus(bdb, log)
-	res.Bus = bus
-	m.WatchBus(bus)
-	busDone := make(chan struct{})
-	go func() { bus.Run(ctx); close(busDone) }()
-	srv := httptest.NewServer(server.New(server.Deps{Config: cfg, DB: bdb, Resolver: res, Log: log, Bus: bus, Done: ctx, Metrics: m}))
 	t.Cleanup(func() {
-		cancel()
+		shutdown()
 		srv.Close()
-		<-busDone
 	})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if ok, _ := bus.Healthy(); ok {
+		if ok, _ := a.Bus.Healthy(); ok {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the event listener did not connect")
 		}
 	}
-	return &App{T: t, DB: bdb, Config: cfg, Resolver: res, Server: srv, Clock: clock, Shutdown: cancel, Bus: bus, Metrics: m}
+	return &App{T: t, DB: w.DB, Config: cfg, Resolver: a.Resolver, Server: srv, Clock: clock, Shutdown: shutdown,
+		Bus: a.Bus, Metrics: a.Metrics, App: a}
 }
 
 // Token returns a valid bearer token for the agent.
