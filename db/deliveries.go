@@ -27,28 +27,38 @@ type Delivery struct {
 	LockedUntil *time.Time `bun:"locked_until"`
 	LastError   *string    `bun:"last_error"`
 	CreatedAt   time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	// FirstAttemptAt is when the delivery was first claimed.
+	FirstAttemptAt *time.Time `bun:"first_attempt_at"`
+	// CheckProvider is set on a claimed delivery when an earlier attempt may have
+	// reached the provider without our learning the outcome: ask the provider
+	// before sending again. (Read from the claim; the column is "uncertain".)
+	CheckProvider bool `bun:"check_provider,scanonly"`
 }
 
 // ClaimDeliveries takes up to n due deliveries that no live worker holds, locks them
 // for lease and counts the attempt. Rows another transaction is claiming are skipped,
 // not waited for, so any number of workers on any number of instances share the
-// queue. A row whose lease ran out (its worker died) is due again.
+// queue. A row whose lease ran out (its worker died) is due again. The claim marks
+// the delivery uncertain (an attempt is starting) and returns, as CheckProvider,
+// whether it already was: an earlier attempt whose outcome was never learnt.
 func ClaimDeliveries(ctx context.Context, idb bun.IDB, n int, lease time.Duration) ([]*Delivery, error) {
 	// The CTE is MATERIALIZED so that the LIMIT and SKIP LOCKED subquery runs exactly
 	// once; an IN (subquery) may be planned to run it again and claim more than n.
 	var out []*Delivery
 	err := idb.NewRaw(`WITH due AS MATERIALIZED (
-			SELECT message_id FROM deliveries
+			SELECT message_id, uncertain FROM deliveries
 			WHERE run_at <= now() AND (locked_until IS NULL OR locked_until < now())
 			ORDER BY run_at
 			LIMIT ?
 			FOR UPDATE SKIP LOCKED
 		)
 		UPDATE deliveries AS d
-		SET locked_until = now() + make_interval(secs => ? / 1000.0), attempts = d.attempts + 1
+		SET locked_until = now() + make_interval(secs => ? / 1000.0), attempts = d.attempts + 1,
+			uncertain = true, first_attempt_at = coalesce(d.first_attempt_at, now())
 		FROM due
 		WHERE d.message_id = due.message_id
-		RETURNING d.message_id, d.company_id, d.attempts, d.run_at, d.locked_until, d.last_error, d.created_at`,
+		RETURNING d.message_id, d.company_id, d.attempts, d.run_at, d.locked_until, d.last_error, d.created_at,
+			d.first_attempt_at, due.uncertain AS check_provider`,
 		n, lease.Milliseconds()).Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -57,12 +67,14 @@ func ClaimDeliveries(ctx context.Context, idb bun.IDB, n int, lease time.Duratio
 }
 
 // RetryDelivery puts a claimed delivery back in the queue, due after delay, and
-// notes why it failed. It reports false when the claim was lost (attempts moved on).
-func RetryDelivery(ctx context.Context, idb bun.IDB, messageID uuid.UUID, attempts int, delay time.Duration, lastError string) (bool, error) {
+// notes why it failed. uncertain says whether the provider may have the message
+// after all (the attempt's outcome is unknown); false clears the mark the claim set.
+// It reports false when the claim was lost (attempts moved on).
+func RetryDelivery(ctx context.Context, idb bun.IDB, messageID uuid.UUID, attempts int, delay time.Duration, lastError string, uncertain bool) (bool, error) {
 	res, err := idb.NewRaw(`UPDATE deliveries
-		SET run_at = now() + make_interval(secs => ? / 1000.0), locked_until = NULL, last_error = ?
+		SET run_at = now() + make_interval(secs => ? / 1000.0), locked_until = NULL, last_error = ?, uncertain = ?
 		WHERE message_id = ? AND attempts = ?`,
-		delay.Milliseconds(), lastError, messageID, attempts).Exec(ctx)
+		delay.Milliseconds(), lastError, uncertain, messageID, attempts).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("retry delivery: %w", err)
 	}
@@ -72,10 +84,10 @@ func RetryDelivery(ctx context.Context, idb bun.IDB, messageID uuid.UUID, attemp
 
 // ReleaseDelivery hands back a claimed delivery that was never tried (the worker is
 // stopping), uncounting the attempt, so another instance takes it at once instead
-// of after the lease.
-func ReleaseDelivery(ctx context.Context, idb bun.IDB, messageID uuid.UUID, attempts int) error {
-	_, err := idb.NewRaw(`UPDATE deliveries SET locked_until = NULL, attempts = attempts - 1
-		WHERE message_id = ? AND attempts = ?`, messageID, attempts).Exec(ctx)
+// of after the lease. uncertain restores the mark as the claim found it.
+func ReleaseDelivery(ctx context.Context, idb bun.IDB, messageID uuid.UUID, attempts int, uncertain bool) error {
+	_, err := idb.NewRaw(`UPDATE deliveries SET locked_until = NULL, attempts = attempts - 1, uncertain = ?
+		WHERE message_id = ? AND attempts = ?`, uncertain, messageID, attempts).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("release delivery: %w", err)
 	}
@@ -176,4 +188,18 @@ func DeliveryQueueStats(ctx context.Context, idb bun.IDB) (QueueStats, error) {
 		return QueueStats{}, fmt.Errorf("delivery queue stats: %w", err)
 	}
 	return QueueStats{Depth: row.Depth, Due: row.Due, OldestAge: time.Duration(row.Oldest * float64(time.Second))}, nil
+}
+
+// KnownProviderSIDs reports which of sids a message already carries.
+func KnownProviderSIDs(ctx context.Context, idb bun.IDB, sids []string) (map[string]bool, error) {
+	var found []string
+	if err := idb.NewSelect().Model((*Message)(nil)).Column("provider_sid").
+		Where("provider_sid IN (?)", bun.In(sids)).Scan(ctx, &found); err != nil {
+		return nil, fmt.Errorf("known provider sids: %w", err)
+	}
+	known := make(map[string]bool, len(found))
+	for _, s := range found {
+		known[s] = true
+	}
+	return known, nil
 }

@@ -144,10 +144,10 @@ func TestRetryDelivery_OnlyTheCurrentClaimerDecides(t *testing.T) {
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim: %v %v", got, err)
 	}
-	if ok, err := db.RetryDelivery(ctx, bdb, ids[0], got[0].Attempts-1, time.Hour, "stale"); err != nil || ok {
+	if ok, err := db.RetryDelivery(ctx, bdb, ids[0], got[0].Attempts-1, time.Hour, "stale", false); err != nil || ok {
 		t.Fatalf("a stale claimer rescheduled the row: ok=%v err=%v", ok, err)
 	}
-	if ok, err := db.RetryDelivery(ctx, bdb, ids[0], got[0].Attempts, time.Hour, "HTTP 500"); err != nil || !ok {
+	if ok, err := db.RetryDelivery(ctx, bdb, ids[0], got[0].Attempts, time.Hour, "HTTP 500", false); err != nil || !ok {
 		t.Fatalf("retry: ok=%v err=%v", ok, err)
 	}
 	var d db.Delivery
@@ -170,12 +170,55 @@ func TestReleaseDelivery_UncountsTheAttemptAndFreesTheRow(t *testing.T) {
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim: %v %v", got, err)
 	}
-	if err := db.ReleaseDelivery(ctx, bdb, got[0].MessageID, got[0].Attempts); err != nil {
+	if err := db.ReleaseDelivery(ctx, bdb, got[0].MessageID, got[0].Attempts, got[0].CheckProvider); err != nil {
 		t.Fatal(err)
 	}
 	again, err := db.ClaimDeliveries(ctx, bdb, 1, time.Hour)
-	if err != nil || len(again) != 1 || again[0].Attempts != 1 {
-		t.Fatalf("claim after release: %+v %v", again, err)
+	if err != nil || len(again) != 1 || again[0].Attempts != 1 || again[0].CheckProvider {
+		t.Fatalf("claim after release: %+v %v (an attempt never tried leaves nothing to check)", again, err)
+	}
+}
+
+// TestClaimDeliveries_AnAttemptWithoutOutcomeIsCheckedAtTheProvider: a claim whose
+// worker died, or whose send ended ambiguously, makes the next claim ask the
+// provider first; a clean failure does not.
+func TestClaimDeliveries_AnAttemptWithoutOutcomeIsCheckedAtTheProvider(t *testing.T) {
+	ctx := context.Background()
+	bdb := testkit.DB(t)
+	ids := queued(t, bdb, 1)
+	claim := func() *db.Delivery {
+		t.Helper()
+		got, err := db.ClaimDeliveries(ctx, bdb, 1, time.Hour)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("claim: %v %v", got, err)
+		}
+		return got[0]
+	}
+	first := claim()
+	if first.CheckProvider || first.FirstAttemptAt == nil {
+		t.Fatalf("first claim = %+v; want no check and the first attempt's time", first)
+	}
+	// A clean temporary failure (the request never left): nothing to check.
+	if ok, err := db.RetryDelivery(ctx, bdb, ids[0], first.Attempts, 0, "connection refused", false); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	second := claim()
+	if second.CheckProvider || !second.FirstAttemptAt.Equal(*first.FirstAttemptAt) {
+		t.Fatalf("after a clean failure: %+v", second)
+	}
+	// An ambiguous failure: the next claim checks.
+	if ok, err := db.RetryDelivery(ctx, bdb, ids[0], second.Attempts, 0, "timeout after the request", true); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if third := claim(); !third.CheckProvider {
+		t.Fatalf("after an ambiguous failure: %+v", third)
+	}
+	// The worker of the third claim "dies": its lease ends, and the claim after it checks.
+	if _, err := bdb.NewRaw("UPDATE deliveries SET locked_until = now() - interval '1 second'").Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fourth := claim(); !fourth.CheckProvider || fourth.Attempts != 4 {
+		t.Fatalf("after a claim with no outcome: %+v", fourth)
 	}
 }
 

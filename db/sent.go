@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -186,4 +188,19 @@ func RecordSentBatch(ctx context.Context, idb bun.IDB, outs []SentOutcome) ([]*S
 		}
 	}
 	return changes, nil
+}
+
+// UnsentMessage locks an outbound message that no provider id names yet and returns
+// its company; ok is false when there is none (unknown id, received, or sid known).
+func UnsentMessage(ctx context.Context, idb bun.IDB, id uuid.UUID) (companyID int64, ok bool, err error) {
+	err = idb.NewSelect().Model((*Message)(nil)).Column("company_id").
+		Where("id = ?", id).Where("direction = ?", DirectionSent).Where("provider_sid IS NULL").
+		For("UPDATE").Scan(ctx, &companyID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("unsent message: %w", err)
+	}
+	return companyID, true, nil
 }

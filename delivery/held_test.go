@@ -34,7 +34,7 @@ func TestDeliver_HeldBackStatusesAreAppliedByRank(t *testing.T) {
 					t.Errorf("vacuum: %v", err)
 				}
 			}
-			if err := r.ReceiveStatus(context.Background(), sid, st.status, st.code); err != nil {
+			if err := r.ReceiveStatus(context.Background(), "", sid, st.status, st.code); err != nil {
 				t.Errorf("early callback %s: %v", st.status, err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,6 +52,8 @@ type fakeTwilio struct {
 	answer func(n int, form url.Values) (status int, body string)
 	// beforeAccept runs before a message is accepted, with the sid it gets.
 	beforeAccept func(sid string)
+	// accepted are the messages answered 201, oldest first, for the Messages list.
+	accepted []map[string]any
 }
 
 func newFakeTwilio(t testing.TB) *fakeTwilio {
@@ -61,6 +64,10 @@ func newFakeTwilio(t testing.TB) *fakeTwilio {
 }
 
 func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/2010-04-01/Accounts/"+accountSID+"/Messages.json" {
+		f.list(w, r)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+accountSID+"/Messages.json" {
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, `{"code":20404,"message":"The requested resource was not found","status":404}`)
@@ -89,9 +96,37 @@ func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 		body = fmt.Sprintf(`{"sid":%q,"status":"queued","to":%q,"from":%q,"error_code":null,"error_message":null}`,
 			sid, r.PostForm.Get("To"), r.PostForm.Get("From"))
 	}
+	if status == http.StatusCreated {
+		var answer struct {
+			SID string `json:"sid"`
+		}
+		if json.Unmarshal([]byte(body), &answer) == nil && answer.SID != "" {
+			f.mu.Lock()
+			f.accepted = append(f.accepted, map[string]any{"sid": answer.SID, "from": r.PostForm.Get("From"),
+				"to": r.PostForm.Get("To"), "body": r.PostForm.Get("Body"), "status": "queued",
+				"num_media": fmt.Sprint(len(r.PostForm["MediaUrl"])), "date_created": time.Now().UTC().Format(time.RFC1123Z)})
+			f.mu.Unlock()
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	fmt.Fprint(w, body)
+}
+
+// list answers Twilio's Messages list: the accepted messages from From to To,
+// newest first, in one page.
+func (f *fakeTwilio) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f.mu.Lock()
+	out := []map[string]any{}
+	for i := len(f.accepted) - 1; i >= 0; i-- {
+		if m := f.accepted[i]; m["from"] == q.Get("From") && m["to"] == q.Get("To") {
+			out = append(out, m)
+		}
+	}
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"messages": out, "next_page_uri": nil})
 }
 
 func newSID() string {

@@ -17,6 +17,14 @@ type Provider interface {
 	Send(ctx context.Context, m *twilio.Message) (*twilio.Result, error)
 }
 
+// Finder is a Provider that can tell whether it already has a message: after an
+// attempt whose outcome was lost, the pool asks before sending again
+// (*twilio.Client is one). A Provider that is not a Finder is sent to again.
+type Finder interface {
+	// FindSent lists the provider's messages matching m, newest first.
+	FindSent(ctx context.Context, m twilio.Match) ([]*twilio.Result, error)
+}
+
 // DevProvider is the development provider: it logs each message instead of sending
 // it and answers "sent" with a fake id, so `make run` works with no credentials.
 type DevProvider struct {

@@ -42,14 +42,20 @@ func (p *Pool) deliver(parent context.Context, j job) {
 			return p.cfg.Resolver.DropDelivery(ctx, d.MessageID)
 		})
 		return
-	case d.Attempts > p.cfg.MaxAttempts:
-		// Claimed that often without any outcome recorded: its workers died mid-send.
-		p.fail(ctx, log, d, nil, fmt.Errorf("no outcome after %d claims", d.Attempts-1))
-		return
 	}
 	m, err := p.message(o)
 	if err != nil {
 		p.fail(ctx, log, d, nil, err)
+		return
+	}
+	// An earlier attempt may have reached the provider without our learning it:
+	// adopt that message rather than send a second one.
+	if d.CheckProvider && p.adopt(ctx, log, d, o, m) {
+		return
+	}
+	if d.Attempts > p.cfg.MaxAttempts {
+		// Claimed that often without any outcome recorded: its workers died mid-send.
+		p.fail(ctx, log, d, nil, fmt.Errorf("no outcome after %d claims", d.Attempts-1))
 		return
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, p.cfg.Lease/2)
@@ -60,10 +66,12 @@ func (p *Pool) deliver(parent context.Context, j job) {
 		p.succeed(ctx, log, d, res)
 	case twilio.IsPermanent(err):
 		p.fail(ctx, log, d, providerCode(err), err)
-	case d.Attempts >= p.cfg.MaxAttempts:
+	case d.Attempts >= p.cfg.MaxAttempts && !twilio.IsAmbiguous(err):
 		p.fail(ctx, log, d, providerCode(err), fmt.Errorf("gave up after %d attempts: %w", d.Attempts, err))
 	default:
-		p.retry(ctx, log, d, err)
+		// After an ambiguous failure the next claim asks the provider first (and, past
+		// MaxAttempts, fails the message only if the provider does not have it).
+		p.retry(ctx, log, d, err, twilio.IsAmbiguous(err))
 	}
 }
 
@@ -78,7 +86,7 @@ func (p *Pool) message(o *db.Outbound) (*twilio.Message, error) {
 	m := &twilio.Message{
 		From:           whatsappAddress(*o.CompanyNumber),
 		To:             whatsappAddress(*o.ContactPhone),
-		StatusCallback: p.cfg.StatusCallbackURL,
+		StatusCallback: statusCallback(p.cfg.StatusCallbackURL, o.MessageID),
 	}
 	if o.ContentSID != nil && *o.ContentSID != "" {
 		// An approved template travels by reference; its media, if any, is part of
@@ -162,8 +170,9 @@ func (p *Pool) fail(ctx context.Context, log *slog.Logger, d *db.Delivery, code 
 }
 
 // retry puts the message back in the queue after a backoff, and wakes this pool
-// then, so a retry does not wait for the next poll.
-func (p *Pool) retry(ctx context.Context, log *slog.Logger, d *db.Delivery, cause error) {
+// then, so a retry does not wait for the next poll. uncertain says the provider may
+// have the message after all: the next attempt asks it first.
+func (p *Pool) retry(ctx context.Context, log *slog.Logger, d *db.Delivery, cause error, uncertain bool) {
 	delay := p.backoff(d.Attempts)
 	var te *twilio.Error
 	if errors.As(cause, &te) && te.HTTPStatus == 401 {
@@ -177,7 +186,7 @@ func (p *Pool) retry(ctx context.Context, log *slog.Logger, d *db.Delivery, caus
 	}
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.Lease/2)
 	defer cancel()
-	kept, err := db.RetryDelivery(rctx, p.cfg.DB, d.MessageID, d.Attempts, delay, strings.ToValidUTF8(msg, "?"))
+	kept, err := db.RetryDelivery(rctx, p.cfg.DB, d.MessageID, d.Attempts, delay, strings.ToValidUTF8(msg, "?"), uncertain)
 	switch {
 	case err != nil:
 		// The lease still runs out and the message is claimed again then.

@@ -174,7 +174,7 @@ func (p *Pool) claim(ctx context.Context, n int, lease time.Duration) ([]job, er
 	if err != nil {
 		// Hand the claims back; if the database is gone, their leases run out instead.
 		for _, d := range ds {
-			if rerr := db.ReleaseDelivery(ctx, p.cfg.DB, d.MessageID, d.Attempts); rerr != nil {
+			if rerr := db.ReleaseDelivery(ctx, p.cfg.DB, d.MessageID, d.Attempts, d.CheckProvider); rerr != nil {
 				p.log.Warn("release delivery", "message_id", db.HexID(d.MessageID), "err", rerr)
 			}
 		}

@@ -42,7 +42,7 @@ func TestDeliver_SendsOnceWithTheRightFields(t *testing.T) {
 		"From":           {*co.WhatsAppNumber},
 		"To":             {"whatsapp:" + *conv.User.Phone},
 		"Body":           {"Hello from CONNECTME"},
-		"StatusCallback": {callbackURL},
+		"StatusCallback": {callbackURL + "?mid=" + m.HexID()}, // a callback names the message
 	}
 	for k, v := range want {
 		if r.Form.Get(k) != v[0] {
@@ -309,7 +309,7 @@ func TestDeliver_EarlyStatusCallbackIsAppliedAfterTheSend(t *testing.T) {
 	// Twilio reports "delivered" before its answer to the send call reaches us.
 	r := &resolvers.Resolver{DB: bdb}
 	fake.beforeAccept = func(sid string) {
-		if err := r.ReceiveStatus(context.Background(), sid, "delivered", ""); err != nil {
+		if err := r.ReceiveStatus(context.Background(), "", sid, "delivered", ""); err != nil {
 			t.Errorf("early callback: %v", err)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"github.com/uptrace/bun"
 
 	"github.com/connectme/connectme/apperr"
@@ -268,7 +270,9 @@ func truncateRunes(s string, n int) string {
 // provider id sid, forward only, and publishes MessageStatusChanged in the same
 // transaction when the status moved. A callback for an id no message carries yet is
 // held back, and applied when the send records the id (RecordSend, RecordSends).
-func (r *Resolver) ReceiveStatus(ctx context.Context, sid, providerStatus, errorCode string) error {
+// messageID, when not empty, is our message's id from the StatusCallback URL: a
+// callback for a message whose send answer was lost gives it its sid.
+func (r *Resolver) ReceiveStatus(ctx context.Context, messageID, sid, providerStatus, errorCode string) error {
 	var v apperr.Validation
 	sid = checkSID(&v, "MessageSid", sid)
 	status, known := twilio.Status(providerStatus)
@@ -285,6 +289,13 @@ func (r *Resolver) ReceiveStatus(ctx context.Context, sid, providerStatus, error
 		}
 		code = &errorCode
 	}
+	var mid uuid.UUID
+	if messageID != "" {
+		var err error
+		if mid, err = uuid.Parse(messageID); err != nil || len(messageID) != 32 {
+			v.Addf("mid must be a message id (32 hex characters)")
+		}
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -300,7 +311,29 @@ func (r *Resolver) ReceiveStatus(ctx context.Context, sid, providerStatus, error
 		if change != nil {
 			return publish(ctx, tx, statusEvent(change))
 		}
-		return db.HoldStatus(ctx, tx, sid, status, code, now)
+		if err := db.HoldStatus(ctx, tx, sid, status, code, now); err != nil {
+			return err
+		}
+		if mid == uuid.Nil {
+			return nil
+		}
+		// The callback names our message: if no answer of the provider gave it a sid
+		// yet (the send's answer was lost), this is its sid. Recording it takes the
+		// message out of the outbox, so it is not sent again, and applies the held
+		// status just kept.
+		companyID, unsent, err := db.UnsentMessage(ctx, tx, mid)
+		if err != nil || !unsent {
+			return err
+		}
+		change, err = db.AttachProviderSID(ctx, tx, companyID, mid, sid, db.StatusQueued, nil)
+		if err != nil || change == nil {
+			return err
+		}
+		if r.Log != nil {
+			r.Log.WarnContext(ctx, "a status callback named a message whose send answer was lost; its sid is adopted",
+				"message_id", messageID, "sid", sid)
+		}
+		return publish(ctx, tx, statusEvent(change))
 	})
 	if err != nil {
 		return fmt.Errorf("receive status: %w", err)

@@ -23,7 +23,7 @@ func TestReceiveStatus_StatementsPerCallback(t *testing.T) {
 	app.DB.AddQueryHook(counter)
 	for _, sid := range []string{"SMcount", "SMnotyet"} {
 		counter.n.Store(0)
-		if err := app.Resolver.ReceiveStatus(t.Context(), sid, "delivered", ""); err != nil {
+		if err := app.Resolver.ReceiveStatus(t.Context(), "", sid, "delivered", ""); err != nil {
 			t.Fatal(err)
 		}
 		// BEGIN, lock, update, event or held row, COMMIT
@@ -42,11 +42,11 @@ func TestExpireHeldStatuses_AfterTheRetryHorizonNeverEarlier(t *testing.T) {
 	app := testkit.NewApp(t)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	app.Clock.Set(t0)
-	if err := app.Resolver.ReceiveStatus(t.Context(), "SMlost", "sent", ""); err != nil {
+	if err := app.Resolver.ReceiveStatus(t.Context(), "", "SMlost", "sent", ""); err != nil {
 		t.Fatal(err)
 	}
 	app.Clock.Set(t0.Add(time.Hour))
-	if err := app.Resolver.ReceiveStatus(t.Context(), "SMlater", "delivered", ""); err != nil {
+	if err := app.Resolver.ReceiveStatus(t.Context(), "", "SMlater", "delivered", ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

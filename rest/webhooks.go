@@ -76,7 +76,9 @@ func (a *API) messageStatus(w http.ResponseWriter, r *http.Request) {
 		a.webhookFailed(w, r, "status", err)
 		return
 	}
-	if err := a.R.ReceiveStatus(r.Context(), sid, status, code); err != nil {
+	// mid is our message id, which the delivery put in the StatusCallback URL (the
+	// URL is signed, query included).
+	if err := a.R.ReceiveStatus(r.Context(), r.URL.Query().Get("mid"), sid, status, code); err != nil {
 		a.webhookFailed(w, r, "status", err)
 		return
 	}

@@ -107,7 +107,7 @@ func TestSubscriptions_StatusChangesArriveInOrder(t *testing.T) {
 		if i == 0 {
 			// The send is recorded: the provider's callbacks come now.
 			for _, st := range []string{"sent", "delivered", "read"} {
-				if err := app.Resolver.ReceiveStatus(context.Background(), "SMorder1", st, ""); err != nil {
+				if err := app.Resolver.ReceiveStatus(context.Background(), "", "SMorder1", st, ""); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -51,8 +51,6 @@ type Match struct {
 	NumMedia int
 	// Since is when the first attempt started; older messages are not ours.
 	Since time.Time
-	// Exclude lists sids that are known to be other messages (already adopted).
-	Exclude map[string]bool
 }
 
 // listed is one message of Twilio's Messages list.
@@ -70,18 +68,20 @@ type listed struct {
 // clockSlack allows for the provider's clock running behind ours.
 const clockSlack = 2 * time.Minute
 
-// FindSent looks for a message matching m among the provider's messages from m.From
-// to m.To, newest first, created since m.Since (less a little clock slack). It
-// returns the message's sid and status, or nil when the provider does not have it.
-// DateSent is empty until Twilio has sent, so the list is not filtered on it; it is
-// read page by page until the messages are older than Since.
-func (c *Client) FindSent(ctx context.Context, m Match) (*Result, error) {
+// FindSent lists the provider's messages matching m (same From, To, body and media
+// count) created since m.Since (less a little clock slack), newest first; none when
+// the provider does not have it. Several can match when the same text went to the
+// same contact twice: the caller leaves out the sids it already knows. DateSent is
+// empty until Twilio has sent, so the list is not filtered on it; it is read page
+// by page until the messages are older than Since.
+func (c *Client) FindSent(ctx context.Context, m Match) ([]*Result, error) {
 	q := url.Values{}
 	q.Set("From", m.From)
 	q.Set("To", m.To)
 	q.Set("PageSize", strconv.Itoa(listPageSize))
 	next := "/2010-04-01/Accounts/" + url.PathEscape(c.accountSID) + "/Messages.json?" + q.Encode()
 	cutoff := m.Since.Add(-clockSlack)
+	var found []*Result
 	for page := 0; next != "" && page < maxListPages; page++ {
 		var answer struct {
 			Messages    []listed `json:"messages"`
@@ -98,8 +98,8 @@ func (c *Client) FindSent(ctx context.Context, m Match) (*Result, error) {
 				continue
 			}
 			n, _ := strconv.Atoi(l.NumMedia)
-			if l.From == m.From && l.To == m.To && l.Body == m.Body && n == m.NumMedia && !m.Exclude[l.SID] {
-				return &Result{SID: l.SID, Status: l.Status, ErrorCode: rawCode(l.ErrorCode)}, nil
+			if l.From == m.From && l.To == m.To && l.Body == m.Body && n == m.NumMedia {
+				found = append(found, &Result{SID: l.SID, Status: l.Status, ErrorCode: rawCode(l.ErrorCode)})
 			}
 		}
 		if older {
@@ -107,7 +107,7 @@ func (c *Client) FindSent(ctx context.Context, m Match) (*Result, error) {
 		}
 		next = answer.NextPageURI
 	}
-	return nil, nil
+	return found, nil
 }
 
 // get reads one JSON answer of the API at path (relative to the base URL).

@@ -70,20 +70,14 @@ func TestFindSent_MatchesBodyAndMediaAmongRecentMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res == nil || res.SID != "SM2" {
-		t.Fatalf("found %+v, want SM2", res)
-	}
-
-	excl := base
-	excl.Exclude = map[string]bool{"SM2": true}
-	if res, err := c.FindSent(context.Background(), excl); err != nil || res != nil {
-		t.Fatalf("with SM2 excluded found %+v, %v; SM1 predates the attempt", res, err)
+	if len(res) != 1 || res[0].SID != "SM2" || res[0].Status != "sent" {
+		t.Fatalf("found %+v, want SM2 alone (SM1 predates the attempt, SM4 has media)", res)
 	}
 
 	none := base
 	none.Body = "never sent"
 	lp.pages = 0
-	if res, err := c.FindSent(context.Background(), none); err != nil || res != nil {
+	if res, err := c.FindSent(context.Background(), none); err != nil || len(res) != 0 {
 		t.Fatalf("found %+v, %v for a message the provider does not have", res, err)
 	}
 	if lp.pages != 3 {
