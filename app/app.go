@@ -31,6 +31,7 @@ import (
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/delivery"
 	"github.com/connectme/connectme/events"
+	"github.com/connectme/connectme/jobs"
 	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/media"
 	"github.com/connectme/connectme/metrics"
@@ -71,6 +72,8 @@ type App struct {
 	// Delivery sends queued messages; Fetcher downloads inbound media.
 	Delivery *delivery.Pool
 	Fetcher  *media.Fetcher
+	// Periodic runs the cleanups (app/periodic.go).
+	Periodic *jobs.Runner[string]
 	// Handler is the whole HTTP surface (REST, GraphQL, websockets, health, metrics).
 	Handler http.Handler
 
@@ -152,6 +155,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Fetcher = &media.Fetcher{DB: work, Bus: a.Bus, Store: store, APIBase: cfg.TwilioAPIBase,
 		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, Log: a.Log,
 		PollInterval: opts.PollInterval}
+	if a.Periodic, err = periodicRunner(work, a.work, a.Log, opts.PollInterval); err != nil {
+		return fail(err)
+	}
 	a.closing, a.closeSockets = context.WithCancel(context.Background())
 	a.Handler = server.New(server.Deps{Config: cfg, DB: a.DB, Resolver: a.Resolver, Log: a.Log, Bus: a.Bus,
 		Done: a.closing, Metrics: a.Metrics})
@@ -183,6 +189,7 @@ func (a *App) Start() {
 		var wg sync.WaitGroup
 		wg.Go(func() { a.Delivery.Run(workCtx) })
 		wg.Go(func() { a.Fetcher.Run(workCtx) })
+		wg.Go(func() { a.Periodic.Run(workCtx) })
 		go func() { wg.Wait(); close(a.workDone) }()
 	})
 }
