@@ -46,15 +46,17 @@ type Result struct {
 func Run(ctx context.Context, bdb *bun.DB, now time.Time) (*Result, error) {
 	res := &Result{Email: DemoEmail, Password: DemoPassword}
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7349)"); err != nil {
+		if err := db.LockSeed(ctx, tx); err != nil {
 			return err
 		}
-		company := &db.Company{}
-		err := tx.NewSelect().Model(company).Where("whatsapp_number = ?", DemoSender).Scan(ctx)
+		company, err := db.CompanyBySender(ctx, tx, DemoSender)
 		if err != nil {
+			return err
+		}
+		if company == nil {
 			sender := DemoSender
 			company = &db.Company{Name: "Demo Store", WhatsAppNumber: &sender}
-			if _, err := tx.NewInsert().Model(company).Returning("*").Exec(ctx); err != nil {
+			if err := db.InsertCompany(ctx, tx, company); err != nil {
 				return fmt.Errorf("seed company: %w", err)
 			}
 		}
@@ -69,7 +71,7 @@ func Run(ctx context.Context, bdb *bun.DB, now time.Time) (*Result, error) {
 			email, role, ph := DemoEmail, db.RoleOwner, "+94771234567"
 			agent = &db.User{CompanyID: company.ID, Kind: db.KindAgent, FirstName: "Demo", LastName: "Agent",
 				Phone: &ph, Email: &email, PasswordHash: &hash, Role: &role}
-			if _, err := tx.NewInsert().Model(agent).Returning("*").Exec(ctx); err != nil {
+			if err := db.InsertUser(ctx, tx, agent); err != nil {
 				return fmt.Errorf("seed agent: %w", err)
 			}
 		}
@@ -94,13 +96,14 @@ func seedConversation(ctx context.Context, tx bun.Tx, companyID, agentID int64, 
 	if err != nil {
 		return fmt.Errorf("seed conversation: %w", err)
 	}
-	n, err := tx.NewSelect().Model((*db.Message)(nil)).Where("conversation_id = ?", conv.ID).Count(ctx)
+	n, err := db.CountMessages(ctx, tx, companyID, conv.ID)
 	if err != nil || n > 0 {
 		return err
 	}
 	inbound := now.Add(-c.lastInbound).UTC().Truncate(time.Millisecond)
 	start := inbound.Add(-time.Duration(len(c.lines)) * time.Minute)
-	var lastIn time.Time
+	var lastIn, lastAt time.Time
+	msgs := make([]*db.Message, 0, len(c.lines))
 	for i, line := range c.lines {
 		at := start.Add(time.Duration(i) * time.Minute)
 		content := line
@@ -112,12 +115,11 @@ func seedConversation(ctx context.Context, tx bun.Tx, companyID, agentID int64, 
 		} else {
 			m.Direction, m.Status, m.SenderID = db.DirectionSent, db.StatusDelivered, &agentID
 		}
-		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
-			return fmt.Errorf("seed message: %w", err)
-		}
-		conv.LastUpdateTime = &at
+		msgs = append(msgs, m)
+		lastAt = at
 	}
-	conv.LastFreeMessageTime = &lastIn
-	_, err = tx.NewUpdate().Model(conv).Column("last_update_time", "last_free_message_time").WherePK().Exec(ctx)
-	return err
+	if err := db.InsertMessages(ctx, tx, msgs); err != nil {
+		return fmt.Errorf("seed messages: %w", err)
+	}
+	return db.SetConversationTimes(ctx, tx, conv.ID, &lastAt, &lastIn)
 }
