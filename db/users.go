@@ -4,28 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/uptrace/bun"
 )
-
-// CreateCompanyWithOwner inserts a company and its first agent (an OWNER) in one
-// transaction. A taken email returns an error for which IsUniqueViolation is true.
-func CreateCompanyWithOwner(ctx context.Context, bdb *bun.DB, company *Company, owner *User) error {
-	return bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(company).Returning("*").Exec(ctx); err != nil {
-			return fmt.Errorf("insert company: %w", err)
-		}
-		owner.CompanyID = company.ID
-		owner.Kind = KindAgent
-		role := RoleOwner
-		owner.Role = &role
-		if _, err := tx.NewInsert().Model(owner).Returning("*").Exec(ctx); err != nil {
-			return fmt.Errorf("insert owner: %w", err)
-		}
-		return nil
-	})
-}
 
 // AgentByEmail returns the agent with that email (case-insensitive), or ErrNotFound.
 func AgentByEmail(ctx context.Context, bdb bun.IDB, email string) (*User, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/phone"
+	"github.com/uptrace/bun"
 )
 
 // LoginFailedMessage is the legacy clients' message for a wrong email or password.
@@ -88,14 +89,25 @@ func (r *Resolver) Signup(ctx context.Context, in SignupInput) (*db.User, error)
 		return nil, err
 	}
 	company := &db.Company{Name: strings.TrimSpace(in.CompanyName), WhatsAppNumber: wa}
+	role := db.RoleOwner
 	owner := &db.User{
+		Kind:         db.KindAgent,
+		Role:         &role,
 		FirstName:    strings.TrimSpace(in.FirstName),
 		LastName:     strings.TrimSpace(in.LastName),
 		Phone:        &normPhone,
 		Email:        &email,
 		PasswordHash: &hash,
 	}
-	if err := db.CreateCompanyWithOwner(ctx, r.DB, company, owner); err != nil {
+	// The company and its first agent, the OWNER, in one transaction.
+	err = r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.InsertCompany(ctx, tx, company); err != nil {
+			return err
+		}
+		owner.CompanyID = company.ID
+		return db.InsertUser(ctx, tx, owner)
+	})
+	if err != nil {
 		if db.IsUniqueViolation(err) {
 			if strings.Contains(err.Error(), "whatsapp_number") {
 				return nil, apperr.New(apperr.Conflict, "whatsappNumber is already registered")
