@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/connectme/connectme/resolvers"
@@ -30,6 +31,9 @@ type wsOperation struct {
 	responses graphql.ResponseHandler
 	pending   atomic.Int32
 	done      atomic.Bool
+	// stopGap ends the subscription's registration for the event listener's
+	// gaps (start); nil for queries and mutations.
+	stopGap func()
 }
 
 // start runs a subscribe (start) message's operation.
@@ -66,6 +70,13 @@ func (s *socket) start(exec graphql.GraphExecutor, m wsMessage, readStart time.T
 		return
 	}
 	op := &wsOperation{s: s, id: m.ID, rc: rc}
+	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription && s.onGap != nil {
+		// Before the resolver attaches to the bus: a subscription that attaches
+		// during an outage is told of it too. A subscription that can resume (a
+		// future events(after:)) will opt out here, once its resolver says so
+		// (resolvers.Stream), and replay instead of ending the socket.
+		op.stopGap = s.onGap(s.eventsMissed)
+	}
 	ctx, op.cancel = context.WithCancel(graphql.WithOperationContext(ctx, rc))
 	// The starter holds one count until the operation is set up: a Ready before
 	// then waits for it.
@@ -167,8 +178,11 @@ func (op *wsOperation) end(complete bool) {
 		delete(s.ops, op.id)
 	}
 	s.mu.Unlock()
+	if op.stopGap != nil {
+		op.stopGap()
+	}
 	op.cancel()
-	if complete && s.ctx.Err() == nil {
+	if complete && s.ctx.Err() == nil && !s.isClosing() {
 		s.send(msgComplete, op.id, nil)
 	}
 }

@@ -50,6 +50,10 @@ const (
 	closeDuplicateID         = 4409
 	closeTooManyInits        = 4429
 	closeLegacyProtocolError = websocket.StatusProtocolError
+	// closeEventsMissed ends a socket whose subscriptions may have missed events
+	// (the event listener lost its connection): its client refetches and
+	// resubscribes. Our own code, for both protocols.
+	closeEventsMissed = 4503
 )
 
 type wsMessage struct {
@@ -66,6 +70,9 @@ type wsTransport struct {
 	init func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error)
 	// keepAlive is the ping interval (WS_KEEPALIVE).
 	keepAlive time.Duration
+	// onGap is events.Bus.OnGap, when there is a bus: how a subscription learns
+	// that the event listener may have lost its events.
+	onGap func(fn func()) (stop func())
 }
 
 var _ graphql.Transport = wsTransport{}
@@ -82,6 +89,7 @@ func (wsTransport) Supports(r *http.Request) bool {
 func (t wsTransport) Do(_ http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	s := r.Context().Value(socketKey{}).(*socket)
 	s.served.Store(true)
+	s.onGap = t.onGap
 	s.conn.SetReadLimit(wsReadLimit)
 	if !t.handshake(r.Context(), s) {
 		s.end()
