@@ -92,3 +92,25 @@ func TestBus_LostListenConnectionIsToldToWatchersOnReconnect(t *testing.T) {
 	default:
 	}
 }
+
+// Before the first LISTEN every notification is lost too: a watcher registered
+// then is told once the listener connects.
+func TestBus_WatcherRegisteredBeforeTheFirstConnectIsTold(t *testing.T) {
+	bdb := testkit.DB(t)
+	bus := events.NewBus(bdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	told := make(chan struct{}, 4)
+	stop := bus.OnGap(func() { told <- struct{}{} })
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); bus.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-told:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watcher was not told when the listener first connected")
+	}
+	if ok, why := bus.Healthy(); !ok {
+		t.Errorf("told before the listener connected: %s", why)
+	}
+}
