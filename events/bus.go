@@ -41,6 +41,11 @@ type Bus struct {
 	// lastLogged is set once an outage has been logged as a warning, and cleared
 	// on reconnect.
 	lastLogged atomic.Bool
+	// gap is set while notifications may be getting lost (the LISTEN connection is
+	// down, or has not connected yet); the reconnect clears it and tells the gap
+	// watchers (OnGap).
+	gap  atomic.Bool
+	gaps gapWatchers
 }
 
 // Subscription is one subscriber's view of the bus (Attach).
@@ -75,11 +80,15 @@ type feed struct {
 // considered too slow and dropped.
 const SubscriptionBuffer = 256
 
-// Timing of the listener's health checks.
+// Timing of the listener's health checks and reconnects. The backoff is capped at
+// a second: an attempt against a database that is down costs one refused
+// connection, and the listener is back within about a second of the database (the
+// subscriptions it ends meanwhile wait for it, see OnGap).
 const (
 	pingInterval   = 5 * time.Second
 	receiveTimeout = 3 * pingInterval
-	maxBackoff     = 10 * time.Second
+	minBackoff     = 100 * time.Millisecond
+	maxBackoff     = time.Second
 	listenTimeout  = 5 * time.Second
 )
 
@@ -87,8 +96,11 @@ const (
 func NewBus(db *bun.DB, log *slog.Logger) *Bus {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return &Bus{db: db, log: log, pingChannel: "connectme_ping_" + hex.EncodeToString(b[:]),
+	bus := &Bus{db: db, log: log, pingChannel: "connectme_ping_" + hex.EncodeToString(b[:]),
 		feeds: map[int64]*feed{}, wakers: map[string]map[chan struct{}]struct{}{}}
+	// Until the first LISTEN, every notification is lost.
+	bus.gap.Store(true)
+	return bus
 }
 
 // Attach subscribes deliver to the company's events without a goroutine or a buffer
@@ -233,15 +245,18 @@ func (b *Bus) dispatch(ev *Event) {
 	}
 }
 
-// Run listens until ctx ends, reconnecting with backoff when the connection drops.
-// Notifications sent while it is disconnected are lost: clients refetch from their
-// last cursor after a reconnect (see README). An outage is logged once as a warning
-// (and each failed reconnect at debug level); the reconnect is logged at info.
+// Run listens until ctx ends, reconnecting when the connection drops: at once, then
+// with a backoff of up to maxBackoff while the database stays away. Notifications
+// sent while it is disconnected are lost: that is a gap, which the reconnect tells
+// the subscriptions of (OnGap), so their clients refetch; the background workers
+// are woken (Wake). An outage is logged once as a warning (and each failed
+// reconnect at debug level); the reconnect is logged at info.
 func (b *Bus) Run(ctx context.Context) {
-	backoff := 100 * time.Millisecond
+	backoff := time.Duration(0)
 	go b.ping(ctx)
 	for ctx.Err() == nil {
 		err := b.listen(ctx)
+		b.gap.Store(true)
 		b.connected.Store(false)
 		if ctx.Err() != nil {
 			return
@@ -252,16 +267,18 @@ func (b *Bus) Run(ctx context.Context) {
 		} else {
 			b.log.Debug("event listener still disconnected", "err", err.Error(), "backoff", backoff.String())
 		}
+		if b.received.Swap(0) > 0 {
+			// The connection worked (it delivered at least our own ping): try
+			// again at once. One that breaks before delivering anything backs off,
+			// so a database that drops every connection is not hammered.
+			backoff = 0
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, maxBackoff)
-		if b.received.Load() > 0 {
-			backoff = 100 * time.Millisecond
-			b.received.Store(0)
-		}
+		backoff = min(max(2*backoff, minBackoff), maxBackoff)
 	}
 }
 
@@ -283,7 +300,11 @@ func (b *Bus) listen(ctx context.Context) error {
 	b.connected.Store(true)
 	b.lastLogged.Store(false)
 	b.log.Info("event listener connected", "channel", Channel)
-	// Whatever was notified while the listener was away is lost: every waiter looks.
+	// Whatever was notified while the listener was away is lost: the subscriptions
+	// are told, and every waiter looks.
+	if b.gap.Swap(false) {
+		b.tellGap()
+	}
 	b.wakeAll()
 	for {
 		if g := b.wakeGen.Load(); g != gen {

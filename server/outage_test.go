@@ -261,3 +261,54 @@ func TestDatabaseOutage_FailsFastWith503AndRecoversByItself(t *testing.T) {
 		return err == nil && state == db.AttachmentStored
 	})
 }
+
+// After an outage long enough for the listener's backoff to grow, the listener is
+// back within about a second of the database, and the sockets that subscribed
+// before or during the outage are closed with 4503 "events missed".
+func TestDatabaseOutage_ListenerBackWithinASecondAndSubscribersTold(t *testing.T) {
+	base, err := url.Parse(testkit.BaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := startProxy(t, base.Host)
+	bdb, err := db.Open(viaProxy(t, testkit.NewDatabase(t), proxy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bdb.Close() })
+	app := testkit.NewAppOn(t, bdb)
+	a := tenantOf(t, app)
+	before, err := dialWS(t, app, "graphql-transport-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before.subscribe("1", messageAddedSub, nil)
+	eventually(t, 10*time.Second, "the subscription registers", func() bool { return app.Bus.Subscribers() == 1 })
+
+	proxy.Cut()
+	eventually(t, 10*time.Second, "the event bus reports the outage", func() bool {
+		ok, _ := app.Bus.Healthy()
+		return !ok
+	})
+	// Authenticating a socket and subscribing to all messages need no database.
+	during, err := dialWS(t, app, "graphql-ws", a.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	during.subscribe("1", messageAddedSub, nil)
+	eventually(t, 10*time.Second, "the subscription during the outage registers", func() bool { return app.Bus.Subscribers() == 2 })
+	// Hold the outage for several of the listener's attempts (the outage's length,
+	// not a wait for a condition).
+	time.Sleep(7 * time.Second)
+	proxy.Restore()
+	restored := time.Now()
+	eventually(t, 10*time.Second, "the listener is back", func() bool { ok, _ := app.Bus.Healthy(); return ok })
+	if d := time.Since(restored); d > 1500*time.Millisecond {
+		t.Errorf("the listener came back %s after the database, want within about a second", d)
+	}
+	for name, cl := range map[string]*wsClient{"before": before, "during": during} {
+		if ce := closedWith(t, cl, 10*time.Second); ce.Code != 4503 || ce.Reason != "events missed" {
+			t.Errorf("subscribed %s the outage: closed with %d %q, want 4503", name, ce.Code, ce.Reason)
+		}
+	}
+}

@@ -32,6 +32,8 @@ type socket struct {
 	conn   *websocket.Conn
 	legacy bool // graphql-ws (subscriptions-transport-ws) rather than graphql-transport-ws
 	log    *slog.Logger
+	// onGap registers a subscription for the event listener's gaps (wsTransport).
+	onGap func(fn func()) (stop func())
 
 	// ctx is the connection's, from connection_init on: the agent, and the end of
 	// its token; it is cancelled when the socket ends.
@@ -154,6 +156,22 @@ func (s *socket) close(code websocket.StatusCode, reason string) {
 	}
 	s.mu.Unlock()
 	go func() { _ = s.conn.Close(code, reason) }()
+}
+
+// eventsMissed ends the socket because the event listener may have lost events its
+// subscriptions were waiting for (a database outage): the client learns it must
+// refetch, and resubscribes on a new socket. It runs on the listener's goroutine,
+// and close does not block.
+func (s *socket) eventsMissed() {
+	s.close(closeEventsMissed, "events missed")
+}
+
+// isClosing reports whether the close handshake has started: nothing else is
+// worth sending then.
+func (s *socket) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
 }
 
 // release closes the connection once its protocol has ended, unless a close

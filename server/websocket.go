@@ -32,13 +32,18 @@ var errForbidden = errors.New("Forbidden")
 // /graphql (wsprotocol.go). The token travels in connection_init; a missing or bad
 // one closes the socket with 4403, an agent with WS_MAX_PER_AGENT sockets open
 // already with 4429 (wsCaps). The connection ends when its token expires and
-// when the server shuts down.
+// when the server shuts down, and with 4503 "events missed" when the event
+// listener may have lost events its subscriptions were waiting for (eventsMissed).
 func websocketTransport(d Deps) wsTransport {
 	keepAlive := wsKeepAlive
 	if d.Config != nil && d.Config.WSKeepAlive > 0 {
 		keepAlive = d.Config.WSKeepAlive
 	}
-	return wsTransport{keepAlive: keepAlive, init: func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error) {
+	var onGap func(func()) func()
+	if d.Bus != nil {
+		onGap = d.Bus.OnGap
+	}
+	return wsTransport{keepAlive: keepAlive, onGap: onGap, init: func(ctx context.Context, payload map[string]any) (context.Context, context.CancelFunc, error) {
 		tok := auth.BearerToken(authorization(payload))
 		p, err := d.Resolver.Tokens.Parse(tok)
 		if tok == "" || err != nil {
