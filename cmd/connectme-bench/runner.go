@@ -58,10 +58,10 @@ func (r *runner) start(ctx context.Context, t *target, pprof bool) error {
 // measure runs one timed scenario and records its row; the row's target is set by
 // judge, and a missed target is profiled when profiling is on.
 func (r *runner) measure(ctx context.Context, t *target, name, group string, conc int, fn attempt, judge func(*Row)) *Row {
-	before := takeCPU(t.srv.pid(), dbName(t.dsnForServer))
+	before := takeCPU(t.srv.Pid(), dbName(t.dsnForServer))
 	s := runLoad(ctx, conc, r.o.warmup, r.o.dur, fn)
 	row := &Row{Name: name, Group: group, Conc: conc, N: s.N, Errors: s.Errors, RPS: s.RPS(),
-		P50: s.P(0.50), P95: s.P(0.95), P99: s.P(0.99), CPU: before.until(takeCPU(t.srv.pid(), dbName(t.dsnForServer)))}
+		P50: s.P(0.50), P95: s.P(0.95), P99: s.P(0.99), CPU: before.until(takeCPU(t.srv.Pid(), dbName(t.dsnForServer)))}
 	if c := r.ceilingRPS(); c > 0 && group != "ceiling" {
 		row.Share = row.RPS / c
 	}
@@ -200,12 +200,12 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 				return err
 			}
 			plog := &sendLog{answered: map[string]time.Time{}}
-			before := takeCPU(t.srv.pid(), dbName(t.dsnForServer))
+			before := takeCPU(t.srv.Pid(), dbName(t.dsnForServer))
 			s := runPaced(ctx, c, rate, r.o.dur, t.send(recipients, r.run, plog))
 			lat, missing := deliveryLatencies(plog, r.provider, 30*time.Second)
 			paced := &Row{Name: fmt.Sprintf("sending at %.0f/s (half the closed loop's rate)", rate), Group: "sending", Conc: c,
 				N: s.N, Errors: s.Errors + missing, RPS: s.RPS(), P50: s.P(0.50), P95: s.P(0.95), P99: s.P(0.99),
-				CPU:     before.until(takeCPU(t.srv.pid(), dbName(t.dsnForServer))),
+				CPU:     before.until(takeCPU(t.srv.Pid(), dbName(t.dsnForServer))),
 				Measure: fmt.Sprintf("commit→provider p50 %s p99 %s", ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99))),
 				Note:    fmt.Sprintf("informational, open loop; %d messages reached the provider", len(lat))}
 			if paced.Errors > 0 {
