@@ -3,7 +3,6 @@ package resolvers
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
@@ -48,9 +47,8 @@ func (r *Resolver) ListContacts(ctx context.Context, search string, req PageRequ
 	if err != nil {
 		return nil, err
 	}
-	search = strings.TrimSpace(search)
-	if len(search) > maxSearchTerm {
-		return nil, apperr.Invalidf("search must be shorter than or equal to %d characters", maxSearchTerm)
+	if search, err = listSearch(search); err != nil {
+		return nil, err
 	}
 	limit := pl.size
 	if !pl.isOffset {

@@ -67,9 +67,8 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 	if err != nil {
 		return nil, err
 	}
-	f.Search = strings.TrimSpace(f.Search)
-	if len(f.Search) > maxSearchTerm {
-		return nil, apperr.Invalidf("search must be shorter than or equal to %d characters", maxSearchTerm)
+	if f.Search, err = listSearch(f.Search); err != nil {
+		return nil, err
 	}
 	if pl.isOffset {
 		if !f.isZero() {

@@ -71,6 +71,16 @@ func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, req P
 // maxSearchTerm bounds search terms.
 const maxSearchTerm = 200
 
+// listSearch trims the search narrowing a list (contacts, conversations) and bounds
+// it; empty keeps every row.
+func listSearch(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > maxSearchTerm {
+		return "", apperr.Invalidf("search must be shorter than or equal to %d characters", maxSearchTerm)
+	}
+	return s, nil
+}
+
 func validateTerm(term string) (string, error) {
 	t := strings.TrimSpace(term)
 	if t == "" {

@@ -46,12 +46,16 @@ func toLegacyMessage(m *db.Message) legacyMessage {
 	return out
 }
 
-type messagePage struct {
-	TotalCount int             `json:"totalCount"`
-	Page       int             `json:"page"`
-	Limit      int             `json:"limit"`
-	Data       []legacyMessage `json:"data"`
+// legacyPage is the v1.2 envelope of the message lists (page and limit are numbers
+// here; the conversation list has them as strings, see conversationPage).
+type legacyPage[T any] struct {
+	TotalCount int `json:"totalCount"`
+	Page       int `json:"page"`
+	Limit      int `json:"limit"`
+	Data       []T `json:"data"`
 }
+
+type messagePage = legacyPage[legacyMessage]
 
 func toMessagePage(msgs []*db.Message, total, page, limit int) messagePage {
 	out := messagePage{TotalCount: total, Page: page, Limit: limit, Data: make([]legacyMessage, len(msgs))}
@@ -216,12 +220,7 @@ type searchItem struct {
 	User *legacyUser `json:"user"`
 }
 
-type searchPage struct {
-	TotalCount int          `json:"totalCount"`
-	Page       int          `json:"page"`
-	Limit      int          `json:"limit"`
-	Data       []searchItem `json:"data"`
-}
+type searchPage = legacyPage[searchItem]
 
 // messageSearch is GET /message/message-search/{term}.
 func (a *API) messageSearch(w http.ResponseWriter, r *http.Request) {

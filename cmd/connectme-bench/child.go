@@ -6,55 +6,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/connectme/connectme/internal/childproc"
 )
-
-// buildServer compiles ./cmd/connectme into dir and returns the binary's path.
-func buildServer(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "connectme")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/connectme")
-	cmd.Dir = root
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build ./cmd/connectme: %w", err)
-	}
-	return bin, nil
-}
-
-// moduleRoot is the directory of the main module's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run the benchmark from inside the CONNECTME module")
-	}
-	return filepath.Dir(mod), nil
-}
 
 // server is one running instance of the server binary.
 type server struct {
+	*childproc.Process
+	// name is known before the process is started (the target's placeholder).
 	name string
-	cmd  *exec.Cmd
 	base string
 	// pprof is the loopback address of its profiling listener, when enabled.
 	pprof string
-	// exited is closed when the process ends.
-	exited chan struct{}
-	// tail keeps the last lines it logged, to explain a crash.
-	tail *lineTail
 
 	stopOnce sync.Once
 }
@@ -77,7 +45,7 @@ type serverConfig struct {
 // The child dies with the benchmark (SIGKILL on the parent's death, as a last
 // resort); stop ends it politely first.
 func startServer(ctx context.Context, c serverConfig) (*server, error) {
-	port, err := freePort()
+	port, err := childproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +66,9 @@ func startServer(ctx context.Context, c serverConfig) (*server, error) {
 		// Thousands of sockets from one address and few agents: the caps are off.
 		"WS_MAX_PER_ADDR=0", "WS_MAX_PER_AGENT=0",
 	)
-	s := &server{name: c.Name, base: base, exited: make(chan struct{}), tail: &lineTail{max: 40}}
+	s := &server{name: c.Name, base: base}
 	if c.Pprof {
-		pp, err := freePort()
+		pp, err := childproc.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -108,53 +76,24 @@ func startServer(ctx context.Context, c serverConfig) (*server, error) {
 		env = append(env, "PPROF_ADDR="+s.pprof)
 	}
 	env = append(env, c.Extra...)
-	cmd := exec.Command(c.Binary, "serve")
-	cmd.Env = env
-	cmd.Stdout = io.Discard
-	cmd.Stderr = s.tail
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", c.Name, err)
+	if s.Process, err = childproc.Start(c.Name, c.Binary, env, 40); err != nil {
+		return nil, err
 	}
-	s.cmd = cmd
-	go func() { _ = cmd.Wait(); close(s.exited) }()
 	registerChild(s)
-
-	deadline := time.Now().Add(3 * time.Minute) // a new migration may build an index
-	for {
-		select {
-		case <-s.exited:
-			return nil, fmt.Errorf("%s exited during start:\n%s", c.Name, s.tail.String())
-		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("%s not ready after 3 minutes:\n%s", c.Name, s.tail.String())
-		}
+	// A new migration may build an index.
+	if err := s.WaitReady(ctx, base, 3*time.Minute); err != nil {
+		s.stop()
+		return nil, err
 	}
+	return s, nil
 }
-
-// pid is the server's process id.
-func (s *server) pid() int { return s.cmd.Process.Pid }
 
 // alive reports an error when the server has died.
 func (s *server) alive() error {
-	select {
-	case <-s.exited:
-		return fmt.Errorf("%s died:\n%s", s.name, s.tail.String())
-	default:
-		return nil
+	if s.Died() {
+		return fmt.Errorf("%s died:\n%s", s.name, s.Tail)
 	}
+	return nil
 }
 
 // stop sends SIGTERM (graceful shutdown), and SIGKILL to the whole process group if
@@ -162,20 +101,13 @@ func (s *server) alive() error {
 func (s *server) stop() {
 	s.stopOnce.Do(func() {
 		unregisterChild(s)
-		pgid := s.cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-s.exited
-		}
+		s.Stop(5 * time.Second)
 	})
 }
 
 // rssKB reads the server's resident set size (VmRSS) from /proc.
 func (s *server) rssKB() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid()))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Pid()))
 	if err != nil {
 		return 0, err
 	}
@@ -217,60 +149,4 @@ func killAll() {
 	for _, s := range list {
 		s.stop()
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lineTail keeps the last max lines written to it.
-type lineTail struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-	part  []byte
-}
-
-// Write implements io.Writer.
-func (t *lineTail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.part = append(t.part, p...)
-	for {
-		i := bytes.IndexByte(t.part, '\n')
-		if i < 0 {
-			break
-		}
-		t.lines = append(t.lines, string(t.part[:i]))
-		t.part = t.part[i+1:]
-		if len(t.lines) > t.max {
-			t.lines = t.lines[len(t.lines)-t.max:]
-		}
-	}
-	return len(p), nil
-}
-
-// String returns the kept lines.
-func (t *lineTail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.Join(t.lines, "\n")
-}
-
-// Recent returns kept lines containing substr (e.g. warnings during a scenario).
-func (t *lineTail) Recent(substr string) []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out []string
-	for _, l := range t.lines {
-		if strings.Contains(l, substr) {
-			out = append(out, l)
-		}
-	}
-	return out
 }

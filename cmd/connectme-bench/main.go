@@ -22,6 +22,7 @@ import (
 
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/internal/childproc"
 )
 
 // options are the command's flags.
@@ -135,7 +136,7 @@ var errFailed = errors.New("the run failed (see above)")
 func run(ctx context.Context, o *options) error {
 	began := time.Now()
 	raiseFileLimit()
-	root, err := moduleRoot()
+	root, err := childproc.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -178,7 +179,7 @@ func run(ctx context.Context, o *options) error {
 	bin := o.serverBin
 	if bin == "" {
 		logf("building ./cmd/connectme")
-		if bin, err = buildServer(ctx, root, tmp); err != nil {
+		if bin, err = childproc.Build(ctx, root, tmp); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/connectme/connectme/db"
@@ -23,48 +22,6 @@ type runner struct {
 	// goroutines is the server's goroutine count while the sockets were open.
 	goroutines string
 }
-
-// Row is one line of the results table.
-type Row struct {
-	Name   string
-	Group  string
-	Conc   int
-	N      int
-	Errors int
-	RPS    float64
-	P50    time.Duration
-	P95    time.Duration
-	P99    time.Duration
-	// Share is RPS as a fraction of the ceiling (0: not compared).
-	Share float64
-	// Measure is what the row is judged by when it is not a rate (text).
-	Measure string
-	// Target says what the row must meet; Met whether it did (nil: nothing to meet).
-	Target string
-	Met    *bool
-	// ShareTarget and LatTarget/LatQ are the numbers the chart draws.
-	ShareTarget float64
-	LatTarget   time.Duration
-	LatQ        float64
-	CPU         CPUShare
-	// Profile is where the server's time went, when the target was missed.
-	Profile string
-	Note    string
-}
-
-func (r *Row) verdict() string {
-	switch {
-	case r.Errors > 0:
-		return "FAIL"
-	case r.Met == nil:
-		return ""
-	case *r.Met:
-		return "ok"
-	}
-	return "MISS"
-}
-
-func met(b bool) *bool { return &b }
 
 func (r *runner) open(ctx context.Context, name, dsn string, s Sizes) (*target, error) {
 	bdb, err := db.Open(dsn)
@@ -101,10 +58,10 @@ func (r *runner) start(ctx context.Context, t *target, pprof bool) error {
 // measure runs one timed scenario and records its row; the row's target is set by
 // judge, and a missed target is profiled when profiling is on.
 func (r *runner) measure(ctx context.Context, t *target, name, group string, conc int, fn attempt, judge func(*Row)) *Row {
-	before := takeCPU(t.srv.pid(), dbName(t.dsnForServer))
+	before := takeCPU(t.srv.Pid(), dbName(t.dsnForServer))
 	s := runLoad(ctx, conc, r.o.warmup, r.o.dur, fn)
 	row := &Row{Name: name, Group: group, Conc: conc, N: s.N, Errors: s.Errors, RPS: s.RPS(),
-		P50: s.P(0.50), P95: s.P(0.95), P99: s.P(0.99), CPU: before.until(takeCPU(t.srv.pid(), dbName(t.dsnForServer)))}
+		P50: s.P(0.50), P95: s.P(0.95), P99: s.P(0.99), CPU: before.until(takeCPU(t.srv.Pid(), dbName(t.dsnForServer)))}
 	if c := r.ceilingRPS(); c > 0 && group != "ceiling" {
 		row.Share = row.RPS / c
 	}
@@ -243,12 +200,12 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 				return err
 			}
 			plog := &sendLog{answered: map[string]time.Time{}}
-			before := takeCPU(t.srv.pid(), dbName(t.dsnForServer))
+			before := takeCPU(t.srv.Pid(), dbName(t.dsnForServer))
 			s := runPaced(ctx, c, rate, r.o.dur, t.send(recipients, r.run, plog))
 			lat, missing := deliveryLatencies(plog, r.provider, 30*time.Second)
 			paced := &Row{Name: fmt.Sprintf("sending at %.0f/s (half the closed loop's rate)", rate), Group: "sending", Conc: c,
 				N: s.N, Errors: s.Errors + missing, RPS: s.RPS(), P50: s.P(0.50), P95: s.P(0.95), P99: s.P(0.99),
-				CPU:     before.until(takeCPU(t.srv.pid(), dbName(t.dsnForServer))),
+				CPU:     before.until(takeCPU(t.srv.Pid(), dbName(t.dsnForServer))),
 				Measure: fmt.Sprintf("commit→provider p50 %s p99 %s", ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99))),
 				Note:    fmt.Sprintf("informational, open loop; %d messages reached the provider", len(lat))}
 			if paced.Errors > 0 {
@@ -274,46 +231,6 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 		}
 	}
 	return nil
-}
-
-// shareAndLatency judges a row by its share of the ceiling and/or a latency quantile.
-func shareAndLatency(share, q float64, limit time.Duration) func(*Row) {
-	return func(row *Row) {
-		row.ShareTarget, row.LatQ, row.LatTarget = share, q, limit
-		judgeShare(row)
-	}
-}
-
-func judgeShare(row *Row) {
-	var parts []string
-	ok := true
-	if row.ShareTarget > 0 {
-		parts = append(parts, fmt.Sprintf("≥ %.0f%% of ceiling", 100*row.ShareTarget))
-		ok = ok && row.Share >= row.ShareTarget
-	}
-	if row.LatTarget > 0 {
-		parts = append(parts, fmt.Sprintf("p%.0f ≤ %s", 100*row.LatQ, ms(row.LatTarget)))
-		ok = ok && latAt(row, row.LatQ) <= row.LatTarget
-	}
-	row.Target = strings.Join(parts, ", ")
-	row.Met = met(ok)
-}
-
-func latAt(row *Row, q float64) time.Duration {
-	switch q {
-	case 0.5:
-		return row.P50
-	case 0.95:
-		return row.P95
-	}
-	return row.P99
-}
-
-func rateTarget(rps float64) func(*Row) {
-	return func(row *Row) {
-		row.Target = fmt.Sprintf("≥ %s/s", thousands(rps))
-		row.Met = met(row.RPS >= rps)
-	}
 }
 
 // growth compares the messages page on the small and the big dataset, alternating

@@ -117,8 +117,8 @@ func badInput(ctx context.Context, e *env) (*result, error) {
 			res.Notes = append(res.Notes, fmt.Sprintf("%s: accepted with %d (should be a 4xx)", c.name, code))
 		}
 	}
-	if r.srv.died() {
-		res.Failures = append(res.Failures, "the server died:\n"+r.srv.tail.String())
+	if r.srv.Died() {
+		res.Failures = append(res.Failures, "the server died:\n"+r.srv.Tail.String())
 	}
 	res.Fields = append(res.Fields, fmt.Sprintf("cases=%d", len(badCases(r.tenant))))
 	res.Fields = append(res.Fields, cs.fields("")...)

@@ -105,7 +105,7 @@ func dbOutage(ctx context.Context, e *env, outage time.Duration) (*result, error
 	wg.Wait()
 
 	// The server must answer ready again without a restart.
-	if err := r.srv.waitReady(ctx, 30*time.Second); err != nil {
+	if err := r.srv.WaitReady(ctx, r.srv.base, 30*time.Second); err != nil {
 		res.Failures = append(res.Failures, "the server did not recover from the outage: "+err.Error())
 	}
 	res.Fields = append(res.Fields, outCodes.fields("out.")...)

@@ -55,7 +55,7 @@ func kill9(ctx context.Context, e *env) (*result, error) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		inFlight = r.prov.busy()
-		r.srv.kill()
+		r.srv.Kill()
 		srv, err := r.srv.restart(ctx)
 		if err != nil {
 			restartEr = err

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/connectme/connectme/internal/childproc"
 )
 
 // experiment runs one fault scenario against the shared env.
@@ -144,7 +146,13 @@ func runAll(ctx context.Context, o options, exps []experiment, stdout, stderr io
 	}()
 	start := time.Now()
 	fmt.Fprintln(stderr, "chaos: building ./cmd/connectme")
-	bin, err := buildServer(ctx, dir)
+	// The experiments run the real binary, through its command line, environment
+	// and HTTP API only.
+	root, err := childproc.ModuleRoot()
+	if err != nil {
+		return false, err
+	}
+	bin, err := childproc.Build(ctx, root, dir)
 	if err != nil {
 		return false, err
 	}

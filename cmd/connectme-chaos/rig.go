@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/connectme/connectme/internal/childproc"
 )
 
 // env is what every experiment shares: the cluster, the binary and the flags.
@@ -44,7 +46,7 @@ func newRig(ctx context.Context, e *env, name string, plan planFunc, extra ...st
 	prov := newProvider(plan)
 	prov.stallFor = e.stall
 	prov.callbacks = e.callbacks
-	port, err := freePort()
+	port, err := childproc.FreePort()
 	if err != nil {
 		prov.close()
 		return nil, err
@@ -67,7 +69,7 @@ func newRig(ctx context.Context, e *env, name string, plan planFunc, extra ...st
 
 // close stops the server and the provider.
 func (r *rig) close() {
-	r.srv.stop()
+	r.srv.Stop(stopGrace)
 	r.prov.close()
 	r.db.Close()
 }
@@ -160,8 +162,8 @@ func (r *rig) finish(ctx context.Context, res *result, attempted []string, acked
 	lost, dup := tally(res, attempted, acked, stored, r.prov.counts())
 	res.Fields = append(res.Fields, fmt.Sprintf("drain=%s", took.Round(100*time.Millisecond)))
 	res.Notes = append(res.Notes, r.prov.summary(), r.statuses(ctx))
-	if r.srv.died() {
-		res.Failures = append(res.Failures, "the server died:\n"+r.srv.tail.String())
+	if r.srv.Died() {
+		res.Failures = append(res.Failures, "the server died:\n"+r.srv.Tail.String())
 	}
 	res.judge(r.env.failOnDup, lost, dup)
 	return nil
