@@ -1,8 +1,11 @@
 package db
 
 import (
+	"context"
 	"fmt"
 	"strings"
+
+	"github.com/uptrace/bun"
 )
 
 // Notification is a NOTIFY that a statement of db sends while it stores what the
@@ -36,4 +39,22 @@ func notifyColumns(convID string, ns []Notification) (string, []any) {
 		args = append(args, n.Channel, n.Payload, n.ConversationKey)
 	}
 	return q.String(), args
+}
+
+// Notify sends ns, in order, when idb's transaction commits (at once outside one),
+// in one statement however many there are. A ConversationKey is ignored: there is
+// no conversation in this statement.
+func Notify(ctx context.Context, idb bun.IDB, ns ...Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	plain := make([]Notification, len(ns))
+	for i, n := range ns {
+		plain[i] = Notification{Channel: n.Channel, Payload: n.Payload}
+	}
+	cols, args := notifyColumns("NULL", plain)
+	if _, err := idb.ExecContext(ctx, "SELECT "+cols, args...); err != nil {
+		return fmt.Errorf("notify %s: %w", ns[0].Channel, err)
+	}
+	return nil
 }

@@ -14,9 +14,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/connectme/connectme/db"
 	"github.com/uptrace/bun"
 )
 
@@ -57,17 +57,11 @@ func Publish(ctx context.Context, idb bun.IDB, evs ...Event) error {
 	if err != nil {
 		return err
 	}
-	var q strings.Builder
-	args := make([]any, 0, 2*len(evs))
-	q.WriteString("SELECT ")
+	ns := make([]db.Notification, len(payloads))
 	for i, p := range payloads {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("pg_notify(?, ?)")
-		args = append(args, Channel, p)
+		ns[i] = db.Notification{Channel: Channel, Payload: p}
 	}
-	if _, err := idb.ExecContext(ctx, q.String(), args...); err != nil {
+	if err := db.Notify(ctx, idb, ns...); err != nil {
 		return fmt.Errorf("publish %s: %w", evs[0].Kind, err)
 	}
 	return nil

@@ -1,6 +1,10 @@
 package events
 
-import "context"
+import (
+	"context"
+
+	"github.com/connectme/connectme/db"
+)
 
 // Wake returns a channel that receives whenever a NOTIFY on channel reaches this
 // instance, and whenever the bus's listener (re)connects, since notifications sent
@@ -63,5 +67,5 @@ func (b *Bus) wakeAll() {
 func (b *Bus) nudge(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, pingInterval)
 	defer cancel()
-	_, _ = b.db.ExecContext(ctx, "SELECT pg_notify(?, '')", b.pingChannel)
+	_ = db.Notify(ctx, b.db, db.Notification{Channel: b.pingChannel})
 }
