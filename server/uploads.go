@@ -17,33 +17,6 @@ import (
 // upload in flight takes seconds to minutes.
 const uploadRetryAfter = "10"
 
-// agentUploads counts each agent's uploads in flight on this instance.
-type agentUploads struct {
-	max int
-	mu  sync.Mutex
-	n   map[int64]int
-}
-
-// acquire takes one of the agent's upload slots; false when all are taken.
-func (u *agentUploads) acquire(agent int64) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.n[agent] >= u.max {
-		return false
-	}
-	u.n[agent]++
-	return true
-}
-
-// release gives the slot back.
-func (u *agentUploads) release(agent int64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.n[agent]--; u.n[agent] <= 0 {
-		delete(u.n, agent)
-	}
-}
-
 // limitUploads serves uploads (POST /media/save and GraphQL multipart) in a pool of
 // their own: they stream large bodies at the client's pace, so they take no slot of
 // MAX_CONCURRENT_REQUESTS, and each agent has at most max of them in flight on this
@@ -53,7 +26,7 @@ func (u *agentUploads) release(agent int64) {
 // so that a shutdown does not wait for it past shutdownGrace. max <= 0 turns the
 // per-agent cap off.
 func limitUploads(max int, reads *bodyReads) func(http.Handler) http.Handler {
-	pool := &agentUploads{max: max, n: map[int64]int{}}
+	pool := newCapped[int64](max)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !isUpload(r) {

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net/http"
-	"sync"
 
 	"github.com/coder/websocket"
 
@@ -31,77 +30,35 @@ var errTooManySockets = errors.New("too many sockets for this agent")
 // at the upgrade, as the contract asks. Tokens in the URL (?token=) are not
 // accepted: URLs end up in proxies' access logs.
 type wsCaps struct {
-	maxAgent, maxAddr int
-
-	mu     sync.Mutex
-	agents map[int64]int
-	addrs  map[string]int
+	agents *capped[int64]
+	addrs  *capped[string]
 }
 
 func newWSCaps(c *config.Config) *wsCaps {
-	return &wsCaps{maxAgent: c.WSMaxPerAgent, maxAddr: c.WSMaxPerAddr, agents: map[int64]int{}, addrs: map[string]int{}}
+	return &wsCaps{agents: newCapped[int64](c.WSMaxPerAgent), addrs: newCapped[string](c.WSMaxPerAddr)}
 }
 
 // acquireAddr counts a socket for addr; false when the address has all its sockets.
-func (c *wsCaps) acquireAddr(addr string) bool {
-	if c == nil || c.maxAddr <= 0 {
-		return true
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.addrs[addr] >= c.maxAddr {
-		return false
-	}
-	c.addrs[addr]++
-	return true
-}
+func (c *wsCaps) acquireAddr(addr string) bool { return c == nil || c.addrs.acquire(addr) }
 
 // releaseAddr gives back a socket acquireAddr counted.
 func (c *wsCaps) releaseAddr(addr string) {
-	if c == nil || c.maxAddr <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.addrs[addr]--; c.addrs[addr] <= 0 {
-		delete(c.addrs, addr)
+	if c != nil {
+		c.addrs.release(addr)
 	}
 }
 
 // agentFull reports an agent with all its sockets open (the check at the upgrade;
 // the socket is counted at connection_init).
-func (c *wsCaps) agentFull(agent int64) bool {
-	if c == nil || c.maxAgent <= 0 {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.agents[agent] >= c.maxAgent
-}
+func (c *wsCaps) agentFull(agent int64) bool { return c != nil && c.agents.full(agent) }
 
 // acquireAgent counts a socket for agent; false when the agent has all its sockets.
-func (c *wsCaps) acquireAgent(agent int64) bool {
-	if c == nil || c.maxAgent <= 0 {
-		return true
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.agents[agent] >= c.maxAgent {
-		return false
-	}
-	c.agents[agent]++
-	return true
-}
+func (c *wsCaps) acquireAgent(agent int64) bool { return c == nil || c.agents.acquire(agent) }
 
 // releaseAgent gives back a socket acquireAgent counted.
 func (c *wsCaps) releaseAgent(agent int64) {
-	if c == nil || c.maxAgent <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.agents[agent]--; c.agents[agent] <= 0 {
-		delete(c.agents, agent)
+	if c != nil {
+		c.agents.release(agent)
 	}
 }
 
