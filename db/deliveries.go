@@ -194,7 +194,7 @@ func DeliveryQueueStats(ctx context.Context, idb bun.IDB) (QueueStats, error) {
 func KnownProviderSIDs(ctx context.Context, idb bun.IDB, sids []string) (map[string]bool, error) {
 	var found []string
 	if err := idb.NewSelect().Model((*Message)(nil)).Column("provider_sid").
-		Where("provider_sid IN (?)", bun.In(sids)).Scan(ctx, &found); err != nil {
+		Where("provider_sid IN (?)", bun.List(sids)).Scan(ctx, &found); err != nil {
 		return nil, fmt.Errorf("known provider sids: %w", err)
 	}
 	known := make(map[string]bool, len(found))

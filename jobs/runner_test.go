@@ -13,12 +13,11 @@ import (
 
 // table is an in-memory queue: claim takes due ids, as a claim statement would.
 type table struct {
-	mu      sync.Mutex
-	due     []int
-	claims  int
-	fail    int // the next fail claims find the database unavailable
-	done    []int
-	workers chan int
+	mu     sync.Mutex
+	due    []int
+	claims int
+	fail   int // the next fail claims find the database unavailable
+	done   []int
 }
 
 func (q *table) claim(_ context.Context, n int, _ time.Duration) ([]int, error) {

@@ -98,13 +98,6 @@ func newProvider(plan planFunc) *provider {
 	return p
 }
 
-// setPlan changes what the provider does with the next requests.
-func (p *provider) setPlan(plan planFunc) {
-	p.mu.Lock()
-	p.plan = plan
-	p.mu.Unlock()
-}
-
 // setLatency delays the answers to accepted messages from now on.
 func (p *provider) setLatency(d time.Duration) {
 	p.mu.Lock()
