@@ -77,16 +77,35 @@ type nginxPorts struct {
 	cert, key         string
 }
 
-// startNginx writes the site (deploy/nginx/connectme.conf with ports and paths
-// substituted) and a minimal nginx.conf including it into dir, checks it with
-// nginx -t, and starts nginx in the foreground as a child.
+// startNginx writes the configuration (writeNginxConfig), checks it with nginx -t,
+// and starts nginx in the foreground as a child.
 func startNginx(dir, sitePath string, p nginxPorts) (*exec.Cmd, error) {
-	raw, err := os.ReadFile(sitePath)
+	conf, err := writeNginxConfig(dir, sitePath, p)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if out, err := exec.Command("nginx", "-t", "-q", "-c", conf).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("nginx -t: %v\n%s", err, out)
+	}
+	cmd := exec.Command("nginx", "-c", conf)
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
 		return nil, err
+	}
+	return cmd, nil
+}
+
+// writeNginxConfig writes the site (deploy/nginx/connectme.conf with ports and
+// paths substituted) and a minimal nginx.conf including it into dir, and returns
+// the nginx.conf's path.
+func writeNginxConfig(dir, sitePath string, p nginxPorts) (string, error) {
+	raw, err := os.ReadFile(sitePath)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
 	}
 	site, err := substitute(string(raw),
 		"server 127.0.0.1:8081 ", fmt.Sprintf("server 127.0.0.1:%d ", p.a),
@@ -99,15 +118,15 @@ func startNginx(dir, sitePath string, p nginxPorts) (*exec.Cmd, error) {
 		"/etc/ssl/connectme/privkey.pem", p.key,
 	)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	siteFile := filepath.Join(dir, "connectme.conf")
 	if err := os.WriteFile(siteFile, []byte(site), 0o644); err != nil {
-		return nil, err
+		return "", err
 	}
 	for _, d := range []string{"body", "proxy", "logs"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
-			return nil, err
+			return "", err
 		}
 	}
 	user := ""
@@ -131,19 +150,7 @@ http {
 }
 `, user, dir, siteFile)
 	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(main), 0o644); err != nil {
-		return nil, err
-	}
-	if out, err := exec.Command("nginx", "-t", "-q", "-c", conf).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("nginx -t: %v\n%s", err, out)
-	}
-	cmd := exec.Command("nginx", "-c", conf)
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	return cmd, nil
+	return conf, os.WriteFile(conf, []byte(main), 0o644)
 }
 
 // stopNginx asks nginx to finish its connections (SIGQUIT) and waits a moment.
