@@ -2,7 +2,7 @@
 GO ?= go
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/connectme?sslmode=disable
 
-.PHONY: run test generate check-generated build vet fmt bench playground-assets e2e fuzz staticcheck
+.PHONY: run test generate check-generated build vet fmt bench playground-assets e2e fuzz staticcheck deploy-check
 
 ## run: migrate, seed the demo data and serve on :8080
 run:
@@ -25,6 +25,14 @@ check-generated: generate
 ## and by the playground in headless Chromium (needs node, npm and Debian's chromium)
 e2e:
 	bash scripts/e2e.sh
+
+## deploy-check: deploy/ for real: two instances behind nginx (installed from Debian
+## when missing) started with deploy/nginx/connectme.conf, TLS at the proxy; the e2e
+## checks, signed webhooks, events across instances, per-client sign-in limits and a
+## rolling restart under load through it (0 proxy errors, 0 lost or duplicated
+## messages); verifies the systemd unit with systemd-analyze. A few minutes.
+deploy-check:
+	bash scripts/deploy-check.sh
 
 build:
 	$(GO) build -o bin/connectme ./cmd/connectme
