@@ -4,7 +4,8 @@
 #      MUST (web/checks/graphql-http-audit.mjs);
 #   2. the playground in headless Chromium runs { apiInfo { name version } }
 #      (web/checks/playground-browser.mjs; screenshot in $SCREENSHOT, default
-#      /tmp/playground.png).
+#      /tmp/playground.png);
+#   3. the client script: the README's REST walkthrough, checked (scripts/client.sh).
 # It builds `connectme`, serves it on a throwaway database and a free port, waits
 # for /readyz, runs both checks, then stops the server and drops the database
 # whatever happens. Needs Go, Node.js + npm, Debian's chromium, and PostgreSQL at
@@ -67,6 +68,9 @@ node web/checks/graphql-http-audit.mjs "$base/graphql" || failed=1
 echo
 echo "e2e: playground in headless Chromium"
 node web/checks/playground-browser.mjs "$base" || failed=1
+echo
+echo "e2e: the client script (the README's REST walkthrough)"
+bash scripts/client.sh "$base" || failed=1
 
 if [ "$failed" != 0 ]; then
   echo "e2e: FAILED; the server's log:" >&2

@@ -50,7 +50,7 @@ func run(ctx context.Context) error {
 	flag.StringVar(&o.site, "site", "deploy/nginx/connectme.conf", "the nginx site to run")
 	flag.StringVar(&o.unit, "unit", "deploy/systemd/connectme.service", "the systemd unit to verify")
 	flag.StringVar(&o.envExample, "env", "deploy/connectme.env.example", "the example environment the instances start from")
-	flag.BoolVar(&o.nodeChecks, "node-checks", true, "run web/checks (graphql-http audit, playground in Chromium) through the proxy")
+	flag.BoolVar(&o.nodeChecks, "node-checks", true, "run web/checks (graphql-http audit, playground in Chromium) and scripts/client.sh through the proxy")
 	flag.DurationVar(&o.settle, "settle", 4*time.Second, "load before, between and after the restarts")
 	flag.Parse()
 
@@ -160,7 +160,9 @@ func run(ctx context.Context) error {
 		checks = append(checks, struct {
 			name string
 			fn   func() (string, error)
-		}{"web/checks through the proxy", func() (string, error) { return "graphql-http audit and playground passed", nodeChecks(root, pub, cert) }})
+		}{"web/checks through the proxy", func() (string, error) {
+			return "graphql-http audit, playground and client script passed", nodeChecks(root, pub, cert)
+		}})
 	}
 	for _, ch := range checks {
 		detail, err := ch.fn()
@@ -173,15 +175,17 @@ func run(ctx context.Context) error {
 	return rollingRestart(ctx, o, c, t, pub, pool, prov, bin, env, insts, step)
 }
 
-// nodeChecks runs the existing end-to-end checks against the proxy's URL.
+// nodeChecks runs the existing end-to-end checks against the proxy's URL: the
+// graphql-http audit, the playground in Chromium and the client script.
 func nodeChecks(root, pub, cert string) error {
-	for _, args := range [][]string{{"web/checks/graphql-http-audit.mjs", pub + "/graphql"}, {"web/checks/playground-browser.mjs", pub}} {
-		cmd := exec.Command("node", args...)
+	for _, args := range [][]string{{"node", "web/checks/graphql-http-audit.mjs", pub + "/graphql"},
+		{"node", "web/checks/playground-browser.mjs", pub}, {"bash", "scripts/client.sh", pub, "--cacert", cert}} {
+		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+cert, "IGNORE_HTTPS_ERRORS=1")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("node %s: %w", args[0], err)
+			return fmt.Errorf("%s %s: %w", args[0], args[1], err)
 		}
 	}
 	return nil
