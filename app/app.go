@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	// Background work records its outcomes through the business layer, on the work
 	// handle.
-	a.work = &resolvers.Resolver{DB: work, Now: opts.Now, Log: a.Log, Bus: a.Bus, Media: store, Metrics: a.Metrics}
+	a.work = &resolvers.Resolver{DB: work, Tokens: tokens, Now: opts.Now, Log: a.Log, Bus: a.Bus, Media: store, Metrics: a.Metrics}
 	provider := opts.Provider
 	if provider == nil {
 		provider = a.defaultProvider()

@@ -149,3 +149,21 @@ func RevokedSince(ctx context.Context, idb bun.IDB, since time.Time) ([]Session,
 	}
 	return out, nil
 }
+
+// PurgeSessions deletes the sessions that ended (revoked or unused past their
+// refresh expiry) before before, with their refresh tokens, and the refresh tokens
+// that expired before now. It returns how many rows went.
+func PurgeSessions(ctx context.Context, idb bun.IDB, before, now time.Time) (int, error) {
+	res, err := idb.NewDelete().Model((*Session)(nil)).
+		Where("revoked_at < ? OR refresh_expires_at < ?", before, before).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("purge sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	res, err = idb.NewDelete().Model((*RefreshToken)(nil)).Where("expires_at < ?", now).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("purge refresh tokens: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	return int(n + m), nil
+}

@@ -357,3 +357,16 @@ func (r *Resolver) loadRevocations(ctx context.Context) error {
 	}
 	return nil
 }
+
+// PurgeSessions deletes what no check needs any more: sessions ended longer ago
+// than an access token lives (so none of their tokens can still be presented, and
+// the revocation set no longer holds them), and expired refresh tokens (a rotated
+// one presented after its expiry is refused as expired, not as reuse).
+func (r *Resolver) PurgeSessions(ctx context.Context) (int, error) {
+	horizon := RefreshTTL
+	if r.Tokens != nil && r.Tokens.TTL() > horizon {
+		horizon = r.Tokens.TTL()
+	}
+	now := r.now()
+	return db.PurgeSessions(ctx, r.DB, now.Add(-horizon), now)
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/testkit"
 )
@@ -266,4 +267,58 @@ func TestSignup_AnswersARefreshToken(t *testing.T) {
 		t.Fatalf("signup: %+v", out.Signup)
 	}
 	refresh(t, app, out.Signup.RefreshToken)
+}
+
+// refreshSession, acceptInvitation and changePassword spend the sign-in budget as
+// login does.
+func TestSessionOperations_AreRateLimited(t *testing.T) {
+	app := testkit.NewApp(t, func(c *config.Config) { c.AuthRateLimit, c.AuthRateLimitPerAddr = 2, 100 })
+	tn := newTenant(t, app)
+	p := login(t, app, tn.agent)
+	for name, try := range map[string]func() string{
+		"refreshSession": func() string {
+			return app.GraphQL("", refreshMutation, map[string]any{"r": "junk"}).Code()
+		},
+		"acceptInvitation": func() string {
+			return app.GraphQL("", acceptMutation, accept("junk", "a-good-password")).Code()
+		},
+		"changePassword": func() string {
+			return app.GraphQL(p.Token, changePassword, map[string]any{"c": "wrong-password", "n": "a-new-password"}).Code()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var codes []string
+			for range 3 {
+				codes = append(codes, try())
+			}
+			if codes[0] == "RATE_LIMITED" || codes[2] != "RATE_LIMITED" {
+				t.Fatalf("codes %v, want the third RATE_LIMITED", codes)
+			}
+		})
+	}
+}
+
+func TestPurgeSessions_RemovesWhatNoCheckNeeds(t *testing.T) {
+	app := testkit.NewApp(t)
+	tn := newTenant(t, app)
+	ended, live := login(t, app, tn.agent), login(t, app, tn.agent)
+	gql(t, app, ended.Token, `mutation { logout }`, nil, nil)
+	start := app.Clock.Now()
+	app.Clock.Set(start.Add(29 * 24 * time.Hour))
+	live = refresh(t, app, live.RefreshToken)
+	app.Clock.Set(start.Add(31 * 24 * time.Hour))
+	n, err := app.Resolver.PurgeSessions(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ended session (with its token) and the live one's expired first token.
+	var sessions, tokens int
+	if err := app.DB.NewRaw("SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM refresh_tokens)").
+		Scan(t.Context(), &sessions, &tokens); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || sessions != 1 || tokens != 1 {
+		t.Fatalf("purged %d; left %d sessions and %d refresh tokens", n, sessions, tokens)
+	}
+	refresh(t, app, live.RefreshToken)
 }
