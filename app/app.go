@@ -122,9 +122,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	work := bun.NewDB(a.DB.DB, pgdialect.New(), bun.WithDiscardUnknownColumns())
 	a.Bus = events.NewBus(work, a.Log)
 	a.Metrics.WatchBus(a.Bus)
+	tokens := auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, opts.Now)
+	// Ended sessions are refused from memory (no database round trip per request).
+	tokens.Revoked = auth.NewRevocations(cfg.JWTTTL, opts.Now)
 	a.Resolver = &resolvers.Resolver{
 		DB:          a.DB,
-		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL, opts.Now),
+		Tokens:      tokens,
 		Now:         opts.Now,
 		Log:         a.Log,
 		AuthLimiter: ratelimit.New(cfg.AuthRateLimit, time.Minute, opts.Now),
@@ -134,9 +137,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	// Login and signup attempts per client address, whatever the email.
 	a.Resolver.AuthAddrLimiter = ratelimit.New(cfg.AuthRateLimitPerAddr, time.Minute, opts.Now)
+	// The revoked sessions, loaded now and kept current by the bus once it runs.
+	if err := a.Resolver.WatchRevocations(ctx); err != nil {
+		return fail(fmt.Errorf("load revoked sessions: %w", err))
+	}
 	// Background work records its outcomes through the business layer, on the work
 	// handle.
-	a.work = &resolvers.Resolver{DB: work, Now: opts.Now, Log: a.Log, Bus: a.Bus, Media: store, Metrics: a.Metrics}
+	a.work = &resolvers.Resolver{DB: work, Tokens: tokens, Now: opts.Now, Log: a.Log, Bus: a.Bus, Media: store, Metrics: a.Metrics}
 	provider := opts.Provider
 	if provider == nil {
 		provider = a.defaultProvider()

@@ -21,11 +21,12 @@ type periodicTask struct {
 // periodicTasks are the app's cleanups: status callbacks held for sends whose
 // answer never came (removed after the 24 h retry horizon), and uploads no message
 // took within 24 h (quota). Hourly is often enough for both: each removes what is
-// older than a day.
+// older than a day. Ended sessions go once no token of theirs can be valid.
 func periodicTasks(r *resolvers.Resolver) map[string]periodicTask {
 	return map[string]periodicTask{
 		"expire_held_statuses":     {every: time.Hour, run: r.ExpireHeldStatuses},
 		"purge_unattached_uploads": {every: time.Hour, run: r.PurgeUnattachedUploads},
+		"purge_ended_sessions":     {every: time.Hour, run: r.PurgeSessions},
 	}
 }
 

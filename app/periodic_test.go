@@ -32,13 +32,13 @@ func TestApp_PeriodicCleanupsRun(t *testing.T) {
 	if err := bdb.NewRaw("SELECT count(*) FROM early_statuses WHERE provider_sid = 'SMnew'").Scan(ctx, &fresh); err != nil || fresh != 1 {
 		t.Fatalf("the fresh held status: %d %v", fresh, err)
 	}
-	waitUntil(t, 20*time.Second, "both tasks are scheduled an hour ahead", func() bool {
+	waitUntil(t, 20*time.Second, "every task ran and is scheduled an hour ahead", func() bool {
 		var n int
 		if err := bdb.NewRaw(`SELECT count(*) FROM periodic_tasks WHERE locked_until IS NULL
 			AND run_at > now() + interval '50 minutes' AND last_error IS NULL`).Scan(ctx, &n); err != nil {
 			t.Fatal(err)
 		}
-		return n == 2
+		return n == 3
 	})
 }
 

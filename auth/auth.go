@@ -21,6 +21,9 @@ type Principal struct {
 	CompanyID int64
 	Role      string
 	ExpiresAt time.Time
+	// SessionID is the session the token belongs to ("" for tokens made without
+	// one, which cannot be revoked and only tests and tools make).
+	SessionID string
 }
 
 type principalKey struct{}
@@ -44,6 +47,9 @@ type Tokens struct {
 	secret []byte
 	ttl    time.Duration
 	now    func() time.Time
+	// Revoked, when set, refuses the tokens of ended sessions (an in-memory
+	// lookup, no database round trip).
+	Revoked *Revocations
 }
 
 // NewTokens returns a Tokens for secret and lifetime ttl; now is the clock.
@@ -60,16 +66,24 @@ func (t *Tokens) TTL() time.Duration { return t.ttl }
 type claims struct {
 	CompanyID int64  `json:"cid"`
 	Role      string `json:"role"`
+	SessionID string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
-// Issue returns a signed token for the agent and its expiry time.
+// Issue returns a signed token for the agent, outside any session (it cannot be
+// revoked: tests and tools only), and its expiry time.
 func (t *Tokens) Issue(userID, companyID int64, role string) (string, time.Time, error) {
+	return t.IssueSession(userID, companyID, role, "")
+}
+
+// IssueSession returns a signed token of the agent's session and its expiry time.
+func (t *Tokens) IssueSession(userID, companyID int64, role, sessionID string) (string, time.Time, error) {
 	now := t.now()
 	exp := now.Add(t.ttl)
 	c := claims{
 		CompanyID: companyID,
 		Role:      role,
+		SessionID: sessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   strconv.FormatInt(userID, 10),
 			IssuedAt:  jwt.NewNumericDate(now),
@@ -100,7 +114,11 @@ func (t *Tokens) Parse(token string) (*Principal, error) {
 	if err != nil || uid <= 0 || c.CompanyID <= 0 {
 		return nil, ErrInvalidToken
 	}
-	return &Principal{UserID: uid, CompanyID: c.CompanyID, Role: c.Role, ExpiresAt: c.ExpiresAt.Time}, nil
+	if c.SessionID != "" && t.Revoked.Has(c.SessionID) {
+		return nil, ErrInvalidToken
+	}
+	return &Principal{UserID: uid, CompanyID: c.CompanyID, Role: c.Role, ExpiresAt: c.ExpiresAt.Time,
+		SessionID: c.SessionID}, nil
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer …" value, or "".

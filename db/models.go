@@ -17,6 +17,7 @@ const (
 // Agent roles.
 const (
 	RoleOwner = "OWNER"
+	RoleAdmin = "ADMIN"
 	RoleAgent = "AGENT"
 )
 
@@ -69,18 +70,21 @@ type Company struct {
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID           int64     `bun:"id,pk,autoincrement"`
-	CompanyID    int64     `bun:"company_id,notnull"`
-	Kind         string    `bun:"kind,notnull"`
-	FirstName    string    `bun:"first_name,notnull"`
-	LastName     string    `bun:"last_name,notnull"`
-	Phone        *string   `bun:"phone"`
-	Email        *string   `bun:"email"`
-	PasswordHash *string   `bun:"password_hash"`
-	Role         *string   `bun:"role"`
-	NameEdited   bool      `bun:"name_edited,notnull"`
-	CreatedAt    time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
-	UpdatedAt    time.Time `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
+	ID           int64   `bun:"id,pk,autoincrement"`
+	CompanyID    int64   `bun:"company_id,notnull"`
+	Kind         string  `bun:"kind,notnull"`
+	FirstName    string  `bun:"first_name,notnull"`
+	LastName     string  `bun:"last_name,notnull"`
+	Phone        *string `bun:"phone"`
+	Email        *string `bun:"email"`
+	PasswordHash *string `bun:"password_hash"`
+	Role         *string `bun:"role"`
+	NameEdited   bool    `bun:"name_edited,notnull"`
+	// Active is false for a deactivated agent (always true for contacts); nullzero
+	// so that an insert leaves it to the column's default, true.
+	Active    bool      `bun:"active,nullzero,notnull,default:true"`
+	CreatedAt time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	UpdatedAt time.Time `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
 }
 
 // Channel is a messaging channel (1 = WHATSAPP).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -40,4 +42,14 @@ func notFound(err error) error {
 		return ErrNotFound
 	}
 	return err
+}
+
+// SetPassword stores a new password hash of the agent.
+func SetPassword(ctx context.Context, idb bun.IDB, userID int64, hash string, at time.Time) error {
+	_, err := idb.NewUpdate().Model((*User)(nil)).Set("password_hash = ?", hash).Set("updated_at = ?", at).
+		Where("id = ?", userID).Where("kind = ?", KindAgent).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	return nil
 }

@@ -34,6 +34,8 @@ type Bus struct {
 	// channels added, so the listener LISTENs to new ones without a lock per event.
 	wakers  map[string]map[chan struct{}]struct{}
 	wakeGen atomic.Int64
+	// handlers are the OnNotify registrations of each channel.
+	handlers map[string]map[*notifyHandler]struct{}
 
 	connected atomic.Bool
 	lastErr   atomic.Value // string
@@ -333,6 +335,7 @@ func (b *Bus) listen(ctx context.Context) error {
 		b.received.Add(1)
 		if ch != Channel {
 			b.wake(ch)
+			b.handle(ch, payload)
 			continue
 		}
 		ev, err := Decode(payload)

@@ -33,11 +33,14 @@ type SignupInput struct {
 	WhatsAppNumber *string
 }
 
-// Session is a signed-in agent.
+// Session is a signed-in agent: an access token of its session and a fresh
+// refresh token.
 type Session struct {
-	Token     string
-	ExpiresAt time.Time
-	User      *db.User
+	Token        string
+	ExpiresAt    time.Time
+	User         *db.User
+	SessionID    string
+	RefreshToken string
 }
 
 // Signup creates a company and its first agent, the OWNER.
@@ -66,11 +69,7 @@ func (r *Resolver) Signup(ctx context.Context, in SignupInput) (*db.User, error)
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > maxNameLength {
 		v.Addf("email must be an email")
 	}
-	if utf8.RuneCountInString(in.Password) < 8 {
-		v.Addf("password must be longer than or equal to 8 characters")
-	} else if len(in.Password) > 72 {
-		v.Addf("password must be shorter than or equal to 72 bytes")
-	}
+	checkPassword(&v, "password", in.Password)
 	var wa *string
 	if in.WhatsAppNumber != nil && strings.TrimSpace(*in.WhatsAppNumber) != "" {
 		n, err := phone.Normalize(*in.WhatsAppNumber)
@@ -148,18 +147,11 @@ func (r *Resolver) Login(ctx context.Context, email, password string) (*Session,
 	if err == nil && u.PasswordHash != nil {
 		hash = *u.PasswordHash
 	}
-	if !auth.CheckPassword(hash, password) {
+	// A deactivated agent fails as a wrong password does, after the same work.
+	if !auth.CheckPassword(hash, password) || !u.Active {
 		return nil, apperr.New(apperr.Forbidden, LoginFailedMessage)
 	}
-	role := ""
-	if u.Role != nil {
-		role = *u.Role
-	}
-	token, exp, err := r.Tokens.Issue(u.ID, u.CompanyID, role)
-	if err != nil {
-		return nil, err
-	}
-	return &Session{Token: token, ExpiresAt: exp, User: u}, nil
+	return r.newSession(ctx, u)
 }
 
 // SignupAndLogin signs up and returns the new owner's session.
@@ -168,11 +160,17 @@ func (r *Resolver) SignupAndLogin(ctx context.Context, in SignupInput) (*Session
 	if err != nil {
 		return nil, err
 	}
-	token, exp, err := r.Tokens.Issue(u.ID, u.CompanyID, db.RoleOwner)
-	if err != nil {
-		return nil, err
+	return r.newSession(ctx, u)
+}
+
+// checkPassword applies the password rules of signup (8 characters to 72 bytes,
+// bcrypt's limit).
+func checkPassword(v *apperr.Validation, field, password string) {
+	if utf8.RuneCountInString(password) < 8 {
+		v.Addf("%s must be longer than or equal to 8 characters", field)
+	} else if len(password) > 72 {
+		v.Addf("%s must be shorter than or equal to 72 bytes", field)
 	}
-	return &Session{Token: token, ExpiresAt: exp, User: u}, nil
 }
 
 // Me returns the calling agent.

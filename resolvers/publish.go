@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -62,4 +63,13 @@ func notifications(evs ...events.Event) ([]db.Notification, error) {
 		}
 	}
 	return out, nil
+}
+
+// publishRevoked announces, when idb's transaction commits, that the sessions ids
+// ended at at: every instance adds them to its revocation set (sessions.go).
+func publishRevoked(ctx context.Context, idb bun.IDB, at time.Time, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return db.Notify(ctx, idb, db.Notification{Channel: events.SessionsChannel, Payload: events.EncodeRevoked(at, ids)})
 }

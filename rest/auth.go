@@ -54,10 +54,11 @@ type loginUser struct {
 }
 
 type loginResponse struct {
-	AccessToken string    `json:"access_token"`
-	TokenType   string    `json:"token_type"`
-	ExpiresIn   int64     `json:"expires_in"`
-	User        loginUser `json:"user"`
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token"`
+	TokenType    string    `json:"token_type"`
+	ExpiresIn    int64     `json:"expires_in"`
+	User         loginUser `json:"user"`
 }
 
 // login is POST /auth/login.
@@ -78,10 +79,46 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.writeSession(w, s)
+}
+
+// writeSession answers the login shape.
+func (a *API) writeSession(w http.ResponseWriter, s *resolvers.Session) {
 	writeJSON(w, http.StatusOK, loginResponse{
-		AccessToken: s.Token,
-		TokenType:   "Bearer",
-		ExpiresIn:   int64(a.R.Tokens.TTL().Seconds()),
-		User:        loginUser{legacyUser: toLegacyUser(s.User), Email: s.User.Email, CompanyID: s.User.CompanyID},
+		AccessToken:  s.Token,
+		RefreshToken: s.RefreshToken,
+		TokenType:    "Bearer",
+		ExpiresIn:    int64(a.R.Tokens.TTL().Seconds()),
+		User:         loginUser{legacyUser: toLegacyUser(s.User), Email: s.User.Email, CompanyID: s.User.CompanyID},
 	})
+}
+
+// refresh is POST /auth/refresh {"refresh_token"}: a new token pair, in the login
+// shape; any refused refresh token is 401.
+func (a *API) refresh(w http.ResponseWriter, r *http.Request) {
+	b, err := decodeBody(w, r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	tok := Str(b.String("refresh_token", true))
+	if err := b.Err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := a.R.RefreshSession(r.Context(), tok)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeSession(w, s)
+}
+
+// logout is POST /auth/logout (bearer): ends the token's session; 204.
+func (a *API) logout(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.R.Logout(r.Context(), false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

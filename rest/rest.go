@@ -33,10 +33,12 @@ func (a *API) Routes(r chi.Router) {
 	r.Get("/openapi.json", a.openAPI)
 	r.Post("/auth/signup", a.signup)
 	r.Post("/auth/login", a.login)
+	r.Post("/auth/refresh", a.refresh)
 	r.Post("/message/messagein", a.messageIn)
 	r.Post("/message/status", a.messageStatus)
 	r.Group(func(r chi.Router) {
 		r.Use(RequireAuth)
+		r.Post("/auth/logout", a.logout)
 		r.Get("/template", a.templates)
 		r.Get("/message/message-page-list/{coversation_id}", a.messagePageList)
 		r.Post("/message", a.sendMessage)

@@ -20,6 +20,12 @@ const (
 	DemoSender   = "whatsapp:+14155238886"
 )
 
+// The demo team beside the OWNER (same password), so the playground shows a team.
+var team = []struct{ first, last, email, role, phone string }{
+	{"Nadia", "Fernando", "admin@connectme.local", db.RoleAdmin, "+94771234568"},
+	{"Kasun", "Silva", "agent@connectme.local", db.RoleAgent, "+94771234569"},
+}
+
 type demoContact struct {
 	first, last, phone string
 	// lastInbound is how long ago the contact last wrote; it decides the 24 h window.
@@ -39,6 +45,8 @@ type Result struct {
 	CompanyID int64
 	Email     string
 	Password  string
+	// Team are the emails of the demo ADMIN and AGENT (password Password).
+	Team []string
 }
 
 // Run loads the demo data. It takes an advisory lock so two seeds cannot interleave,
@@ -73,6 +81,23 @@ func Run(ctx context.Context, bdb *bun.DB, now time.Time) (*Result, error) {
 				Phone: &ph, Email: &email, PasswordHash: &hash, Role: &role}
 			if err := db.InsertUser(ctx, tx, agent); err != nil {
 				return fmt.Errorf("seed agent: %w", err)
+			}
+		}
+
+		for _, m := range team {
+			res.Team = append(res.Team, m.email)
+			if _, err := db.AgentByEmail(ctx, tx, m.email); err == nil {
+				continue
+			}
+			hash, err := auth.HashPassword(DemoPassword)
+			if err != nil {
+				return err
+			}
+			email, role, ph := m.email, m.role, m.phone
+			u := &db.User{CompanyID: company.ID, Kind: db.KindAgent, FirstName: m.first, LastName: m.last,
+				Phone: &ph, Email: &email, PasswordHash: &hash, Role: &role}
+			if err := db.InsertUser(ctx, tx, u); err != nil {
+				return fmt.Errorf("seed team: %w", err)
 			}
 		}
 

@@ -183,8 +183,8 @@ func TestSubscriptions_SocketEndsWhenTheTokenExpires(t *testing.T) {
 	for {
 		r, err := cl.next(10 * time.Second)
 		if err != nil {
-			if code := closeStatus(err); code != 1000 {
-				t.Errorf("closed with %v (%v), want a normal close at expiry", code, err)
+			if code := closeStatus(err); code != 4401 {
+				t.Errorf("closed with %v (%v), want 4401 at expiry (refresh and reconnect)", code, err)
 			}
 			return
 		}

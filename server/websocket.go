@@ -54,6 +54,10 @@ func websocketTransport(d Deps) wsTransport {
 				return nil, nil, errTooManySockets
 			}
 			s.onEnd(func() { d.wsCaps.releaseAgent(p.UserID) })
+			// The session ends (logout, deactivation, password or role change,
+			// refresh reuse) on any instance: close with 4403 at once.
+			stop := d.Resolver.Tokens.Revoked.Watch(p.SessionID, func() { s.close(closeForbidden, "session ended") })
+			s.onEnd(stop)
 		}
 		ctx = auth.WithPrincipal(ctx, p)
 		ctx = resolvers.WithSocket(ctx)

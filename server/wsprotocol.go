@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -216,8 +217,16 @@ func (t wsTransport) handshake(ctx context.Context, s *socket) bool {
 		return false
 	}
 	s.ctx, s.cancel = cctx, cancel
-	// The token's expiry and the server's shutdown end the socket normally.
-	context.AfterFunc(s.ctx, func() { s.close(websocket.StatusNormalClosure, "terminated") })
+	// The token's expiry ends the socket with 4401, which tells the client to
+	// refresh its session and reconnect (CONTRACT part two); the server's shutdown
+	// ends it normally.
+	context.AfterFunc(s.ctx, func() {
+		if errors.Is(s.ctx.Err(), context.DeadlineExceeded) {
+			s.close(closeUnauthorized, "token expired")
+			return
+		}
+		s.close(websocket.StatusNormalClosure, "terminated")
+	})
 	s.send(msgAck, "", nil)
 	if s.legacy {
 		s.send(msgKA, "", nil)

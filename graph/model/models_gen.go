@@ -8,6 +8,13 @@ import (
 	"github.com/connectme/connectme/db"
 )
 
+type AcceptInvitationInput struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+	// E.164 phone number; optional.
+	Phone *string `json:"phone,omitempty"`
+}
+
 // What this server is.
 type APIInfo struct {
 	// Always CONNECTME API.
@@ -30,6 +37,10 @@ type AuthPayload struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	// The signed-in agent.
 	User *db.User `json:"user"`
+	// Exchanged for a new access token (refreshSession) before or after the access
+	// token expires; valid 30 days from its issue, single use (each refresh answers a
+	// new one; presenting a used one again ends the session). Keep it secret.
+	RefreshToken string `json:"refreshToken"`
 }
 
 // WhatsApp lets a business send free-form messages only within 24 hours of the
@@ -67,6 +78,28 @@ type ConversationFilter struct {
 	WindowOpen *bool `json:"windowOpen,omitempty"`
 	// Text matching the contact's name or phone number.
 	Search *string `json:"search,omitempty"`
+}
+
+// An invitation to join the company, pending until accepted, revoked or expired (7 days).
+type Invitation struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	FirstName string    `json:"firstName"`
+	LastName  string    `json:"lastName"`
+	Role      string    `json:"role"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	InvitedBy *db.User  `json:"invitedBy"`
+	// The secret of the invitation link PUBLIC_BASE_URL/invite#<token>: only in
+	// inviteAgent's answer (the server keeps only a hash); null elsewhere.
+	Token *string `json:"token,omitempty"`
+}
+
+type InviteAgentInput struct {
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	// ADMIN or AGENT.
+	Role string `json:"role"`
 }
 
 // What markConversationRead changed.
@@ -167,6 +200,12 @@ type StartNewChatPayload struct {
 // company. After a reconnect, refetch from your last cursor: events sent while the
 // socket was down are not replayed.
 type Subscription struct {
+}
+
+type UpdateAgentInput struct {
+	ID     string  `json:"id"`
+	Role   *string `json:"role,omitempty"`
+	Active *bool   `json:"active,omitempty"`
 }
 
 // Changes a contact of the company; omitted fields stay.

@@ -10,7 +10,7 @@ import (
 // GraphQL inputs and payloads to and from the business layer's plain values.
 
 func authPayload(s *resolvers.Session) *model.AuthPayload {
-	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, User: s.User}
+	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, User: s.User, RefreshToken: s.RefreshToken}
 }
 
 // sendInput converts sendMessage's input.

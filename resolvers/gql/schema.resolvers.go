@@ -224,6 +224,34 @@ func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversatio
 	return &model.MarkConversationReadPayload{Conversation: c, MarkedCount: n}, nil
 }
 
+func (r *mutationResolver) InviteAgent(ctx context.Context, input model.InviteAgentInput) (*model.Invitation, error) {
+	return r.inviteAgent(ctx, input)
+}
+
+func (r *mutationResolver) RevokeInvitation(ctx context.Context, id string) (bool, error) {
+	return r.revokeInvitation(ctx, id)
+}
+
+func (r *mutationResolver) AcceptInvitation(ctx context.Context, input model.AcceptInvitationInput) (*model.AuthPayload, error) {
+	return sessionPayload(r.Resolver.AcceptInvitation(ctx, resolvers.AcceptInput{Token: input.Token, Password: input.Password, Phone: input.Phone}))
+}
+
+func (r *mutationResolver) UpdateAgent(ctx context.Context, input model.UpdateAgentInput) (*db.User, error) {
+	return r.updateAgent(ctx, input)
+}
+
+func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error) {
+	return sessionPayload(r.Resolver.RefreshSession(ctx, refreshToken))
+}
+
+func (r *mutationResolver) Logout(ctx context.Context, allSessions *bool) (bool, error) {
+	return r.Resolver.Logout(ctx, allSessions != nil && *allSessions)
+}
+
+func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error) {
+	return sessionPayload(r.Resolver.ChangePassword(ctx, currentPassword, newPassword))
+}
+
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 	info := resolvers.APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
@@ -295,6 +323,14 @@ func (r *queryResolver) ChatWindow(ctx context.Context, conversationID string) (
 		return nil, err
 	}
 	return chatWindowModel(w), nil
+}
+
+func (r *queryResolver) Agents(ctx context.Context, includeInactive *bool) ([]*db.User, error) {
+	return r.Resolver.Agents(ctx, includeInactive != nil && *includeInactive)
+}
+
+func (r *queryResolver) Invitations(ctx context.Context) ([]*model.Invitation, error) {
+	return r.invitations(ctx)
 }
 
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
