@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -77,6 +78,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "Demo data ready (company %d).\nLog in with email %s and password %s\n", res.CompanyID, res.Email, res.Password)
+		if len(res.Team) > 0 {
+			fmt.Fprintf(stdout, "The team (same password): %s\n", strings.Join(res.Team, ", "))
+		}
 		return nil
 	}
 	return serve(ctx, cfg, log, stdout)
