@@ -73,3 +73,68 @@ func benchGraphQL(b *testing.B, app *testkit.App, token, query string, vars map[
 		}
 	}
 }
+
+// BenchmarkGraphQL_MessagesPageSessionCheck is the messages page through the real
+// router with the session check on (a token with a session id, looked up among
+// 10,000 ended sessions) and off (a token without one, which is not looked up),
+// alternating request by request in one run so both see the same machine. It
+// reports each one's ns/op and their ratio (the check must cost under 5 %).
+func BenchmarkGraphQL_MessagesPageSessionCheck(b *testing.B) {
+	app := testkit.NewApp(b)
+	co := testkit.Company(b, app.DB)
+	agent := testkit.Agent(b, app.DB, co.ID)
+	now := time.Now()
+	conv := testkit.Conversation(b, app.DB, co.ID, now)
+	for i := range 40 {
+		testkit.Message(b, app.DB, conv, db.DirectionReceived, fmt.Sprint("hello ", i), now.Add(-time.Duration(i)*time.Minute))
+	}
+	tokens := app.Resolver.Tokens
+	if tokens.Revoked == nil {
+		b.Fatal("the app runs without a revocation set")
+	}
+	for i := range 10_000 {
+		tokens.Revoked.Add(now, fmt.Sprint("ended-", i))
+	}
+	withSession, _, err := tokens.IssueSession(agent.ID, co.ID, *agent.Role, "bench-session")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tokenFor := map[bool]string{true: withSession, false: app.Token(agent)}
+	body, _ := json.Marshal(map[string]any{"query": benchMessagesQuery, "variables": map[string]any{"id": fmt.Sprint(conv.ID)}})
+	client := app.Server.Client()
+	var spent [2]time.Duration
+	var count [2]int
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		on := i%2 == 0
+		i++
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, app.Server.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tokenFor[on])
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(out, []byte(`"endCursor"`)) {
+			b.Fatalf("%d %s", resp.StatusCode, out)
+		}
+		k := 0
+		if on {
+			k = 1
+		}
+		spent[k] += time.Since(start)
+		count[k]++
+	}
+	if count[0] > 0 && count[1] > 0 {
+		off := float64(spent[0]) / float64(count[0])
+		onNs := float64(spent[1]) / float64(count[1])
+		b.ReportMetric(onNs, "ns/op-check-on")
+		b.ReportMetric(off, "ns/op-check-off")
+		b.ReportMetric(onNs/off, "on/off")
+	}
+}
