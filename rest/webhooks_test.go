@@ -167,7 +167,9 @@ func TestMessageIn_StoresContactConversationMessageAndAttachments(t *testing.T) 
 		w := want[i]
 		if a.CompanyID != company.ID || a.MessageID == nil || *a.MessageID != m.ID || a.Order == nil || *a.Order != i ||
 			a.Type != w.typ || a.ContentType != w.ct || a.Filename != w.name || deref(a.SourceURL) != w.url ||
-			a.State != "PENDING" || a.StorageKey != nil {
+			(a.State != "PENDING" && a.State != "FAILED") || a.StorageKey != nil {
+			// Stored PENDING; the app's media fetcher may already have given up on
+			// one whose URL is not on the provider's origin (media-2), never stored it.
 			t.Errorf("attachment %d: %+v, want %+v", i, a, w)
 		}
 	}
