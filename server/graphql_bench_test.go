@@ -28,6 +28,12 @@ const benchInboxQuery = `query Inbox { conversations(first: 20) { edges { cursor
   pageInfo { hasNextPage endCursor } } }`
 
 func BenchmarkGraphQL_MessagesPage(b *testing.B) {
+	app, _, agent, conv := messagesPageFixture(b)
+	benchGraphQL(b, app, app.Token(agent), benchMessagesQuery, map[string]any{"id": fmt.Sprint(conv.ID)}, `"endCursor"`)
+}
+
+// messagesPageFixture is an app with one agent and a conversation of 40 messages.
+func messagesPageFixture(b *testing.B) (*testkit.App, *db.Company, *db.User, *db.Conversation) {
 	app := testkit.NewApp(b)
 	co := testkit.Company(b, app.DB)
 	agent := testkit.Agent(b, app.DB, co.ID)
@@ -36,7 +42,7 @@ func BenchmarkGraphQL_MessagesPage(b *testing.B) {
 	for i := range 40 {
 		testkit.Message(b, app.DB, conv, db.DirectionReceived, fmt.Sprint("hello ", i), now.Add(-time.Duration(i)*time.Minute))
 	}
-	benchGraphQL(b, app, app.Token(agent), benchMessagesQuery, map[string]any{"id": fmt.Sprint(conv.ID)}, `"endCursor"`)
+	return app, co, agent, conv
 }
 
 func BenchmarkGraphQL_ConversationList(b *testing.B) {
@@ -80,14 +86,8 @@ func benchGraphQL(b *testing.B, app *testkit.App, token, query string, vars map[
 // alternating request by request in one run so both see the same machine. It
 // reports each one's ns/op and their ratio (the check must cost under 5 %).
 func BenchmarkGraphQL_MessagesPageSessionCheck(b *testing.B) {
-	app := testkit.NewApp(b)
-	co := testkit.Company(b, app.DB)
-	agent := testkit.Agent(b, app.DB, co.ID)
+	app, co, agent, conv := messagesPageFixture(b)
 	now := time.Now()
-	conv := testkit.Conversation(b, app.DB, co.ID, now)
-	for i := range 40 {
-		testkit.Message(b, app.DB, conv, db.DirectionReceived, fmt.Sprint("hello ", i), now.Add(-time.Duration(i)*time.Minute))
-	}
 	tokens := app.Resolver.Tokens
 	if tokens.Revoked == nil {
 		b.Fatal("the app runs without a revocation set")
