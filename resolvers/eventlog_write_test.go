@@ -10,6 +10,26 @@ import (
 	"github.com/connectme/connectme/testkit"
 )
 
+// waitFinal waits until the company's n logged events are final (readable): the
+// transactions of other tests on the same PostgreSQL can hold them back a moment.
+func waitFinal(t *testing.T, app *testkit.App, companyID int64, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		evs, _, err := db.EventsAfter(t.Context(), app.DB, companyID, db.Position{}, n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events final after 30s", len(evs), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // loggedEvents returns the company's event-log rows in log order.
 func loggedEvents(t *testing.T, app *testkit.App, companyID int64) []db.Event {
 	t.Helper()
