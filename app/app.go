@@ -135,6 +135,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Bus:         a.Bus,
 		Media:       store,
 		Metrics:     a.Metrics,
+
+		EventRetention: cfg.EventRetention,
 	}
 	// Login and signup attempts per client address, whatever the email.
 	a.Resolver.AuthAddrLimiter = ratelimit.New(cfg.AuthRateLimitPerAddr, time.Minute, opts.Now)
@@ -144,7 +146,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	// Background work records its outcomes through the business layer, on the work
 	// handle.
-	a.work = &resolvers.Resolver{DB: work, Tokens: tokens, Now: opts.Now, Log: a.Log, Bus: a.Bus, Media: store, Metrics: a.Metrics}
+	a.work = &resolvers.Resolver{DB: work, Tokens: tokens, Now: opts.Now, Log: a.Log, Bus: a.Bus, Media: store, Metrics: a.Metrics,
+		EventRetention: cfg.EventRetention}
 	provider := opts.Provider
 	if provider == nil {
 		provider = a.defaultProvider()
