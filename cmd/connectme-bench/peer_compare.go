@@ -134,7 +134,15 @@ func (r *runner) compare(ctx context.Context, t *target, p *peer, what, gqlName,
 	g, rs, pg := &sideRun{fn: gql, cpu: ours}, &sideRun{fn: rest, cpu: ours}, &sideRun{fn: peerFn, cpu: theirs}
 	order := []*sideRun{g, rs, pg}
 	c := r.o.conc
-	logf("side by side, %s: %d rounds of ours (GraphQL, REST) and PostGraphile", what, peerRounds)
+	logf("side by side, %s: a warm-up, then %d rounds of ours (GraphQL, REST) and PostGraphile", what, peerRounds)
+	// Node compiles its hot paths while it runs and each worker prepares its
+	// statements on first use: every contender gets a full warm-up before the rounds.
+	for _, s := range order {
+		if st := runLoad(ctx, c, 0, r.o.warmup, s.fn); st.Errors > 0 {
+			s.errs += st.Errors
+			s.errText = st.ErrorText()
+		}
+	}
 	for round := range peerRounds {
 		for k := range order {
 			s := order[(round+k)%len(order)]
