@@ -121,7 +121,7 @@ func seedConversation(ctx context.Context, tx bun.Tx, companyID, agentID int64, 
 	if err != nil {
 		return fmt.Errorf("seed conversation: %w", err)
 	}
-	n, err := db.CountMessages(ctx, tx, companyID, conv.ID)
+	n, err := db.CountMessages(ctx, tx, companyID, conv.ID, false)
 	if err != nil || n > 0 {
 		return err
 	}

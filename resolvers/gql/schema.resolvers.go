@@ -8,6 +8,7 @@ package gql
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/connectme/connectme/db"
@@ -79,6 +80,10 @@ func (r *conversationResolver) ChatWindow(ctx context.Context, obj *db.Conversat
 
 func (r *conversationResolver) Messages(ctx context.Context, obj *db.Conversation, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
 	return r.messages(ctx, obj.ID, first, after, last, before)
+}
+
+func (r *conversationResolver) Assignee(ctx context.Context, obj *db.Conversation) (*db.User, error) {
+	return r.assignee(ctx, obj)
 }
 
 func (r *messageResolver) Conversation(ctx context.Context, obj *db.Message) (*db.Conversation, error) {
@@ -252,6 +257,22 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword s
 	return sessionPayload(r.Resolver.ChangePassword(ctx, currentPassword, newPassword))
 }
 
+func (r *mutationResolver) SetConversationStatus(ctx context.Context, conversationID string, status string, snoozedUntil *time.Time) (*db.Conversation, error) {
+	return r.setConversationStatus(ctx, conversationID, status, snoozedUntil)
+}
+
+func (r *mutationResolver) AssignConversation(ctx context.Context, conversationID string, assigneeID *string) (*db.Conversation, error) {
+	return r.assignConversation(ctx, conversationID, assigneeID)
+}
+
+func (r *mutationResolver) ClaimConversation(ctx context.Context, conversationID string) (*db.Conversation, error) {
+	return r.claimConversation(ctx, conversationID)
+}
+
+func (r *mutationResolver) AddNote(ctx context.Context, conversationID string, text string) (*db.Message, error) {
+	return r.addNote(ctx, conversationID, text)
+}
+
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 	info := resolvers.APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
@@ -269,6 +290,9 @@ func (r *queryResolver) Conversations(ctx context.Context, first *int, after *st
 		if filter.Search != nil {
 			f.Search = *filter.Search
 		}
+	}
+	if err := workflowFilter(filter, &f); err != nil {
+		return nil, err
 	}
 	return r.conversations(ctx, f, first, after)
 }
@@ -331,6 +355,10 @@ func (r *queryResolver) Agents(ctx context.Context, includeInactive *bool) ([]*d
 
 func (r *queryResolver) Invitations(ctx context.Context) ([]*model.Invitation, error) {
 	return r.invitations(ctx)
+}
+
+func (r *queryResolver) InboxCounts(ctx context.Context) (*db.InboxCounts, error) {
+	return r.Resolver.InboxCounts(ctx)
 }
 
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
