@@ -210,7 +210,7 @@ func generate(ctx context.Context, bdb *bun.DB, s Sizes, params string, log func
 			SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));
 			SELECT setval(pg_get_serial_sequence('conversations', 'id'), (SELECT max(id) FROM conversations))`},
 		struct{ what, sql string }{"saved times", `CREATE TABLE bench_conv_times AS
-			SELECT id, last_update_time, last_free_message_time FROM conversations;
+			SELECT id, last_update_time, last_free_message_time, status, snoozed_until, assignee_id FROM conversations;
 			ALTER TABLE bench_conv_times ADD PRIMARY KEY (id)`},
 		struct{ what, sql string }{"vacuum analyze", `VACUUM (ANALYZE)`},
 	)
