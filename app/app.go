@@ -74,6 +74,8 @@ type App struct {
 	Fetcher  *media.Fetcher
 	// Periodic runs the cleanups (app/periodic.go).
 	Periodic *jobs.Runner[string]
+	// Snooze wakes snoozed conversations when their time comes (app/snooze.go).
+	Snooze *jobs.Runner[*db.Conversation]
 	// Handler is the whole HTTP surface (REST, GraphQL, websockets, health, metrics).
 	Handler http.Handler
 
@@ -169,6 +171,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if a.Periodic, err = periodicRunner(work, a.work, a.Log, opts.PollInterval); err != nil {
 		return fail(err)
 	}
+	if a.Snooze, err = snoozeRunner(a.work, a.Log); err != nil {
+		return fail(err)
+	}
 	a.closing, a.closeSockets = context.WithCancel(context.Background())
 	a.sockets = server.NewSocketGroup()
 	a.Handler = server.New(server.Deps{Config: cfg, DB: a.DB, Resolver: a.Resolver, Log: a.Log, Bus: a.Bus,
@@ -202,6 +207,7 @@ func (a *App) Start() {
 		wg.Go(func() { a.Delivery.Run(workCtx) })
 		wg.Go(func() { a.Fetcher.Run(workCtx) })
 		wg.Go(func() { a.Periodic.Run(workCtx) })
+		wg.Go(func() { a.Snooze.Run(workCtx) })
 		go func() { wg.Wait(); close(a.workDone) }()
 	})
 }

@@ -51,17 +51,23 @@ func UpsertConversationAt(ctx context.Context, idb bun.IDB, companyID, contactID
 }
 
 // upsertConversationAt is the statement of UpsertConversationAt for conv (company,
-// contact and channel set), also used as a step of ReceiveInbound's statement.
+// contact and channel set), also used as a step of ReceiveInbound's statement. An
+// inbound message also makes a PENDING, SNOOZED or RESOLVED conversation OPEN again
+// (and ends its snooze) in the same statement; an agent's message changes no status.
 func upsertConversationAt(idb bun.IDB, conv *Conversation, t time.Time, inbound bool) *bun.InsertQuery {
 	conv.LastUpdateTime = &t
 	if inbound {
 		conv.LastFreeMessageTime = &t
 	}
 	// GREATEST ignores NULL: an outbound message leaves the window as it was.
-	return idb.NewInsert().Model(conv).
+	q := idb.NewInsert().Model(conv).
 		On("CONFLICT (company_id, user_id, channel_id) DO UPDATE").
 		Set("last_update_time = GREATEST(conversation.last_update_time, EXCLUDED.last_update_time)").
 		Set("last_free_message_time = GREATEST(conversation.last_free_message_time, EXCLUDED.last_free_message_time)")
+	if inbound {
+		q = q.Set("status = ?", ConversationOpen).Set("snoozed_until = NULL")
+	}
+	return q
 }
 
 // ConversationFilter narrows a company's conversation list.
@@ -74,6 +80,13 @@ type ConversationFilter struct {
 	WindowCutoff time.Time
 	// Search matches the contact's name, or the digits of its phone number.
 	Search string
+	// Statuses keeps the conversations in one of them; empty keeps every status.
+	Statuses []string
+	// Assigned keeps assigned (true) or unassigned (false) conversations.
+	Assigned *bool
+	// AssigneeIDs keeps the conversations assigned to each of them (all conditions
+	// apply: two different ids keep nothing).
+	AssigneeIDs []int64
 }
 
 // ConversationCursor is a keyset position in a company's conversation list.
@@ -92,6 +105,19 @@ func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 		} else {
 			q = q.Where("(conversation.last_free_message_time IS NULL OR conversation.last_free_message_time <= ?)", f.WindowCutoff)
 		}
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("conversation.status IN (?)", bun.In(f.Statuses))
+	}
+	if f.Assigned != nil {
+		if *f.Assigned {
+			q = q.Where("conversation.assignee_id IS NOT NULL")
+		} else {
+			q = q.Where("conversation.assignee_id IS NULL")
+		}
+	}
+	for _, id := range f.AssigneeIDs {
+		q = q.Where("conversation.assignee_id = ?", id)
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {
 		like := "%" + escapeLike(s) + "%"

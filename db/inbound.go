@@ -80,13 +80,7 @@ func ReceiveInbound(ctx context.Context, idb bun.IDB, contact *User, msg *Messag
 		TableExpr("contact AS u CROSS JOIN conv LEFT JOIN msg ON true").
 		ColumnExpr(summaryColumns(idb).user).
 		ColumnExpr("conv.id AS conversation_id, msg.created_at")
-	if len(notify) > 0 {
-		cols, args := notifyColumns("conv.id", notify)
-		q = q.ColumnExpr(cols, args...)
-		if ins, args := logInsert("(SELECT id FROM conv)", notify); ins != "" {
-			q = q.With("logged", idb.NewRaw(ins, args...))
-		}
-	}
+	q = withNotifications(idb, q, "conv.id", "(SELECT id FROM conv)", notify)
 	if err := q.Scan(ctx, &out); err != nil {
 		return fmt.Errorf("insert inbound message: %w", err)
 	}

@@ -29,7 +29,12 @@ type MessageWindow struct {
 	FromOldest bool
 	// WithAttachments loads each message's attachments in the same query.
 	WithAttachments bool
+	// WithoutNotes leaves the agents' private notes out (the legacy surface).
+	WithoutNotes bool
 }
+
+// noteless is the condition that leaves notes out of a list of messages.
+const noteless = "message_type <> 'NOTE'"
 
 // ListMessages returns a slice of the conversation's messages, newest first. Only
 // messages of the company are returned: rows come back only when the conversation
@@ -43,6 +48,9 @@ func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID in
 		Limit(w.Limit)
 	if w.WithAttachments {
 		q = q.ColumnExpr(attachmentsColumn)
+	}
+	if w.WithoutNotes {
+		q = q.Where(noteless)
 	}
 	if w.Before != nil {
 		q = q.Where("(datetime, id) < (?, ?)", w.Before.Datetime, w.Before.ID)
@@ -70,10 +78,15 @@ func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID in
 	return msgs, nil
 }
 
-// CountMessages counts a conversation's messages.
-func CountMessages(ctx context.Context, idb bun.IDB, companyID, conversationID int64) (int, error) {
-	return idb.NewSelect().Model((*Message)(nil)).
-		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID).Count(ctx)
+// CountMessages counts a conversation's messages, without its notes when
+// withoutNotes.
+func CountMessages(ctx context.Context, idb bun.IDB, companyID, conversationID int64, withoutNotes bool) (int, error) {
+	q := idb.NewSelect().Model((*Message)(nil)).
+		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID)
+	if withoutNotes {
+		q = q.Where(noteless)
+	}
+	return q.Count(ctx)
 }
 
 // MessagePage returns one legacy page (offset/limit) of a conversation's messages,
@@ -81,14 +94,23 @@ func CountMessages(ctx context.Context, idb bun.IDB, companyID, conversationID i
 // statement (the count is an uncorrelated subquery, run once, index-only on
 // messages_conversation_page_idx). As with ListMessages, rows come back only when the
 // conversation is the company's; an empty page reports found=false and no count, and
-// the caller decides whether the conversation exists.
-func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int64, offset, limit int) (msgs []*Message, total int, found bool, err error) {
+// the caller decides whether the conversation exists. withoutNotes leaves the notes
+// out of the page and its count (the count of all stays index-only; the notes'
+// count is a probe of the small messages_notes_idx).
+func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int64, offset, limit int, withoutNotes bool) (msgs []*Message, total int, found bool, err error) {
 	var rows []*messageRow
-	err = idb.NewSelect().Model(&rows).ColumnExpr("message.*").ColumnExpr(attachmentsColumn).
-		ColumnExpr(`(SELECT count(*) FROM messages AS c WHERE c.conversation_id = ? AND c.company_id = ?) AS total_count`,
-			conversationID, companyID).
-		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID).
-		OrderExpr("datetime DESC, id DESC").Offset(offset).Limit(limit).Scan(ctx)
+	count := `(SELECT count(*) FROM messages AS c WHERE c.conversation_id = ?0 AND c.company_id = ?1)`
+	if withoutNotes {
+		count += ` - (SELECT count(*) FROM messages AS c WHERE c.conversation_id = ?0 AND c.company_id = ?1
+			AND c.message_type = 'NOTE')`
+	}
+	q := idb.NewSelect().Model(&rows).ColumnExpr("message.*").ColumnExpr(attachmentsColumn).
+		ColumnExpr(count+` AS total_count`, conversationID, companyID).
+		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID)
+	if withoutNotes {
+		q = q.Where(noteless)
+	}
+	err = q.OrderExpr("datetime DESC, id DESC").Offset(offset).Limit(limit).Scan(ctx)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("message page: %w", err)
 	}
@@ -152,12 +174,12 @@ func AttachmentsByMessageIDs(ctx context.Context, idb bun.IDB, companyID int64, 
 	return atts, nil
 }
 
-// LastMessages returns the newest message of each conversation, one index probe per
+// LastMessages returns the newest message (notes aside) of each conversation, one index probe per
 // conversation (a LATERAL join, not a scan of every message).
 func LastMessages(ctx context.Context, idb bun.IDB, companyID int64, conversationIDs []int64) ([]*Message, error) {
 	var msgs []*Message
 	err := idb.NewRaw(`SELECT m.* FROM unnest(?::bigint[]) AS c(id)
-		CROSS JOIN LATERAL (SELECT * FROM messages WHERE conversation_id = c.id AND company_id = ?
+		CROSS JOIN LATERAL (SELECT * FROM messages WHERE conversation_id = c.id AND company_id = ? AND message_type <> 'NOTE'
 			ORDER BY datetime DESC, id DESC LIMIT 1) m`, pgArray(conversationIDs), companyID).Scan(ctx, &msgs)
 	if err != nil {
 		return nil, fmt.Errorf("last messages: %w", err)

@@ -58,7 +58,7 @@ func TestSearchMessages_ByWordAndSubstringBestFirstThenNewest(t *testing.T) {
 		t.Errorf("substring: %v", hits)
 	}
 	for term, want := range map[string]int{"parc": 3, "3456": 1, "pa": 3, "zz": 0, "arce": 3} {
-		n, err := db.CountSearch(t.Context(), bdb, company.ID, term)
+		n, err := db.CountSearch(t.Context(), bdb, company.ID, term, false)
 		if err != nil || n != want {
 			t.Errorf("CountSearch(%q) = %d, %v; want %d", term, n, err, want)
 		}
@@ -221,7 +221,7 @@ func TestHasAttachments_SetByEveryWayOfLinking(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	msgs, total, found, err := db.MessagePage(context.Background(), bdb, company.ID, conv.ID, 0, 10)
+	msgs, total, found, err := db.MessagePage(context.Background(), bdb, company.ID, conv.ID, 0, 10, false)
 	if err != nil || !found || total != 4 {
 		t.Fatalf("page: %d messages, total %d, found %v, %v", len(msgs), total, found, err)
 	}

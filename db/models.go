@@ -35,6 +35,16 @@ const (
 	TypeText     = "TEXT"
 	TypeMedia    = "MEDIA"
 	TypeTemplate = "TEMPLATE"
+	// TypeNote is an agent's private note: never sent, never shown to legacy clients.
+	TypeNote = "NOTE"
+)
+
+// Conversation statuses (CONTRACT §6).
+const (
+	ConversationOpen     = "OPEN"
+	ConversationPending  = "PENDING"
+	ConversationSnoozed  = "SNOOZED"
+	ConversationResolved = "RESOLVED"
 )
 
 // Message statuses (CONTRACT §1).
@@ -106,6 +116,13 @@ type Conversation struct {
 	LastUpdateTime      *time.Time `bun:"last_update_time"`
 	LastFreeMessageTime *time.Time `bun:"last_free_message_time"`
 	CreatedAt           time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	// Status is OPEN, PENDING, SNOOZED or RESOLVED; nullzero so that an insert leaves
+	// it to the column's default, OPEN.
+	Status string `bun:"status,nullzero,notnull,default:'OPEN'"`
+	// SnoozedUntil is set exactly while the status is SNOOZED.
+	SnoozedUntil *time.Time `bun:"snoozed_until"`
+	// AssigneeID is the agent working the conversation; nil when unassigned.
+	AssigneeID *int64 `bun:"assignee_id"`
 
 	User *User `bun:"rel:belongs-to,join:user_id=id"`
 	// Summary, when set, is what the inbox shows of the conversation, loaded with

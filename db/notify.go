@@ -44,6 +44,24 @@ func notifyColumns(convID string, ns []Notification) (string, []any) {
 	return q.String(), args
 }
 
+// withNotifications adds ns to q, a statement that returns one row: a pg_notify
+// column per notification, sent when the transaction commits, and the event-log
+// rows they carry (logInsert), in the same statement. convCol is the statement's
+// conversation id as a column of its row, convScalar the same as a scalar
+// subquery; they fill the conversation keys. Every statement that stores a change
+// and announces it goes through here, so none announces without logging.
+func withNotifications(idb bun.IDB, q *bun.SelectQuery, convCol, convScalar string, ns []Notification) *bun.SelectQuery {
+	if len(ns) == 0 {
+		return q
+	}
+	cols, args := notifyColumns(convCol, ns)
+	q = q.ColumnExpr(cols, args...)
+	if ins, args := logInsert(convScalar, ns); ins != "" {
+		q = q.With("logged", idb.NewRaw(ins, args...))
+	}
+	return q
+}
+
 // Notify sends ns, in order, when idb's transaction commits (at once outside one),
 // in one statement however many there are. A ConversationKey is ignored: there is
 // no conversation in this statement.

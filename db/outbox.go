@@ -21,13 +21,7 @@ func QueueMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []
 	q := idb.NewSelect().With("msg", msgQ).With("queued", queuedQ).
 		TableExpr("msg CROSS JOIN queued").
 		ColumnExpr("msg.created_at, pg_notify(?, '')", DeliveriesChannel)
-	if len(notify) > 0 {
-		cols, args := notifyColumns("msg.conversation_id", notify)
-		q = q.ColumnExpr(cols, args...)
-		if ins, args := logInsert("(SELECT conversation_id FROM msg)", notify); ins != "" {
-			q = q.With("logged", idb.NewRaw(ins, args...))
-		}
-	}
+	q = withNotifications(idb, q, "msg.conversation_id", "(SELECT conversation_id FROM msg)", notify)
 	var out struct {
 		CreatedAt time.Time `bun:"created_at"`
 	}

@@ -38,6 +38,8 @@ type SearchOptions struct {
 	Attachments bool
 	// Contact fills each hit's Contact.
 	Contact bool
+	// WithoutNotes leaves the agents' private notes out (the legacy search).
+	WithoutNotes bool
 }
 
 // searchQuery turns a user's term into a prefix tsquery over the "simple"
@@ -59,12 +61,15 @@ func searchQuery(term string) string {
 // the company's messages, kept out of the messages row so that its status updates
 // stay cheap): full-text prefix matches, plus substring matches (trigram index) for
 // parts of words and numbers.
-func searchBase(idb bun.IDB, companyID int64, term string) *bun.SelectQuery {
+func searchBase(idb bun.IDB, companyID int64, term string, withoutNotes bool) *bun.SelectQuery {
 	tsq := searchQuery(term)
 	t := strings.TrimSpace(term)
 	// ?::bigint: the company is the first column of both GIN indexes (btree_gin),
 	// which index only bigint = bigint.
 	q := idb.NewSelect().TableExpr("message_search AS s").Where("s.company_id = ?::bigint", companyID)
+	if withoutNotes {
+		q = q.Where("NOT s.note")
+	}
 	// Trigrams need three characters: a shorter substring could only be found by
 	// scanning, so short terms match word prefixes only.
 	switch {
@@ -91,7 +96,7 @@ func rankExpr(term string) (string, []any) {
 // page past the end needs CountSearch.
 func SearchMessages(ctx context.Context, idb bun.IDB, companyID int64, term string, after *SearchCursor, offset, limit int, opt SearchOptions) ([]*SearchHit, error) {
 	rank, args := rankExpr(term)
-	inner := searchBase(idb, companyID, term).ColumnExpr("s.message_id, s.datetime").ColumnExpr(rank+" AS rank", args...).
+	inner := searchBase(idb, companyID, term, opt.WithoutNotes).ColumnExpr("s.message_id, s.datetime").ColumnExpr(rank+" AS rank", args...).
 		ColumnExpr("count(*) OVER () AS total")
 	page := idb.NewSelect().TableExpr("(?) AS hit", inner).ColumnExpr("hit.*").
 		OrderExpr("hit.rank DESC, hit.datetime DESC, hit.message_id DESC").Limit(limit)
@@ -131,7 +136,8 @@ func SearchMessages(ctx context.Context, idb bun.IDB, companyID int64, term stri
 	return hits, nil
 }
 
-// CountSearch counts the company's messages matching term.
-func CountSearch(ctx context.Context, idb bun.IDB, companyID int64, term string) (int, error) {
-	return searchBase(idb, companyID, term).Count(ctx)
+// CountSearch counts the company's messages matching term (without the notes when
+// withoutNotes).
+func CountSearch(ctx context.Context, idb bun.IDB, companyID int64, term string, withoutNotes bool) (int, error) {
+	return searchBase(idb, companyID, term, withoutNotes).Count(ctx)
 }

@@ -16,7 +16,8 @@ type ConversationSummary struct {
 	ConversationID int64
 	// Contact is nil when not asked for, or when the contact is not the company's.
 	Contact *User
-	// LastMessage is the newest message; nil when not asked for or when there is none.
+	// LastMessage is the newest message that is not a note; nil when not asked for or
+	// when there is none.
 	LastMessage *Message
 	// Unread counts the received messages not yet READ (0 when not asked for).
 	Unread int
@@ -74,7 +75,7 @@ func summarize(ctx context.Context, idb bun.IDB, companyID int64, source *bun.Se
 	if parts.LastMessage {
 		sel = append(sel, cols.message)
 		from = append(from, `LEFT JOIN LATERAL (SELECT * FROM messages WHERE conversation_id = cv.id AND company_id = ?1
-			ORDER BY datetime DESC, id DESC LIMIT 1) AS m ON true`)
+			AND message_type <> 'NOTE' ORDER BY datetime DESC, id DESC LIMIT 1) AS m ON true`)
 	}
 	if parts.Unread {
 		sel = append(sel, "n.unread")

@@ -41,11 +41,26 @@ type ConversationFilter struct {
 	WindowOpen *bool
 	// Search matches the contact's name or phone digits (trimmed here).
 	Search string
+	// Statuses keeps the conversations in one of them; empty keeps every status.
+	Statuses []string
+	// Assignee is AssigneeMe, AssigneeUnassigned, AssigneeAnyone or "" (no condition).
+	Assignee string
+	// AssigneeID keeps one agent's conversations (an agent of the caller's company).
+	AssigneeID *int64
 }
+
+// The values of ConversationFilter.Assignee.
+const (
+	AssigneeMe         = "ME"
+	AssigneeUnassigned = "UNASSIGNED"
+	// AssigneeAnyone keeps the conversations assigned to some agent.
+	AssigneeAnyone = "ANYONE"
+)
 
 // isZero reports whether the filter keeps every conversation.
 func (f ConversationFilter) isZero() bool {
-	return !f.UnreadOnly && f.WindowOpen == nil && strings.TrimSpace(f.Search) == ""
+	return !f.UnreadOnly && f.WindowOpen == nil && strings.TrimSpace(f.Search) == "" &&
+		len(f.Statuses) == 0 && f.Assignee == "" && f.AssigneeID == nil
 }
 
 // ConversationOptions says what a conversation list brings along.
@@ -82,6 +97,9 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 		return offsetPage(pl, convs, total), nil
 	}
 	df := db.ConversationFilter{UnreadOnly: f.UnreadOnly, WindowOpen: f.WindowOpen, WindowCutoff: windowCutoff(r.now()), Search: f.Search}
+	if err := r.workflowFilter(ctx, p.CompanyID, p.UserID, f, &df); err != nil {
+		return nil, err
+	}
 	// The page and the parts of its summaries the caller asks for (contact, newest
 	// message, unread count) in one statement; the loaders are primed with them.
 	pf := opt.Prefetch

@@ -16,6 +16,9 @@ type MessageOptions struct {
 	// Total counts the conversation's messages (offset pages always carry it).
 	Total    bool
 	Prefetch MessagePrefetch
+	// WithoutNotes leaves the agents' private notes out of the page and its count
+	// (the legacy surface, whose clients would show them as sent to the customer).
+	WithoutNotes bool
 }
 
 // ListMessages returns a page of a conversation's messages, newest first. A cursor
@@ -39,7 +42,7 @@ func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, req P
 	// items.
 	proved := false
 	if pl.isOffset {
-		msgs, total, found, err := db.MessagePage(ctx, r.DB, p.CompanyID, conversationID, pl.offset, pl.size)
+		msgs, total, found, err := db.MessagePage(ctx, r.DB, p.CompanyID, conversationID, pl.offset, pl.size, opt.WithoutNotes)
 		if err != nil {
 			return nil, err
 		}
@@ -47,7 +50,7 @@ func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, req P
 	} else {
 		// In list order (newest first) "after" a cursor is older, "before" it is newer.
 		w := db.MessageWindow{Before: pl.after, After: pl.before, Limit: pl.size + 1, FromOldest: pl.fromEnd,
-			WithAttachments: opt.Prefetch.Attachments}
+			WithAttachments: opt.Prefetch.Attachments, WithoutNotes: opt.WithoutNotes}
 		msgs, err := db.ListMessages(ctx, r.DB, p.CompanyID, conversationID, w)
 		if err != nil {
 			return nil, err
@@ -60,7 +63,7 @@ func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, req P
 		}
 	}
 	if counted := pl.isOffset && proved; (opt.Total || pl.isOffset) && !counted {
-		if pg.Total, err = db.CountMessages(ctx, r.DB, p.CompanyID, conversationID); err != nil {
+		if pg.Total, err = db.CountMessages(ctx, r.DB, p.CompanyID, conversationID, opt.WithoutNotes); err != nil {
 			return nil, err
 		}
 	}
@@ -103,6 +106,8 @@ type SearchOptions struct {
 	// Contact fills each hit's Contact (the conversation's contact; zero ID when it
 	// is not the company's).
 	Contact bool
+	// WithoutNotes leaves the agents' private notes out (the legacy search).
+	WithoutNotes bool
 }
 
 // SearchMessages searches the caller's company's messages, best match first, then
@@ -126,7 +131,7 @@ func (r *Resolver) SearchMessages(ctx context.Context, term string, req PageRequ
 	}
 	// The page, its total, attachments and contacts come in one statement.
 	hits, err := db.SearchMessages(ctx, r.DB, p.CompanyID, t, pl.after, pl.offset, limit,
-		db.SearchOptions{Attachments: opt.Prefetch.Attachments, Contact: opt.Contact})
+		db.SearchOptions{Attachments: opt.Prefetch.Attachments, Contact: opt.Contact, WithoutNotes: opt.WithoutNotes})
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +142,7 @@ func (r *Resolver) SearchMessages(ctx context.Context, term string, req PageRequ
 		pg = window(pl, hits)
 	}
 	if opt.Total || pl.isOffset {
-		if pg.Total, err = searchTotal(ctx, r.DB, p.CompanyID, t, hits); err != nil {
+		if pg.Total, err = searchTotal(ctx, r.DB, p.CompanyID, t, hits, opt.WithoutNotes); err != nil {
 			return nil, err
 		}
 		if pl.isOffset {
@@ -154,9 +159,9 @@ func (r *Resolver) SearchMessages(ctx context.Context, term string, req PageRequ
 
 // searchTotal is the number of the term's matches: carried by the hits, or counted
 // when there are none (after the last page, or no match at all).
-func searchTotal(ctx context.Context, idb bun.IDB, companyID int64, term string, hits []*db.SearchHit) (int, error) {
+func searchTotal(ctx context.Context, idb bun.IDB, companyID int64, term string, hits []*db.SearchHit, withoutNotes bool) (int, error) {
 	if len(hits) > 0 {
 		return hits[0].Total, nil
 	}
-	return db.CountSearch(ctx, idb, companyID, term)
+	return db.CountSearch(ctx, idb, companyID, term, withoutNotes)
 }

@@ -148,6 +148,8 @@ func (r *Resolver) planSend(ctx context.Context, companyID int64, in SendInput) 
 	kind := strings.ToUpper(strings.TrimSpace(in.Type))
 	switch kind {
 	case "", db.TypeText, db.TypeMedia, db.TypeTemplate:
+	case db.TypeNote:
+		v.Addf("type NOTE cannot be sent: write notes with addNote")
 	default:
 		v.Addf("type must be one of TEXT, MEDIA, TEMPLATE")
 	}

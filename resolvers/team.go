@@ -262,6 +262,16 @@ func (r *Resolver) UpdateAgent(ctx context.Context, in AgentChange) (*db.User, e
 		if err := db.SetAgentRoleActive(ctx, tx, u, now); err != nil {
 			return err
 		}
+		if reason == reasonDeactivated {
+			// A deactivated agent works nothing: its conversations become unassigned.
+			convs, err := db.UnassignAgent(ctx, tx, p.CompanyID, u.ID)
+			if err != nil {
+				return err
+			}
+			if err := publishConversations(ctx, tx, convs); err != nil {
+				return err
+			}
+		}
 		if reason != "" {
 			ended, err = revokeSessions(ctx, tx, db.RevokeFilter{UserID: u.ID}, now, reason)
 		}

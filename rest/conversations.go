@@ -9,13 +9,17 @@ import (
 )
 
 type legacyConversation struct {
-	ConversationID      int64       `json:"conversationId"`
-	CompanyID           int64       `json:"companyId"`
-	UserID              int64       `json:"userId"`
-	ChannelID           int         `json:"channelId"`
-	LastUpdateTime      Time        `json:"lastUpdateTime"`
-	LastFreeMessageTime Time        `json:"lastFreeMessageTime"`
-	User                *legacyUser `json:"user"`
+	ConversationID      int64 `json:"conversationId"`
+	CompanyID           int64 `json:"companyId"`
+	UserID              int64 `json:"userId"`
+	ChannelID           int   `json:"channelId"`
+	LastUpdateTime      Time  `json:"lastUpdateTime"`
+	LastFreeMessageTime Time  `json:"lastFreeMessageTime"`
+	// Status and AssigneeID (the agent's userId, or null) are the team's workflow
+	// (CONTRACT §6), added to the v1.2 shape.
+	Status     string      `json:"status"`
+	AssigneeID *int64      `json:"assigneeId"`
+	User       *legacyUser `json:"user"`
 }
 
 type conversationPage struct {
@@ -27,7 +31,8 @@ type conversationPage struct {
 
 func toLegacyConversation(c *db.Conversation) legacyConversation {
 	out := legacyConversation{ConversationID: c.ID, CompanyID: c.CompanyID, UserID: c.UserID, ChannelID: c.ChannelID,
-		LastUpdateTime: TP(c.LastUpdateTime), LastFreeMessageTime: TP(c.LastFreeMessageTime)}
+		LastUpdateTime: TP(c.LastUpdateTime), LastFreeMessageTime: TP(c.LastFreeMessageTime),
+		Status: c.Status, AssigneeID: c.AssigneeID}
 	if c.User != nil {
 		u := toLegacyUser(c.User)
 		out.User = &u

@@ -77,6 +77,8 @@ type conversationPage struct {
 		ChannelID           int        `json:"channelId"`
 		LastUpdateTime      *string    `json:"lastUpdateTime"`
 		LastFreeMessageTime *string    `json:"lastFreeMessageTime"`
+		Status              string     `json:"status"`
+		AssigneeID          *int64     `json:"assigneeId"`
 		User                legacyUser `json:"user"`
 	} `json:"data"`
 }

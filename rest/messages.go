@@ -78,7 +78,7 @@ func (a *API) messagePageList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg, err := a.R.ListMessages(r.Context(), id, resolvers.PageRequest[db.MessageCursor]{Page: page, Limit: limit},
-		resolvers.MessageOptions{Total: true, Prefetch: resolvers.MessagePrefetch{Attachments: true}})
+		resolvers.MessageOptions{Total: true, Prefetch: resolvers.MessagePrefetch{Attachments: true}, WithoutNotes: true})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -151,7 +151,7 @@ func (a *API) pageAfterSend(r *http.Request, m *db.Message, conversationID int64
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), pageAfterSendTimeout)
 		var pg *resolvers.Page[*db.Message]
 		pg, err = a.R.ListMessages(ctx, conversationID, resolvers.PageRequest[db.MessageCursor]{Page: 1, Limit: 20},
-			resolvers.MessageOptions{Total: true, Prefetch: resolvers.MessagePrefetch{Attachments: true}})
+			resolvers.MessageOptions{Total: true, Prefetch: resolvers.MessagePrefetch{Attachments: true}, WithoutNotes: true})
 		cancel()
 		if err == nil {
 			return toMessagePage(pg.Items, pg.Total, 1, 20)
@@ -235,7 +235,8 @@ func (a *API) messageSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg, err := a.R.SearchMessages(r.Context(), term, resolvers.PageRequest[db.SearchCursor]{Page: page, Limit: limit},
-		resolvers.SearchOptions{Total: true, Prefetch: resolvers.MessagePrefetch{Attachments: true}, Contact: true})
+		resolvers.SearchOptions{Total: true, Prefetch: resolvers.MessagePrefetch{Attachments: true}, Contact: true,
+			WithoutNotes: true})
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -101,29 +101,36 @@ func Run(ctx context.Context, bdb *bun.DB, now time.Time) (*Result, error) {
 			}
 		}
 
+		fresh := map[string]int64{}
 		for _, c := range contacts {
-			if err := seedConversation(ctx, tx, company.ID, agent.ID, c, now); err != nil {
+			convID, err := seedConversation(ctx, tx, company.ID, agent.ID, c, now)
+			if err != nil {
 				return err
 			}
+			if convID != 0 {
+				fresh[c.phone] = convID
+			}
 		}
-		return nil
+		return seedWorkflow(ctx, tx, company.ID, fresh, now)
 	})
 	return res, err
 }
 
-func seedConversation(ctx context.Context, tx bun.Tx, companyID, agentID int64, c demoContact, now time.Time) error {
+// seedConversation loads a demo conversation and returns its id, or 0 when it was
+// there already.
+func seedConversation(ctx context.Context, tx bun.Tx, companyID, agentID int64, c demoContact, now time.Time) (int64, error) {
 	ph := c.phone
 	contact := &db.User{CompanyID: companyID, Kind: db.KindContact, FirstName: c.first, LastName: c.last, Phone: &ph}
 	if err := db.UpsertContact(ctx, tx, contact); err != nil {
-		return fmt.Errorf("seed contact: %w", err)
+		return 0, fmt.Errorf("seed contact: %w", err)
 	}
 	conv, err := db.UpsertConversation(ctx, tx, companyID, contact.ID, db.ChannelWhatsApp)
 	if err != nil {
-		return fmt.Errorf("seed conversation: %w", err)
+		return 0, fmt.Errorf("seed conversation: %w", err)
 	}
-	n, err := db.CountMessages(ctx, tx, companyID, conv.ID)
+	n, err := db.CountMessages(ctx, tx, companyID, conv.ID, false)
 	if err != nil || n > 0 {
-		return err
+		return 0, err
 	}
 	inbound := now.Add(-c.lastInbound).UTC().Truncate(time.Millisecond)
 	start := inbound.Add(-time.Duration(len(c.lines)) * time.Minute)
@@ -144,7 +151,7 @@ func seedConversation(ctx context.Context, tx bun.Tx, companyID, agentID int64, 
 		lastAt = at
 	}
 	if err := db.InsertMessages(ctx, tx, msgs); err != nil {
-		return fmt.Errorf("seed messages: %w", err)
+		return 0, fmt.Errorf("seed messages: %w", err)
 	}
-	return db.SetConversationTimes(ctx, tx, conv.ID, &lastAt, &lastIn)
+	return conv.ID, db.SetConversationTimes(ctx, tx, conv.ID, &lastAt, &lastIn)
 }

@@ -40,3 +40,40 @@ func TestRun_SeedsATeam(t *testing.T) {
 		}
 	}
 }
+
+// The demo inbox has a mix of statuses and assignees, and one note; a second run
+// changes none of it.
+func TestRun_SeedsTheWorkflow(t *testing.T) {
+	app := testkit.NewApp(t)
+	for range 2 {
+		if _, err := seed.Run(t.Context(), app.DB, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows []struct {
+		Status   string `bun:"status"`
+		Assigned bool   `bun:"assigned"`
+		Snoozed  bool   `bun:"snoozed"`
+	}
+	if err := app.DB.NewRaw(`SELECT status, assignee_id IS NOT NULL AS assigned, snoozed_until IS NOT NULL AS snoozed
+		FROM conversations ORDER BY id`).Scan(t.Context(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	statuses, assigned := map[string]int{}, 0
+	for _, r := range rows {
+		statuses[r.Status]++
+		if r.Assigned {
+			assigned++
+		}
+		if r.Snoozed != (r.Status == db.ConversationSnoozed) {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if len(rows) != 4 || statuses["OPEN"] != 2 || statuses["SNOOZED"] != 1 || statuses["RESOLVED"] != 1 || assigned != 3 {
+		t.Fatalf("statuses %v, %d assigned", statuses, assigned)
+	}
+	var notes int
+	if err := app.DB.NewRaw("SELECT count(*) FROM messages WHERE message_type = 'NOTE'").Scan(t.Context(), &notes); err != nil || notes != 1 {
+		t.Fatalf("%d notes (%v), want 1", notes, err)
+	}
+}

@@ -77,8 +77,16 @@ func generate(ctx context.Context, bdb *bun.DB, s Sizes, params string, log func
 				random() AS a, random() AS b
 			FROM c`, args: []any{s.Conversations, s.Messages - base(s)*s.Conversations,
 			s.Contacts, s.Companies, s.Companies, s.Contacts, s.Contacts, base(s)}},
-		{what: "conversations", sql: `INSERT INTO conversations (id, company_id, user_id, channel_id, created_at)
-			SELECT id, company_id, user_id, channel_id, ?::timestamptz - interval '100 days' FROM bench_conv`, args: []any{gen}},
+		// The team's workflow, spread over the conversations: 60 % OPEN, 10 % PENDING,
+		// 10 % SNOOZED (for 80 days after generation), 20 % RESOLVED; a third assigned
+		// to the company's agent (the benchmark's caller), the rest unassigned.
+		{what: "conversations", sql: `INSERT INTO conversations (id, company_id, user_id, channel_id, created_at,
+				status, snoozed_until, assignee_id)
+			SELECT id, company_id, user_id, channel_id, ?::timestamptz - interval '100 days',
+				(ARRAY['OPEN','OPEN','OPEN','OPEN','OPEN','OPEN','PENDING','SNOOZED','RESOLVED','RESOLVED'])[1 + (hashint8(id) & 1023) % 10],
+				CASE WHEN (hashint8(id) & 1023) % 10 = 7 THEN ?::timestamptz + interval '80 days' END,
+				CASE WHEN (hashint8(id) >> 10 & 1023) % 3 = 0 THEN company_id END
+			FROM bench_conv`, args: []any{gen, gen}},
 		// A pool of sentences drawn from the vocabulary with a skew; one in ten
 		// carries a product code (the rare search term: a few messages per company).
 		{what: "sentences", quiet: true, sql: `CREATE TEMP TABLE bench_sentences AS
@@ -202,7 +210,7 @@ func generate(ctx context.Context, bdb *bun.DB, s Sizes, params string, log func
 			SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));
 			SELECT setval(pg_get_serial_sequence('conversations', 'id'), (SELECT max(id) FROM conversations))`},
 		struct{ what, sql string }{"saved times", `CREATE TABLE bench_conv_times AS
-			SELECT id, last_update_time, last_free_message_time FROM conversations;
+			SELECT id, last_update_time, last_free_message_time, status, snoozed_until, assignee_id FROM conversations;
 			ALTER TABLE bench_conv_times ADD PRIMARY KEY (id)`},
 		struct{ what, sql string }{"vacuum analyze", `VACUUM (ANALYZE)`},
 	)

@@ -76,6 +76,14 @@ const conversationsQuery = `query Inbox { conversations(first: 20) { edges { cur
   contact { id firstName lastName phone } lastMessage { id direction content datetime status } unreadCount } }
   pageInfo { hasNextPage endCursor } } }`
 
+// myOpenQuery is the team inbox's "mine" tab: OPEN conversations assigned to the
+// caller, a keyset page on conversations_assignee_status_updated_idx.
+const myOpenQuery = `query MyOpen { conversations(first: 20, filter: {status: [OPEN], assignee: ME}) { edges { cursor node { id
+  status assignee { id } lastUpdateTime lastFreeMessageTime contact { id firstName lastName phone }
+  lastMessage { id direction content datetime status } unreadCount } } pageInfo { hasNextPage endCursor } } }`
+
+const inboxCountsQuery = `query Counts { inboxCounts { open pending snoozed resolved mine unassigned unread } }`
+
 const searchQuery = `query Search($term: String!) { searchMessages(term: $term, first: 20) {
   edges { cursor node { id content datetime direction } } pageInfo { hasNextPage endCursor } } }`
 
@@ -116,6 +124,21 @@ func (t *target) gqlMessages(ctx context.Context, w *worker) error {
 func (t *target) gqlConversations(ctx context.Context, w *worker) error {
 	_, token, _ := t.pick(w)
 	_, err := t.graphql(ctx, w, token, gqlBody(conversationsQuery, nil))
+	return err
+}
+
+func (t *target) gqlMyOpen(ctx context.Context, w *worker) error {
+	_, token, _ := t.pick(w)
+	_, err := t.graphql(ctx, w, token, gqlBody(myOpenQuery, nil))
+	return err
+}
+
+func (t *target) gqlInboxCounts(ctx context.Context, w *worker) error {
+	_, token, _ := t.pick(w)
+	raw, err := t.graphql(ctx, w, token, gqlBody(inboxCountsQuery, nil))
+	if err == nil && !strings.Contains(string(raw), `"unread":`) {
+		err = fmt.Errorf("inboxCounts: %s", raw)
+	}
 	return err
 }
 

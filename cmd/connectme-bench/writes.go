@@ -21,7 +21,8 @@ import (
 var uniq atomic.Int64
 
 // resetDataset removes what earlier runs added to a generated dataset (messages,
-// contacts, conversations, deliveries) and puts the conversations' times back, so
+// contacts, conversations, deliveries) and puts the conversations' times and
+// workflow (inbound messages reopen conversations) back, so
 // every run starts from the same data.
 func resetDataset(ctx context.Context, t *target) error {
 	_, err := t.bdb.ExecContext(ctx, `DELETE FROM deliveries;
@@ -29,9 +30,11 @@ func resetDataset(ctx context.Context, t *target) error {
 		DELETE FROM messages WHERE created_at > (SELECT generated_at FROM bench_meta);
 		DELETE FROM conversations WHERE created_at > (SELECT generated_at FROM bench_meta);
 		DELETE FROM users WHERE created_at > (SELECT generated_at FROM bench_meta);
-		UPDATE conversations c SET last_update_time = b.last_update_time, last_free_message_time = b.last_free_message_time
+		UPDATE conversations c SET last_update_time = b.last_update_time, last_free_message_time = b.last_free_message_time,
+			status = b.status, snoozed_until = b.snoozed_until, assignee_id = b.assignee_id
 		FROM bench_conv_times b WHERE b.id = c.id AND (c.last_update_time IS DISTINCT FROM b.last_update_time
-			OR c.last_free_message_time IS DISTINCT FROM b.last_free_message_time)`)
+			OR c.last_free_message_time IS DISTINCT FROM b.last_free_message_time
+			OR (c.status, c.snoozed_until, c.assignee_id) IS DISTINCT FROM (b.status, b.snoozed_until, b.assignee_id))`)
 	if err != nil {
 		return fmt.Errorf("reset dataset: %w", err)
 	}

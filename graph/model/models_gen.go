@@ -78,6 +78,12 @@ type ConversationFilter struct {
 	WindowOpen *bool `json:"windowOpen,omitempty"`
 	// Text matching the contact's name or phone number.
 	Search *string `json:"search,omitempty"`
+	// Only conversations in one of these statuses; omitted or empty keeps every status.
+	Status []string `json:"status,omitempty"`
+	// Only the signed-in agent's, the unassigned or the assigned conversations.
+	Assignee *string `json:"assignee,omitempty"`
+	// Only the conversations assigned to this agent of the company.
+	AssigneeID *string `json:"assigneeId,omitempty"`
 }
 
 // A page of the company's event log, oldest first.

@@ -8,6 +8,7 @@ package gql
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/connectme/connectme/db"
@@ -79,6 +80,10 @@ func (r *conversationResolver) ChatWindow(ctx context.Context, obj *db.Conversat
 
 func (r *conversationResolver) Messages(ctx context.Context, obj *db.Conversation, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
 	return r.messages(ctx, obj.ID, first, after, last, before)
+}
+
+func (r *conversationResolver) Assignee(ctx context.Context, obj *db.Conversation) (*db.User, error) {
+	return r.assignee(ctx, obj)
 }
 
 func (r *eventResolver) Cursor(ctx context.Context, obj *db.Event) (string, error) {
@@ -278,6 +283,22 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword s
 	return sessionPayload(r.Resolver.ChangePassword(ctx, currentPassword, newPassword))
 }
 
+func (r *mutationResolver) SetConversationStatus(ctx context.Context, conversationID string, status string, snoozedUntil *time.Time) (*db.Conversation, error) {
+	return r.setConversationStatus(ctx, conversationID, status, snoozedUntil)
+}
+
+func (r *mutationResolver) AssignConversation(ctx context.Context, conversationID string, assigneeID *string) (*db.Conversation, error) {
+	return r.assignConversation(ctx, conversationID, assigneeID)
+}
+
+func (r *mutationResolver) ClaimConversation(ctx context.Context, conversationID string) (*db.Conversation, error) {
+	return r.claimConversation(ctx, conversationID)
+}
+
+func (r *mutationResolver) AddNote(ctx context.Context, conversationID string, text string) (*db.Message, error) {
+	return r.addNote(ctx, conversationID, text)
+}
+
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 	info := resolvers.APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
@@ -365,6 +386,10 @@ func (r *queryResolver) Events(ctx context.Context, after *string, first *int) (
 
 func (r *queryResolver) EventsHead(ctx context.Context) (string, error) {
 	return r.Resolver.EventsHead(ctx)
+}
+
+func (r *queryResolver) InboxCounts(ctx context.Context) (*db.InboxCounts, error) {
+	return r.Resolver.InboxCounts(ctx)
 }
 
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
