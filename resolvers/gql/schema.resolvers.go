@@ -317,6 +317,9 @@ func (r *queryResolver) Conversations(ctx context.Context, first *int, after *st
 			f.Search = *filter.Search
 		}
 	}
+	if err := workflowFilter(filter, &f); err != nil {
+		return nil, err
+	}
 	return r.conversations(ctx, f, first, after)
 }
 
