@@ -74,6 +74,8 @@ type ConversationFilter struct {
 	WindowCutoff time.Time
 	// Search matches the contact's name, or the digits of its phone number.
 	Search string
+	// Labels keeps conversations carrying every label named (any case).
+	Labels []string
 }
 
 // ConversationCursor is a keyset position in a company's conversation list.
@@ -120,6 +122,7 @@ func listConversations(idb bun.IDB, companyID int64, f ConversationFilter, after
 		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC").
 		Limit(limit)
 	q = f.apply(q)
+	q = labelFilter(q, companyID, f.Labels)
 	if after != nil {
 		if after.LastUpdate != nil {
 			q = q.Where(`(conversation.last_update_time < ? OR (conversation.last_update_time = ? AND conversation.id < ?)
@@ -134,6 +137,7 @@ func listConversations(idb bun.IDB, companyID int64, f ConversationFilter, after
 // CountConversations counts the company's conversations matching f.
 func CountConversations(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter) (int, error) {
 	q := idb.NewSelect().Model((*Conversation)(nil)).Where("conversation.company_id = ?", companyID)
+	q = labelFilter(q, companyID, f.Labels)
 	return f.apply(q).Count(ctx)
 }
 

@@ -41,11 +41,15 @@ type ConversationFilter struct {
 	WindowOpen *bool
 	// Search matches the contact's name or phone digits (trimmed here).
 	Search string
+	// Labels keeps conversations carrying every label named (any case; an unknown
+	// name keeps none).
+	Labels []string
 }
 
 // isZero reports whether the filter keeps every conversation.
 func (f ConversationFilter) isZero() bool {
-	return !f.UnreadOnly && f.WindowOpen == nil && strings.TrimSpace(f.Search) == ""
+	return !f.UnreadOnly && f.WindowOpen == nil && strings.TrimSpace(f.Search) == "" &&
+		len(f.Labels) == 0
 }
 
 // ConversationOptions says what a conversation list brings along.
@@ -70,6 +74,9 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 	if f.Search, err = listSearch(f.Search); err != nil {
 		return nil, err
 	}
+	if f.Labels, err = filterLabels(f.Labels); err != nil {
+		return nil, err
+	}
 	if pl.isOffset {
 		if !f.isZero() {
 			return nil, apperr.Invalidf("filters apply to cursor pages only")
@@ -82,6 +89,7 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 		return offsetPage(pl, convs, total), nil
 	}
 	df := db.ConversationFilter{UnreadOnly: f.UnreadOnly, WindowOpen: f.WindowOpen, WindowCutoff: windowCutoff(r.now()), Search: f.Search}
+	df.Labels = f.Labels
 	// The page and the parts of its summaries the caller asks for (contact, newest
 	// message, unread count) in one statement; the loaders are primed with them.
 	pf := opt.Prefetch

@@ -29,6 +29,8 @@ type ConversationPrefetch struct {
 	// LastMessage, when set, brings each conversation's newest message, and the
 	// relations of those messages it names.
 	LastMessage *MessagePrefetch
+	// Labels loads the page's labels in one query.
+	Labels bool
 }
 
 // primeConversations fills the loaders a page of conversations will ask with what
@@ -59,6 +61,13 @@ func (r *Resolver) primeConversations(ctx context.Context, convs []*db.Conversat
 	}
 	if pf.LastMessage != nil {
 		prefetchMessages(ctx, l, *pf.LastMessage, msgs)
+	}
+	if pf.Labels {
+		ids := make([]int64, len(convs))
+		for i, c := range convs {
+			ids[i] = c.ID
+		}
+		_, _ = l.ConversationLabels.LoadAll(ctx, ids)
 	}
 }
 

@@ -81,6 +81,14 @@ func (r *conversationResolver) Messages(ctx context.Context, obj *db.Conversatio
 	return r.messages(ctx, obj.ID, first, after, last, before)
 }
 
+func (r *conversationResolver) Labels(ctx context.Context, obj *db.Conversation) ([]*db.Label, error) {
+	return r.ConversationLabels(ctx, obj)
+}
+
+func (r *labelResolver) ConversationCount(ctx context.Context, obj *db.Label) (int, error) {
+	return r.LabelConversationCount(ctx, obj)
+}
+
 func (r *messageResolver) Conversation(ctx context.Context, obj *db.Message) (*db.Conversation, error) {
 	l, err := r.RequestLoaders(ctx)
 	if err != nil {
@@ -252,6 +260,34 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword s
 	return sessionPayload(r.Resolver.ChangePassword(ctx, currentPassword, newPassword))
 }
 
+func (r *mutationResolver) AddLabels(ctx context.Context, conversationID string, names []string) (*db.Conversation, error) {
+	return r.changeLabels(ctx, conversationID, names, true)
+}
+
+func (r *mutationResolver) RemoveLabels(ctx context.Context, conversationID string, names []string) (*db.Conversation, error) {
+	return r.changeLabels(ctx, conversationID, names, false)
+}
+
+func (r *mutationResolver) UpdateLabel(ctx context.Context, id string, name *string, color *string) (*db.Label, error) {
+	return r.updateLabel(ctx, id, name, color)
+}
+
+func (r *mutationResolver) DeleteLabel(ctx context.Context, id string) (bool, error) {
+	return r.deleteLabel(ctx, id)
+}
+
+func (r *mutationResolver) CreateCannedResponse(ctx context.Context, input model.CreateCannedResponseInput) (*db.CannedResponse, error) {
+	return r.Resolver.CreateCannedResponse(ctx, resolvers.CannedInput{ShortCode: input.ShortCode, Content: input.Content})
+}
+
+func (r *mutationResolver) UpdateCannedResponse(ctx context.Context, input model.UpdateCannedResponseInput) (*db.CannedResponse, error) {
+	return r.updateCannedResponse(ctx, input)
+}
+
+func (r *mutationResolver) DeleteCannedResponse(ctx context.Context, id string) (bool, error) {
+	return r.deleteCannedResponse(ctx, id)
+}
+
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 	info := resolvers.APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
@@ -269,6 +305,7 @@ func (r *queryResolver) Conversations(ctx context.Context, first *int, after *st
 		if filter.Search != nil {
 			f.Search = *filter.Search
 		}
+		f.Labels = filter.Labels
 	}
 	return r.conversations(ctx, f, first, after)
 }
@@ -333,6 +370,18 @@ func (r *queryResolver) Invitations(ctx context.Context) ([]*model.Invitation, e
 	return r.invitations(ctx)
 }
 
+func (r *queryResolver) Labels(ctx context.Context) ([]*db.Label, error) {
+	return r.Resolver.Labels(ctx)
+}
+
+func (r *queryResolver) CannedResponses(ctx context.Context, search *string) ([]*db.CannedResponse, error) {
+	return r.Resolver.CannedResponses(ctx, search)
+}
+
+func (r *queryResolver) RenderCannedResponse(ctx context.Context, id string, conversationID string) (string, error) {
+	return r.renderCannedResponse(ctx, id, conversationID)
+}
+
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
 	return r.SubscribeMessages(ctx, events.MessageAdded, conversationID)
 }
@@ -366,6 +415,8 @@ func (r *Resolver) Channel() graph.ChannelResolver { return &channelResolver{r} 
 
 func (r *Resolver) Conversation() graph.ConversationResolver { return &conversationResolver{r} }
 
+func (r *Resolver) Label() graph.LabelResolver { return &labelResolver{r} }
+
 func (r *Resolver) Message() graph.MessageResolver { return &messageResolver{r} }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
@@ -382,6 +433,7 @@ type (
 	attachmentResolver   struct{ *Resolver }
 	channelResolver      struct{ *Resolver }
 	conversationResolver struct{ *Resolver }
+	labelResolver        struct{ *Resolver }
 	messageResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
