@@ -21,7 +21,9 @@ func TestLabelsAndCannedAuthorization_EveryOperationAsEveryCaller(t *testing.T) 
 	n := 0
 	fresh := func() string { n++; return fmt.Sprint("x", n) }
 	aLabel := func(t *testing.T) string { return addLabels(t, app, a.agentTok, conv, fresh())[0].ID }
-	aCanned := func(t *testing.T) string { return createCanned(t, app, a.adminTok, fresh(), "Hi {{contact.firstName}}").ID }
+	aCanned := func(t *testing.T) string {
+		return createCanned(t, app, a.adminTok, fresh(), "Hi {{contact.firstName}}").ID
+	}
 	cid := fmt.Sprint(conv.ID)
 
 	callers := []string{"A OWNER", "A ADMIN", "A AGENT", "B AGENT", "B OWNER", "anonymous"}
