@@ -20,7 +20,16 @@ func TestLabelsAndCannedAuthorization_EveryOperationAsEveryCaller(t *testing.T) 
 	bLabel := addLabels(t, app, b.agentTok, bConv, "theirs")[0]
 	n := 0
 	fresh := func() string { n++; return fmt.Sprint("x", n) }
-	aLabel := func(t *testing.T) string { return addLabels(t, app, a.agentTok, conv, fresh())[0].ID }
+	aLabel := func(t *testing.T) string {
+		name := fresh()
+		for _, l := range addLabels(t, app, a.agentTok, conv, name) {
+			if l.Name == name {
+				return l.ID
+			}
+		}
+		t.Fatalf("label %s not added", name)
+		return ""
+	}
 	aCanned := func(t *testing.T) string {
 		return createCanned(t, app, a.adminTok, fresh(), "Hi {{contact.firstName}}").ID
 	}

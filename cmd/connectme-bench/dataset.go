@@ -45,7 +45,7 @@ func (s Sizes) validate() error {
 
 // genVersion changes whenever the generator makes different data, so an old dataset
 // is rebuilt instead of reused.
-const genVersion = 3
+const genVersion = 4
 
 // Agent credentials of generated companies: agent<n>@bench.connectme.
 const benchPassword = "bench-password-123"
