@@ -106,7 +106,7 @@ func Run(ctx context.Context, bdb *bun.DB, now time.Time) (*Result, error) {
 				return err
 			}
 		}
-		return nil
+		return seedLabelsAndCanned(ctx, tx, company.ID, now)
 	})
 	return res, err
 }
