@@ -2120,6 +2120,7 @@ regard to case (VIP and vip are one label); a label is created the first time
 addLabels uses its name.
 """
 type Label {
+  "Opaque id."
   id: ID!
   "1 to 40 characters, as first written (later uses in another case keep it)."
   name: String!
@@ -2131,6 +2132,7 @@ type Label {
 
 "A saved reply agents insert into a conversation; its content may hold placeholders."
 type CannedResponse {
+  "Opaque id."
   id: ID!
   "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
   shortCode: String!
@@ -2208,9 +2210,9 @@ extend type Mutation {
   "Deletes a label and takes it off every conversation (OWNER and ADMIN only)."
   deleteLabel("The label." id: ID!): Boolean!
   "Creates a canned response (OWNER and ADMIN only); a short code in use is CONFLICT."
-  createCannedResponse(input: CreateCannedResponseInput!): CannedResponse!
+  createCannedResponse("The new canned response." input: CreateCannedResponseInput!): CannedResponse!
   "Changes a canned response (OWNER and ADMIN only); a short code in use is CONFLICT."
-  updateCannedResponse(input: UpdateCannedResponseInput!): CannedResponse!
+  updateCannedResponse("What to change." input: UpdateCannedResponseInput!): CannedResponse!
   "Deletes a canned response (OWNER and ADMIN only)."
   deleteCannedResponse("The canned response." id: ID!): Boolean!
 }
