@@ -84,9 +84,12 @@ staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## bench: the benchmark on a million messages against this machine's own ceiling;
-## creates (once) and reuses its own database, writes BENCHMARKS.md and benchmarks.svg
+## creates (once) and reuses its own database, writes BENCHMARKS.md and benchmarks.svg.
+## Measures PostGraphile 4 side by side (installed by npm ci into bench/peer/node_modules
+## from bench/peer/package-lock.json; skipped with a note where node or npm is missing;
+## BENCHFLAGS=-peer=false leaves it out)
 bench:
-	$(GO) run ./cmd/connectme-bench -out BENCHMARKS.md
+	$(GO) run ./cmd/connectme-bench -out BENCHMARKS.md $(BENCHFLAGS)
 
 ## chaos: fault injection (flaky provider, kill -9, database outage, slow clients,
 ## bad input) against the real binary on a private PostgreSQL 15 cluster it starts
@@ -97,6 +100,7 @@ chaos:
 	$(GO) run ./cmd/connectme-chaos $(CHAOSFLAGS)
 
 .PHONY: bench-smoke
-## bench-smoke: a short benchmark on a throwaway 10k-message database (CI); writes nothing
+## bench-smoke: a short benchmark on a throwaway 10k-message database (CI); writes nothing;
+## without PostGraphile (no npm install in CI: BENCHFLAGS=-peer=true to include it)
 bench-smoke:
-	$(GO) run ./cmd/connectme-bench -smoke
+	$(GO) run ./cmd/connectme-bench -smoke -peer=false $(BENCHFLAGS)

@@ -24,6 +24,8 @@ type Loaders struct {
 	// many conversations carry each label.
 	ConversationLabels *dataloadgen.Loader[int64, []*db.Label]
 	LabelCounts        *dataloadgen.Loader[int64, int]
+	// Messages are messages by id (the events' messages).
+	Messages *dataloadgen.Loader[uuid.UUID, *db.Message]
 }
 
 type loadersKey struct{}
@@ -74,6 +76,10 @@ func (r *Resolver) NewLoaders(companyID int64) *Loaders {
 				out[i] = append(out[i], a)
 			}
 			return out, nil
+		}, opts...),
+		Messages: dataloadgen.NewLoader(func(ctx context.Context, ids []uuid.UUID) ([]*db.Message, []error) {
+			ms, err := db.MessagesByIDs(ctx, r.DB, companyID, ids)
+			return byKey(ids, ms, err, func(m *db.Message) uuid.UUID { return m.ID })
 		}, opts...),
 		Templates: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*db.Template, []error) {
 			ts, err := db.TemplatesByIDs(ctx, r.DB, companyID, ids)

@@ -44,6 +44,7 @@ type options struct {
 	only        string
 	workers     int
 	serverBin   string
+	peer        bool
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -68,8 +69,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.profileDir, "profile-dir", "", "keep the CPU profiles of missed targets in this directory (default: discarded)")
 	fs.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed (errors always fail)")
 	fs.BoolVar(&o.keep, "keep", false, "with -smoke: keep the throwaway databases")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenario groups to run: reads,search,webhooks,sending,growth,subs (default all)")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenario groups to run: reads,peer,search,webhooks,sending,growth,subs (default all)")
 	fs.IntVar(&o.workers, "delivery-workers", 128, "DELIVERY_WORKERS of the server under test (0: the server's default of 4, meant for development)")
+	fs.BoolVar(&o.peer, "peer", true, "measure PostGraphile 4 side by side on the same database (the peer group; needs node and npm, skipped with a note where they are missing)")
 	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./cmd/connectme (to compare two builds)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -206,6 +208,11 @@ func run(ctx context.Context, o *options) error {
 	if err := r.scenarios(ctx, big); err != nil {
 		return err
 	}
+	if o.runs("peer") {
+		if err := r.sideBySide(ctx, root, big); err != nil {
+			return err
+		}
+	}
 	if o.runs("growth") {
 		sm, err := r.open(ctx, "server-small", smallDSN, small)
 		if err != nil {
@@ -243,7 +250,7 @@ func run(ctx context.Context, o *options) error {
 		big.srv.stop()
 	}
 
-	rep := &report{env: env, ceiling: r.ceilingRPS(), rows: r.rows, o: o, took: time.Since(began), command: commandLine(o)}
+	rep := &report{env: env, ceiling: r.ceilingRPS(), rows: r.rows, o: o, took: time.Since(began), command: commandLine(o), peer: r.peer}
 	rep.print(os.Stdout)
 	if o.out != "" {
 		if err := rep.write(o.out); err != nil {

@@ -325,19 +325,28 @@ func (t *target) checkAttachmentCounts(ctx context.Context, got map[string]int) 
 	return nil
 }
 
-func (t *target) checkConversations(ctx context.Context, w *worker, c int, token string) error {
-	var want []struct {
-		ID      int64   `bun:"id"`
-		UserID  int64   `bun:"user_id"`
-		Last    *string `bun:"last"`
-		Unread  int     `bun:"unread"`
-		Company int64   `bun:"company_id"`
-	}
+// inboxRow is one conversation of a company's inbox as the database has it.
+type inboxRow struct {
+	ID      int64   `bun:"id"`
+	UserID  int64   `bun:"user_id"`
+	Last    *string `bun:"last"` // the newest message's id (hex), if any
+	Unread  int     `bun:"unread"`
+	Company int64   `bun:"company_id"`
+}
+
+// inbox returns company c's 20 most recently updated conversations.
+func (t *target) inbox(ctx context.Context, c int) ([]inboxRow, error) {
+	var want []inboxRow
 	err := t.bdb.NewRaw(`SELECT c.id, c.user_id, c.company_id,
 			(SELECT replace(m.id::text, '-', '') FROM messages m WHERE m.conversation_id = c.id ORDER BY m.datetime DESC, m.id DESC LIMIT 1) AS last,
 			(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.unread) AS unread
 		FROM conversations c WHERE c.company_id = ?
 		ORDER BY c.last_update_time DESC NULLS LAST, c.id DESC LIMIT 20`, c).Scan(ctx, &want)
+	return want, err
+}
+
+func (t *target) checkConversations(ctx context.Context, w *worker, c int, token string) error {
+	want, err := t.inbox(ctx, c)
 	if err != nil {
 		return err
 	}

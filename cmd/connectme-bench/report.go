@@ -71,6 +71,7 @@ type report struct {
 	o       *options
 	took    time.Duration
 	command string
+	peer    *peerSummary
 }
 
 func (r *report) errors() int {
@@ -154,6 +155,7 @@ func (r *report) markdown(w *strings.Builder) {
 	fmt.Fprintf(w, "- **Load:** closed loop, %d connections (search: %d), %s warm-up then %s measured per scenario; "+
 		"the server runs with DELIVERY_WORKERS=%d; ceiling (mean of the two /healthz runs) %s req/s\n\n",
 		r.o.conc, r.o.searchConc, r.o.warmup, r.o.dur, r.o.workers, thousands(r.ceiling))
+	r.peer.markdown(w, r.o)
 	fmt.Fprintln(w, "| scenario | c | req/s | p50 | p95 | p99 | errors | % of ceiling | measure | target | |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|---|---|---|")
 	for _, row := range r.rows {

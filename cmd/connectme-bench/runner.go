@@ -21,6 +21,8 @@ type runner struct {
 	failed   bool
 	// goroutines is the server's goroutine count while the sockets were open.
 	goroutines string
+	// peer says how PostGraphile ran side by side, or why it did not (peer.go).
+	peer *peerSummary
 }
 
 func (r *runner) open(ctx context.Context, name, dsn string, s Sizes) (*target, error) {

@@ -85,6 +85,32 @@ func (r *conversationResolver) Labels(ctx context.Context, obj *db.Conversation)
 	return r.ConversationLabels(ctx, obj)
 }
 
+func (r *eventResolver) Cursor(ctx context.Context, obj *db.Event) (string, error) {
+	return resolvers.EventCursor(obj.Position()), nil
+}
+
+func (r *eventResolver) Conversation(ctx context.Context, obj *db.Event) (*db.Conversation, error) {
+	if obj.ConversationID == nil {
+		return nil, nil
+	}
+	l, err := r.RequestLoaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Conversations.Load(ctx, *obj.ConversationID)
+}
+
+func (r *eventResolver) Message(ctx context.Context, obj *db.Event) (*db.Message, error) {
+	if obj.MessageID == nil {
+		return nil, nil
+	}
+	l, err := r.RequestLoaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Messages.Load(ctx, *obj.MessageID)
+}
+
 func (r *labelResolver) ConversationCount(ctx context.Context, obj *db.Label) (int, error) {
 	return r.LabelConversationCount(ctx, obj)
 }
@@ -370,6 +396,14 @@ func (r *queryResolver) Invitations(ctx context.Context) ([]*model.Invitation, e
 	return r.invitations(ctx)
 }
 
+func (r *queryResolver) Events(ctx context.Context, after *string, first *int) (*model.EventConnection, error) {
+	return r.events(ctx, after, first)
+}
+
+func (r *queryResolver) EventsHead(ctx context.Context) (string, error) {
+	return r.Resolver.EventsHead(ctx)
+}
+
 func (r *queryResolver) Labels(ctx context.Context) ([]*db.Label, error) {
 	return r.Resolver.Labels(ctx)
 }
@@ -394,6 +428,10 @@ func (r *subscriptionResolver) ConversationUpdated(ctx context.Context) (<-chan 
 	return r.SubscribeConversations(ctx)
 }
 
+func (r *subscriptionResolver) Events(ctx context.Context, after *string) (<-chan *db.Event, error) {
+	return r.SubscribeEvents(ctx, after)
+}
+
 func (r *templateResolver) Shared(ctx context.Context, obj *db.Template) (bool, error) {
 	return obj.CompanyID == nil, nil
 }
@@ -415,6 +453,8 @@ func (r *Resolver) Channel() graph.ChannelResolver { return &channelResolver{r} 
 
 func (r *Resolver) Conversation() graph.ConversationResolver { return &conversationResolver{r} }
 
+func (r *Resolver) Event() graph.EventResolver { return &eventResolver{r} }
+
 func (r *Resolver) Label() graph.LabelResolver { return &labelResolver{r} }
 
 func (r *Resolver) Message() graph.MessageResolver { return &messageResolver{r} }
@@ -433,6 +473,7 @@ type (
 	attachmentResolver   struct{ *Resolver }
 	channelResolver      struct{ *Resolver }
 	conversationResolver struct{ *Resolver }
+	eventResolver        struct{ *Resolver }
 	labelResolver        struct{ *Resolver }
 	messageResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
