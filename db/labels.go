@@ -65,11 +65,13 @@ func EnsureLabels(ctx context.Context, tx bun.Tx, companyID int64, names []strin
 }
 
 // AttachLabels gives the conversation the company's labels named names (without
-// regard to case) and returns how many it did not carry yet.
+// regard to case) and returns how many it did not carry yet. The labels are locked
+// (KEY SHARE) as they are read, so a label deleted meanwhile is skipped instead of
+// failing the foreign key.
 func AttachLabels(ctx context.Context, tx bun.Tx, companyID, conversationID int64, names []string) (int, error) {
 	res, err := tx.NewRaw(`INSERT INTO conversation_labels (conversation_id, label_id, company_id)
 		SELECT ?, id, company_id FROM labels WHERE company_id = ? AND lower(name) IN (SELECT lower(n) FROM unnest(?::text[]) AS n)
-		ORDER BY id ON CONFLICT DO NOTHING`, conversationID, companyID, pgdialect.Array(names)).Exec(ctx)
+		ORDER BY id FOR KEY SHARE ON CONFLICT DO NOTHING`, conversationID, companyID, pgdialect.Array(names)).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("attach labels: %w", err)
 	}

@@ -167,4 +167,12 @@ func TestConversationLabels_ConstantQueriesForTenOrHundredConversations(t *testi
 		t.Errorf("queries: %d for 10 conversations, %d for 100; want the same small number", ten, hundred)
 	}
 	t.Logf("queries per page: %d", hundred)
+	// The company's labels with their counts: two statements.
+	counter.n.Store(0)
+	if ls := labelsOf(t, app, a.token); len(ls) != 8 || ls[0].Name != "all" || ls[0].ConversationCount != 100 {
+		t.Fatalf("labels %+v", ls)
+	}
+	if n := counter.n.Load(); n != 2 {
+		t.Errorf("labels with counts took %d queries, want 2", n)
+	}
 }

@@ -3,12 +3,39 @@ package gql
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/graph/model"
 	"github.com/connectme/connectme/resolvers"
 )
 
 // Labels and canned responses (CONTRACT §6): ids parsed, one business call each.
+
+// labels lists the company's labels; when their conversationCount is selected, the
+// counts come in one query (whatever the timing of the items' resolvers).
+func (r *queryResolver) labels(ctx context.Context) ([]*db.Label, error) {
+	ls, err := r.Resolver.Labels(ctx)
+	if err != nil || len(ls) == 0 {
+		return ls, err
+	}
+	wants := graphql.GetFieldContext(ctx) == nil
+	if !wants {
+		for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+			wants = wants || f.Name == "conversationCount"
+		}
+	}
+	if wants {
+		ids := make([]int64, len(ls))
+		for i, l := range ls {
+			ids[i] = l.ID
+		}
+		if l, err := r.RequestLoaders(ctx); err == nil {
+			_, _ = l.LabelCounts.LoadAll(ctx, ids)
+		}
+	}
+	return ls, nil
+}
 
 func (r *mutationResolver) changeLabels(ctx context.Context, conversationID string, names []string, add bool) (*db.Conversation, error) {
 	cid, err := resolvers.ParseID("conversationId", conversationID)

@@ -405,7 +405,7 @@ func (r *queryResolver) EventsHead(ctx context.Context) (string, error) {
 }
 
 func (r *queryResolver) Labels(ctx context.Context) ([]*db.Label, error) {
-	return r.Resolver.Labels(ctx)
+	return r.labels(ctx)
 }
 
 func (r *queryResolver) CannedResponses(ctx context.Context, search *string) ([]*db.CannedResponse, error) {
