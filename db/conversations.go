@@ -87,6 +87,8 @@ type ConversationFilter struct {
 	// AssigneeIDs keeps the conversations assigned to each of them (all conditions
 	// apply: two different ids keep nothing).
 	AssigneeIDs []int64
+	// Labels keeps conversations carrying every label named (any case).
+	Labels []string
 }
 
 // ConversationCursor is a keyset position in a company's conversation list.
@@ -146,6 +148,7 @@ func listConversations(idb bun.IDB, companyID int64, f ConversationFilter, after
 		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC").
 		Limit(limit)
 	q = f.apply(q)
+	q = labelFilter(q, companyID, f.Labels)
 	if after != nil {
 		if after.LastUpdate != nil {
 			q = q.Where(`(conversation.last_update_time < ? OR (conversation.last_update_time = ? AND conversation.id < ?)
@@ -160,6 +163,7 @@ func listConversations(idb bun.IDB, companyID int64, f ConversationFilter, after
 // CountConversations counts the company's conversations matching f.
 func CountConversations(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter) (int, error) {
 	q := idb.NewSelect().Model((*Conversation)(nil)).Where("conversation.company_id = ?", companyID)
+	q = labelFilter(q, companyID, f.Labels)
 	return f.apply(q).Count(ctx)
 }
 

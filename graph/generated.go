@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	Channel() ChannelResolver
 	Conversation() ConversationResolver
 	Event() EventResolver
+	Label() LabelResolver
 	Message() MessageResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -73,6 +74,12 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	CannedResponse struct {
+		Content   func(childComplexity int) int
+		ID        func(childComplexity int) int
+		ShortCode func(childComplexity int) int
+	}
+
 	Channel struct {
 		ID   func(childComplexity int) int
 		Name func(childComplexity int) int
@@ -98,6 +105,7 @@ type ComplexityRoot struct {
 		Contact             func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		Labels              func(childComplexity int) int
 		LastFreeMessageTime func(childComplexity int) int
 		LastMessage         func(childComplexity int) int
 		LastUpdateTime      func(childComplexity int) int
@@ -158,6 +166,13 @@ type ComplexityRoot struct {
 		Token     func(childComplexity int) int
 	}
 
+	Label struct {
+		Color             func(childComplexity int) int
+		ConversationCount func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Name              func(childComplexity int) int
+	}
+
 	MarkConversationReadPayload struct {
 		Conversation func(childComplexity int) int
 		MarkedCount  func(childComplexity int) int
@@ -190,22 +205,29 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AcceptInvitation      func(childComplexity int, input model.AcceptInvitationInput) int
+		AddLabels             func(childComplexity int, conversationID string, names []string) int
 		AddNote               func(childComplexity int, conversationID string, text string) int
 		AssignConversation    func(childComplexity int, conversationID string, assigneeID *string) int
 		ChangePassword        func(childComplexity int, currentPassword string, newPassword string) int
 		ClaimConversation     func(childComplexity int, conversationID string) int
+		CreateCannedResponse  func(childComplexity int, input model.CreateCannedResponseInput) int
+		DeleteCannedResponse  func(childComplexity int, id string) int
+		DeleteLabel           func(childComplexity int, id string) int
 		InviteAgent           func(childComplexity int, input model.InviteAgentInput) int
 		Login                 func(childComplexity int, email string, password string) int
 		Logout                func(childComplexity int, allSessions *bool) int
 		MarkConversationRead  func(childComplexity int, conversationID string) int
 		RefreshSession        func(childComplexity int, refreshToken string) int
+		RemoveLabels          func(childComplexity int, conversationID string, names []string) int
 		RevokeInvitation      func(childComplexity int, id string) int
 		SendMessage           func(childComplexity int, input model.SendMessageInput) int
 		SetConversationStatus func(childComplexity int, conversationID string, status string, snoozedUntil *time.Time) int
 		Signup                func(childComplexity int, input model.SignupInput) int
 		StartNewChat          func(childComplexity int, input model.StartNewChatInput) int
 		UpdateAgent           func(childComplexity int, input model.UpdateAgentInput) int
+		UpdateCannedResponse  func(childComplexity int, input model.UpdateCannedResponseInput) int
 		UpdateContact         func(childComplexity int, input model.UpdateContactInput) int
+		UpdateLabel           func(childComplexity int, id string, name *string, color *string) int
 		UpdateProfile         func(childComplexity int, input model.UpdateProfileInput) int
 		UploadMedia           func(childComplexity int, file graphql.Upload) int
 	}
@@ -218,21 +240,24 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIInfo        func(childComplexity int) int
-		Agents         func(childComplexity int, includeInactive *bool) int
-		ChatWindow     func(childComplexity int, conversationID string) int
-		Contact        func(childComplexity int, id string) int
-		Contacts       func(childComplexity int, first *int, after *string, search *string) int
-		Conversation   func(childComplexity int, id string) int
-		Conversations  func(childComplexity int, first *int, after *string, filter *model.ConversationFilter) int
-		Events         func(childComplexity int, after *string, first *int) int
-		EventsHead     func(childComplexity int) int
-		InboxCounts    func(childComplexity int) int
-		Invitations    func(childComplexity int) int
-		Me             func(childComplexity int) int
-		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string) int
-		SearchMessages func(childComplexity int, term string, first *int, after *string) int
-		Templates      func(childComplexity int) int
+		APIInfo              func(childComplexity int) int
+		Agents               func(childComplexity int, includeInactive *bool) int
+		CannedResponses      func(childComplexity int, search *string) int
+		ChatWindow           func(childComplexity int, conversationID string) int
+		Contact              func(childComplexity int, id string) int
+		Contacts             func(childComplexity int, first *int, after *string, search *string) int
+		Conversation         func(childComplexity int, id string) int
+		Conversations        func(childComplexity int, first *int, after *string, filter *model.ConversationFilter) int
+		Events               func(childComplexity int, after *string, first *int) int
+		EventsHead           func(childComplexity int) int
+		InboxCounts          func(childComplexity int) int
+		Invitations          func(childComplexity int) int
+		Labels               func(childComplexity int) int
+		Me                   func(childComplexity int) int
+		Messages             func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string) int
+		RenderCannedResponse func(childComplexity int, id string, conversationID string) int
+		SearchMessages       func(childComplexity int, term string, first *int, after *string) int
+		Templates            func(childComplexity int) int
 	}
 
 	SendMessagePayload struct {
@@ -319,12 +344,16 @@ type ConversationResolver interface {
 	Messages(ctx context.Context, obj *db.Conversation, first *int, after *string, last *int, before *string) (*model.MessageConnection, error)
 
 	Assignee(ctx context.Context, obj *db.Conversation) (*db.User, error)
+	Labels(ctx context.Context, obj *db.Conversation) ([]*db.Label, error)
 }
 type EventResolver interface {
 	Cursor(ctx context.Context, obj *db.Event) (string, error)
 
 	Conversation(ctx context.Context, obj *db.Event) (*db.Conversation, error)
 	Message(ctx context.Context, obj *db.Event) (*db.Message, error)
+}
+type LabelResolver interface {
+	ConversationCount(ctx context.Context, obj *db.Label) (int, error)
 }
 type MessageResolver interface {
 	Conversation(ctx context.Context, obj *db.Message) (*db.Conversation, error)
@@ -353,6 +382,13 @@ type MutationResolver interface {
 	AssignConversation(ctx context.Context, conversationID string, assigneeID *string) (*db.Conversation, error)
 	ClaimConversation(ctx context.Context, conversationID string) (*db.Conversation, error)
 	AddNote(ctx context.Context, conversationID string, text string) (*db.Message, error)
+	AddLabels(ctx context.Context, conversationID string, names []string) (*db.Conversation, error)
+	RemoveLabels(ctx context.Context, conversationID string, names []string) (*db.Conversation, error)
+	UpdateLabel(ctx context.Context, id string, name *string, color *string) (*db.Label, error)
+	DeleteLabel(ctx context.Context, id string) (bool, error)
+	CreateCannedResponse(ctx context.Context, input model.CreateCannedResponseInput) (*db.CannedResponse, error)
+	UpdateCannedResponse(ctx context.Context, input model.UpdateCannedResponseInput) (*db.CannedResponse, error)
+	DeleteCannedResponse(ctx context.Context, id string) (bool, error)
 }
 type QueryResolver interface {
 	APIInfo(ctx context.Context) (*model.APIInfo, error)
@@ -370,6 +406,9 @@ type QueryResolver interface {
 	Events(ctx context.Context, after *string, first *int) (*model.EventConnection, error)
 	EventsHead(ctx context.Context) (string, error)
 	InboxCounts(ctx context.Context) (*db.InboxCounts, error)
+	Labels(ctx context.Context) ([]*db.Label, error)
+	CannedResponses(ctx context.Context, search *string) ([]*db.CannedResponse, error)
+	RenderCannedResponse(ctx context.Context, id string, conversationID string) (string, error)
 }
 type SubscriptionResolver interface {
 	MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error)
@@ -502,6 +541,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "CannedResponse.content":
+		if e.ComplexityRoot.CannedResponse.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CannedResponse.Content(childComplexity), true
+	case "CannedResponse.id":
+		if e.ComplexityRoot.CannedResponse.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CannedResponse.ID(childComplexity), true
+	case "CannedResponse.shortCode":
+		if e.ComplexityRoot.CannedResponse.ShortCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CannedResponse.ShortCode(childComplexity), true
+
 	case "Channel.id":
 		if e.ComplexityRoot.Channel.ID == nil {
 			break
@@ -595,6 +653,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.ID(childComplexity), true
+	case "Conversation.labels":
+		if e.ComplexityRoot.Conversation.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Labels(childComplexity), true
 	case "Conversation.lastFreeMessageTime":
 		if e.ComplexityRoot.Conversation.LastFreeMessageTime == nil {
 			break
@@ -830,6 +894,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Invitation.Token(childComplexity), true
 
+	case "Label.color":
+		if e.ComplexityRoot.Label.Color == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.Color(childComplexity), true
+	case "Label.conversationCount":
+		if e.ComplexityRoot.Label.ConversationCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.ConversationCount(childComplexity), true
+	case "Label.id":
+		if e.ComplexityRoot.Label.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.ID(childComplexity), true
+	case "Label.name":
+		if e.ComplexityRoot.Label.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.Name(childComplexity), true
+
 	case "MarkConversationReadPayload.conversation":
 		if e.ComplexityRoot.MarkConversationReadPayload.Conversation == nil {
 			break
@@ -953,6 +1042,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(model.AcceptInvitationInput)), true
+	case "Mutation.addLabels":
+		if e.ComplexityRoot.Mutation.AddLabels == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addLabels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddLabels(childComplexity, args["conversationId"].(string), args["names"].([]string)), true
 	case "Mutation.addNote":
 		if e.ComplexityRoot.Mutation.AddNote == nil {
 			break
@@ -997,6 +1097,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ClaimConversation(childComplexity, args["conversationId"].(string)), true
+	case "Mutation.createCannedResponse":
+		if e.ComplexityRoot.Mutation.CreateCannedResponse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCannedResponse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCannedResponse(childComplexity, args["input"].(model.CreateCannedResponseInput)), true
+	case "Mutation.deleteCannedResponse":
+		if e.ComplexityRoot.Mutation.DeleteCannedResponse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCannedResponse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCannedResponse(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteLabel":
+		if e.ComplexityRoot.Mutation.DeleteLabel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteLabel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteLabel(childComplexity, args["id"].(string)), true
 	case "Mutation.inviteAgent":
 		if e.ComplexityRoot.Mutation.InviteAgent == nil {
 			break
@@ -1052,6 +1185,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshSession(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.removeLabels":
+		if e.ComplexityRoot.Mutation.RemoveLabels == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeLabels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveLabels(childComplexity, args["conversationId"].(string), args["names"].([]string)), true
 	case "Mutation.revokeInvitation":
 		if e.ComplexityRoot.Mutation.RevokeInvitation == nil {
 			break
@@ -1118,6 +1262,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAgent(childComplexity, args["input"].(model.UpdateAgentInput)), true
+	case "Mutation.updateCannedResponse":
+		if e.ComplexityRoot.Mutation.UpdateCannedResponse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCannedResponse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCannedResponse(childComplexity, args["input"].(model.UpdateCannedResponseInput)), true
 	case "Mutation.updateContact":
 		if e.ComplexityRoot.Mutation.UpdateContact == nil {
 			break
@@ -1129,6 +1284,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["input"].(model.UpdateContactInput)), true
+	case "Mutation.updateLabel":
+		if e.ComplexityRoot.Mutation.UpdateLabel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateLabel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateLabel(childComplexity, args["id"].(string), args["name"].(*string), args["color"].(*string)), true
 	case "Mutation.updateProfile":
 		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
 			break
@@ -1194,6 +1360,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agents(childComplexity, args["includeInactive"].(*bool)), true
+	case "Query.cannedResponses":
+		if e.ComplexityRoot.Query.CannedResponses == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cannedResponses_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CannedResponses(childComplexity, args["search"].(*string)), true
 	case "Query.chatWindow":
 		if e.ComplexityRoot.Query.ChatWindow == nil {
 			break
@@ -1279,6 +1456,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Invitations(childComplexity), true
+	case "Query.labels":
+		if e.ComplexityRoot.Query.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Labels(childComplexity), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -1296,6 +1479,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.renderCannedResponse":
+		if e.ComplexityRoot.Query.RenderCannedResponse == nil {
+			break
+		}
+
+		args, err := ec.field_Query_renderCannedResponse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RenderCannedResponse(childComplexity, args["id"].(string), args["conversationId"].(string)), true
 	case "Query.searchMessages":
 		if e.ComplexityRoot.Query.SearchMessages == nil {
 			break
@@ -1548,11 +1742,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AcceptInvitationInput", ec.unmarshalInputAcceptInvitationInput),
 			graphql.NewInputUnmarshaler("ConversationFilter", ec.unmarshalInputConversationFilter),
+			graphql.NewInputUnmarshaler("CreateCannedResponseInput", ec.unmarshalInputCreateCannedResponseInput),
 			graphql.NewInputUnmarshaler("InviteAgentInput", ec.unmarshalInputInviteAgentInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
 			graphql.NewInputUnmarshaler("SignupInput", ec.unmarshalInputSignupInput),
 			graphql.NewInputUnmarshaler("StartNewChatInput", ec.unmarshalInputStartNewChatInput),
 			graphql.NewInputUnmarshaler("UpdateAgentInput", ec.unmarshalInputUpdateAgentInput),
+			graphql.NewInputUnmarshaler("UpdateCannedResponseInput", ec.unmarshalInputUpdateCannedResponseInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
 			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 		)
@@ -2360,6 +2556,114 @@ extend type Mutation {
     text: String!
   ): Message!
 }
+
+
+# ---------------------------------------------------------------------------------
+# Labels and canned responses (CONTRACT §6)
+# ---------------------------------------------------------------------------------
+
+"""
+A tag of the company for conversations. Names are unique in the company without
+regard to case (VIP and vip are one label); a label is created the first time
+addLabels uses its name.
+"""
+type Label {
+  "Opaque id."
+  id: ID!
+  "1 to 40 characters, as first written (later uses in another case keep it)."
+  name: String!
+  "#rrggbb, lower case; #1f93ff until changed."
+  color: String!
+  "How many of the company's conversations carry it."
+  conversationCount: Int!
+}
+
+"A saved reply agents insert into a conversation; its content may hold placeholders."
+type CannedResponse {
+  "Opaque id."
+  id: ID!
+  "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
+  shortCode: String!
+  """
+  1 to 4096 characters. renderCannedResponse fills {{contact.firstName}},
+  {{contact.lastName}}, {{contact.phone}}, {{agent.firstName}} and {{agent.lastName}}.
+  """
+  content: String!
+}
+
+"A new canned response (OWNER and ADMIN only)."
+input CreateCannedResponseInput {
+  "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
+  shortCode: String!
+  "1 to 4096 characters (trimmed)."
+  content: String!
+}
+
+"Changes a canned response (OWNER and ADMIN only); omitted fields stay, at least one is given."
+input UpdateCannedResponseInput {
+  "The canned response to change."
+  id: ID!
+  "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
+  shortCode: String
+  "1 to 4096 characters (trimmed)."
+  content: String
+}
+
+extend type Conversation {
+  "The labels the conversation carries, by name."
+  labels: [Label!]!
+}
+
+extend input ConversationFilter {
+  """
+  Only conversations carrying every one of these labels (names compare without
+  regard to case; an unknown name matches no conversation). At most 20.
+  """
+  labels: [String!]
+}
+
+extend type Query {
+  "The company's labels, by name."
+  labels: [Label!]!
+  """
+  The company's canned responses by short code; search keeps those whose short code
+  starts with it or whose content contains it, without regard to case.
+  """
+  cannedResponses("At most 200 characters; empty or null lists all." search: String): [CannedResponse!]!
+  """
+  A canned response's content with its placeholders filled for a conversation: the
+  conversation's contact and the signed-in agent. Unknown placeholders stay as written.
+  """
+  renderCannedResponse("The canned response." id: ID!, "The conversation it is for." conversationId: ID!): String!
+}
+
+extend type Mutation {
+  """
+  Puts labels on a conversation; names are trimmed, 1 to 40 characters, at most 20,
+  and a name the company has no label for yet creates the label. Publishes
+  conversationUpdated when the conversation gained a label.
+  """
+  addLabels("The conversation." conversationId: ID!, "Label names (any case)." names: [String!]!): Conversation!
+  """
+  Takes labels off a conversation (names it does not carry are ignored). Publishes
+  conversationUpdated when the conversation lost a label.
+  """
+  removeLabels("The conversation." conversationId: ID!, "Label names (any case)." names: [String!]!): Conversation!
+  """
+  Renames or recolors a label (OWNER and ADMIN only); at least one of name and color.
+  A name another label has (without regard to case) is CONFLICT. Publishes no
+  conversation events: clients refetch labels.
+  """
+  updateLabel("The label." id: ID!, "1 to 40 characters (trimmed)." name: String, "#rrggbb." color: String): Label!
+  "Deletes a label and takes it off every conversation (OWNER and ADMIN only)."
+  deleteLabel("The label." id: ID!): Boolean!
+  "Creates a canned response (OWNER and ADMIN only); a short code in use is CONFLICT."
+  createCannedResponse("The new canned response." input: CreateCannedResponseInput!): CannedResponse!
+  "Changes a canned response (OWNER and ADMIN only); a short code in use is CONFLICT."
+  updateCannedResponse("What to change." input: UpdateCannedResponseInput!): CannedResponse!
+  "Deletes a canned response (OWNER and ADMIN only)."
+  deleteCannedResponse("The canned response." id: ID!): Boolean!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2416,6 +2720,18 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_refreshToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CannedResponse(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CannedResponse_id(ctx, field)
+	case "shortCode":
+		return ec.fieldContext_CannedResponse_shortCode(ctx, field)
+	case "content":
+		return ec.fieldContext_CannedResponse_content(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CannedResponse", field.Name)
 }
 
 func (ec *executionContext) childFields_Channel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2482,6 +2798,8 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_snoozedUntil(ctx, field)
 	case "assignee":
 		return ec.fieldContext_Conversation_assignee(ctx, field)
+	case "labels":
+		return ec.fieldContext_Conversation_labels(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
 }
@@ -2586,6 +2904,20 @@ func (ec *executionContext) childFields_Invitation(ctx context.Context, field gr
 		return ec.fieldContext_Invitation_token(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
+}
+
+func (ec *executionContext) childFields_Label(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Label_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Label_name(ctx, field)
+	case "color":
+		return ec.fieldContext_Label_color(ctx, field)
+	case "conversationCount":
+		return ec.fieldContext_Label_conversationCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Label", field.Name)
 }
 
 func (ec *executionContext) childFields_MarkConversationReadPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2942,6 +3274,28 @@ func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addLabels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "names",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["names"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addNote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3022,6 +3376,48 @@ func (ec *executionContext) field_Mutation_claimConversation_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createCannedResponse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateCannedResponseInput, error) {
+			return ec.unmarshalNCreateCannedResponseInput2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐCreateCannedResponseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteCannedResponse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteLabel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_inviteAgent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3097,6 +3493,28 @@ func (ec *executionContext) field_Mutation_refreshSession_args(ctx context.Conte
 		return nil, err
 	}
 	args["refreshToken"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeLabels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "names",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["names"] = arg1
 	return args, nil
 }
 
@@ -3200,6 +3618,20 @@ func (ec *executionContext) field_Mutation_updateAgent_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateCannedResponse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateCannedResponseInput, error) {
+			return ec.unmarshalNUpdateCannedResponseInput2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐUpdateCannedResponseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3211,6 +3643,36 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateLabel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "color",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["color"] = arg2
 	return args, nil
 }
 
@@ -3267,6 +3729,20 @@ func (ec *executionContext) field_Query_agents_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["includeInactive"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cannedResponses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
 	return args, nil
 }
 
@@ -3437,6 +3913,28 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["before"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_renderCannedResponse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg1
 	return args, nil
 }
 
@@ -3961,6 +4459,75 @@ func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _CannedResponse_id(ctx context.Context, field graphql.CollectedField, obj *db.CannedResponse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CannedResponse_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CannedResponse_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CannedResponse", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CannedResponse_shortCode(ctx context.Context, field graphql.CollectedField, obj *db.CannedResponse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CannedResponse_shortCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShortCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CannedResponse_shortCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CannedResponse", field, false, false, "String")
+}
+
+func (ec *executionContext) _CannedResponse_content(ctx context.Context, field graphql.CollectedField, obj *db.CannedResponse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CannedResponse_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Content, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CannedResponse_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CannedResponse", field, false, false, "String")
 }
 
 func (ec *executionContext) _Channel_id(ctx context.Context, field graphql.CollectedField, obj *db.Channel) (ret graphql.Marshaler) {
@@ -4530,6 +5097,38 @@ func (ec *executionContext) fieldContext_Conversation_assignee(_ context.Context
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_labels(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Labels(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5304,6 +5903,98 @@ func (ec *executionContext) _Invitation_token(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Invitation_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Label_id(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Label_name(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
+}
+
+func (ec *executionContext) _Label_color(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_color(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Color, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_color(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
+}
+
+func (ec *executionContext) _Label_conversationCount(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_conversationCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Label().ConversationCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_conversationCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, true, true, "Int")
 }
 
 func (ec *executionContext) _MarkConversationReadPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.MarkConversationReadPayload) (ret graphql.Marshaler) {
@@ -6628,6 +7319,314 @@ func (ec *executionContext) fieldContext_Mutation_addNote(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addLabels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addLabels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddLabels(ctx, fc.Args["conversationId"].(string), fc.Args["names"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addLabels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addLabels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeLabels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeLabels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveLabels(ctx, fc.Args["conversationId"].(string), fc.Args["names"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeLabels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeLabels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateLabel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateLabel(ctx, fc.Args["id"].(string), fc.Args["name"].(*string), fc.Args["color"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐLabel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateLabel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateLabel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteLabel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteLabel(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteLabel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteLabel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCannedResponse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCannedResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCannedResponse(ctx, fc.Args["input"].(model.CreateCannedResponseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.CannedResponse) graphql.Marshaler {
+			return ec.marshalNCannedResponse2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐCannedResponse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCannedResponse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CannedResponse(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCannedResponse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCannedResponse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCannedResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCannedResponse(ctx, fc.Args["input"].(model.UpdateCannedResponseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.CannedResponse) graphql.Marshaler {
+			return ec.marshalNCannedResponse2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐCannedResponse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCannedResponse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CannedResponse(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCannedResponse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteCannedResponse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteCannedResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteCannedResponse(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteCannedResponse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteCannedResponse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7295,6 +8294,126 @@ func (ec *executionContext) fieldContext_Query_inboxCounts(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_InboxCounts(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_labels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Labels(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cannedResponses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cannedResponses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CannedResponses(ctx, fc.Args["search"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.CannedResponse) graphql.Marshaler {
+			return ec.marshalNCannedResponse2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐCannedResponseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cannedResponses(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CannedResponse(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cannedResponses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_renderCannedResponse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_renderCannedResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RenderCannedResponse(ctx, fc.Args["id"].(string), fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_renderCannedResponse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_renderCannedResponse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9454,7 +10573,7 @@ func (ec *executionContext) unmarshalInputConversationFilter(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"unreadOnly", "windowOpen", "search", "status", "assignee", "assigneeId"}
+	fieldsInOrder := [...]string{"unreadOnly", "windowOpen", "search", "status", "assignee", "assigneeId", "labels"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -9503,6 +10622,13 @@ func (ec *executionContext) unmarshalInputConversationFilter(ctx context.Context
 				return it, err
 			}
 			it.AssigneeID = data
+		case "labels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labels"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Labels = data
 		}
 	}
 	return it, nil
@@ -9517,6 +10643,55 @@ func (ec *executionContext) unmarshalInputConversationFilter(ctx context.Context
 func UnmarshalConversationFilter(ctx context.Context, raw any) (model.ConversationFilter, error) {
 	var out model.ConversationFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConversationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateCannedResponseInput(ctx context.Context, obj any) (model.CreateCannedResponseInput, error) {
+	var it model.CreateCannedResponseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"shortCode", "content"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "shortCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shortCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShortCode = data
+		case "content":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("content"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Content = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateCannedResponseInput unmarshals raw into the CreateCannedResponseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateCannedResponseInput(ctx context.Context, raw any) (model.CreateCannedResponseInput, error) {
+	var out model.CreateCannedResponseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCannedResponseInput", raw, &out)
 	return out, err
 }
 
@@ -9870,6 +11045,62 @@ func UnmarshalUpdateAgentInput(ctx context.Context, raw any) (model.UpdateAgentI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateCannedResponseInput(ctx context.Context, obj any) (model.UpdateCannedResponseInput, error) {
+	var it model.UpdateCannedResponseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "shortCode", "content"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "shortCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shortCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShortCode = data
+		case "content":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("content"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Content = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateCannedResponseInput unmarshals raw into the UpdateCannedResponseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateCannedResponseInput(ctx context.Context, raw any) (model.UpdateCannedResponseInput, error) {
+	var out model.UpdateCannedResponseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateCannedResponseInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context, obj any) (model.UpdateContactInput, error) {
 	var it model.UpdateContactInput
 	if obj == nil {
@@ -10169,6 +11400,49 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var cannedResponseImplementors = []string{"CannedResponse"}
+
+func (ec *executionContext) _CannedResponse(ctx context.Context, sel ast.SelectionSet, obj *db.CannedResponse) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cannedResponseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CannedResponse")
+		case "id":
+			out.Values[i] = ec._CannedResponse_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shortCode":
+			out.Values[i] = ec._CannedResponse_shortCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "content":
+			out.Values[i] = ec._CannedResponse_content(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var channelImplementors = []string{"Channel"}
 
 func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, obj *db.Channel) graphql.Marshaler {
@@ -10381,6 +11655,12 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_assignee(ctx, field, obj)
+				})
+		case "labels":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_labels(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10731,6 +12011,55 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var labelImplementors = []string{"Label"}
+
+func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, obj *db.Label) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, labelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Label")
+		case "id":
+			out.Values[i] = ec._Label_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Label_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "color":
+			out.Values[i] = ec._Label_color(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Label_conversationCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11106,6 +12435,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "addLabels":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addLabels(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeLabels":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeLabels(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateLabel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateLabel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteLabel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteLabel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCannedResponse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCannedResponse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCannedResponse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCannedResponse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteCannedResponse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteCannedResponse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11279,6 +12657,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_inboxCounts(ctx, field)
+				})
+		case "labels":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_labels(ctx, field)
+				})
+		case "cannedResponses":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cannedResponses(ctx, field)
+				})
+		case "renderCannedResponse":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_renderCannedResponse(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -12172,6 +13568,30 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCannedResponse2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐCannedResponseᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.CannedResponse) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCannedResponse2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐCannedResponse(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCannedResponse2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐCannedResponse(ctx context.Context, sel ast.SelectionSet, v *db.CannedResponse) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CannedResponse!")
+		return graphql.Null
+	}
+	return ec._CannedResponse(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNChannel2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐChannel(ctx context.Context, sel ast.SelectionSet, v *db.Channel) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Channel!")
@@ -12240,6 +13660,11 @@ func (ec *executionContext) marshalNConversationStatus2string(ctx context.Contex
 		graphql.AddInvalidNullFromMarshaler(ctx, "ConversationStatus!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNCreateCannedResponseInput2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐCreateCannedResponseInput(ctx context.Context, v any) (model.CreateCannedResponseInput, error) {
+	res, err := ec.unmarshalInputCreateCannedResponseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDirection2string(ctx context.Context, v any) (string, error) {
@@ -12417,6 +13842,30 @@ func (ec *executionContext) unmarshalNInviteAgentInput2githubᚗcomᚋconnectme�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNLabel2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐLabelᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Label) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLabel2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐLabel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLabel2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐLabel(ctx context.Context, sel ast.SelectionSet, v *db.Label) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Label!")
+		return graphql.Null
+	}
+	return ec._Label(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMarkConversationReadPayload2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMarkConversationReadPayload(ctx context.Context, sel ast.SelectionSet, v *model.MarkConversationReadPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MarkConversationReadPayload!")
@@ -12560,6 +14009,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNTemplate2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Template) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -12600,6 +14078,11 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 
 func (ec *executionContext) unmarshalNUpdateAgentInput2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐUpdateAgentInput(ctx context.Context, v any) (model.UpdateAgentInput, error) {
 	res, err := ec.unmarshalInputUpdateAgentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateCannedResponseInput2githubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐUpdateCannedResponseInput(ctx context.Context, v any) (model.UpdateCannedResponseInput, error) {
+	res, err := ec.unmarshalInputUpdateCannedResponseInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

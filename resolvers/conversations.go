@@ -47,6 +47,9 @@ type ConversationFilter struct {
 	Assignee string
 	// AssigneeID keeps one agent's conversations (an agent of the caller's company).
 	AssigneeID *int64
+	// Labels keeps conversations carrying every label named (any case; an unknown
+	// name keeps none).
+	Labels []string
 }
 
 // The values of ConversationFilter.Assignee.
@@ -60,7 +63,7 @@ const (
 // isZero reports whether the filter keeps every conversation.
 func (f ConversationFilter) isZero() bool {
 	return !f.UnreadOnly && f.WindowOpen == nil && strings.TrimSpace(f.Search) == "" &&
-		len(f.Statuses) == 0 && f.Assignee == "" && f.AssigneeID == nil
+		len(f.Statuses) == 0 && f.Assignee == "" && f.AssigneeID == nil && len(f.Labels) == 0
 }
 
 // ConversationOptions says what a conversation list brings along.
@@ -85,6 +88,9 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 	if f.Search, err = listSearch(f.Search); err != nil {
 		return nil, err
 	}
+	if f.Labels, err = filterLabels(f.Labels); err != nil {
+		return nil, err
+	}
 	if pl.isOffset {
 		if !f.isZero() {
 			return nil, apperr.Invalidf("filters apply to cursor pages only")
@@ -100,6 +106,7 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 	if err := r.workflowFilter(ctx, p.CompanyID, p.UserID, f, &df); err != nil {
 		return nil, err
 	}
+	df.Labels = f.Labels
 	// The page and the parts of its summaries the caller asks for (contact, newest
 	// message, unread count) in one statement; the loaders are primed with them.
 	pf := opt.Prefetch

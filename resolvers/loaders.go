@@ -20,6 +20,10 @@ type Loaders struct {
 	UnreadCounts  *dataloadgen.Loader[int64, int]
 	Attachments   *dataloadgen.Loader[uuid.UUID, []*db.Attachment]
 	Templates     *dataloadgen.Loader[int64, *db.Template]
+	// ConversationLabels are each conversation's labels by name; LabelCounts how
+	// many conversations carry each label.
+	ConversationLabels *dataloadgen.Loader[int64, []*db.Label]
+	LabelCounts        *dataloadgen.Loader[int64, int]
 	// Messages are messages by id (the events' messages).
 	Messages *dataloadgen.Loader[uuid.UUID, *db.Message]
 }
@@ -80,6 +84,30 @@ func (r *Resolver) NewLoaders(companyID int64) *Loaders {
 		Templates: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*db.Template, []error) {
 			ts, err := db.TemplatesByIDs(ctx, r.DB, companyID, ids)
 			return byKey(ids, ts, err, func(t *db.Template) int64 { return t.ID })
+		}, opts...),
+		ConversationLabels: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*db.Label, []error) {
+			m, err := db.LabelsOfConversations(ctx, r.DB, companyID, ids)
+			out := make([][]*db.Label, len(ids))
+			if err != nil {
+				return out, fill(len(ids), err)
+			}
+			for i, id := range ids {
+				if out[i] = m[id]; out[i] == nil {
+					out[i] = []*db.Label{}
+				}
+			}
+			return out, nil
+		}, opts...),
+		LabelCounts: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]int, []error) {
+			counts, err := db.LabelConversationCounts(ctx, r.DB, companyID, ids)
+			out := make([]int, len(ids))
+			if err != nil {
+				return out, fill(len(ids), err)
+			}
+			for i, id := range ids {
+				out[i] = counts[id]
+			}
+			return out, nil
 		}, opts...),
 	}
 }

@@ -29,6 +29,9 @@ type ConversationPrefetch struct {
 	// LastMessage, when set, brings each conversation's newest message, and the
 	// relations of those messages it names.
 	LastMessage *MessagePrefetch
+	// Labels loads the page's labels in one query, and LabelCounts their
+	// conversation counts in one more.
+	Labels, LabelCounts bool
 }
 
 // primeConversations fills the loaders a page of conversations will ask with what
@@ -59,6 +62,24 @@ func (r *Resolver) primeConversations(ctx context.Context, convs []*db.Conversat
 	}
 	if pf.LastMessage != nil {
 		prefetchMessages(ctx, l, *pf.LastMessage, msgs)
+	}
+	if pf.Labels {
+		ids := make([]int64, len(convs))
+		for i, c := range convs {
+			ids[i] = c.ID
+		}
+		labels, _ := l.ConversationLabels.LoadAll(ctx, ids)
+		if pf.LabelCounts {
+			var lids []int64
+			for _, ls := range labels {
+				for _, lb := range ls {
+					lids = append(lids, lb.ID)
+				}
+			}
+			if len(lids) > 0 {
+				_, _ = l.LabelCounts.LoadAll(ctx, lids)
+			}
+		}
 	}
 }
 

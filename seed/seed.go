@@ -111,7 +111,10 @@ func Run(ctx context.Context, bdb *bun.DB, now time.Time) (*Result, error) {
 				fresh[c.phone] = convID
 			}
 		}
-		return seedWorkflow(ctx, tx, company.ID, fresh, now)
+		if err := seedWorkflow(ctx, tx, company.ID, fresh, now); err != nil {
+			return err
+		}
+		return seedLabelsAndCanned(ctx, tx, company.ID, now)
 	})
 	return res, err
 }

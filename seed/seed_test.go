@@ -77,3 +77,36 @@ func TestRun_SeedsTheWorkflow(t *testing.T) {
 		t.Fatalf("%d notes (%v), want 1", notes, err)
 	}
 }
+
+// The seed labels demo conversations and stores three canned responses, once.
+func TestRun_SeedsLabelsAndCannedResponses(t *testing.T) {
+	app := testkit.NewApp(t)
+	var res *seed.Result
+	for range 2 {
+		var err error
+		if res, err = seed.Run(t.Context(), app.DB, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	labels, err := db.Labels(t.Context(), app.DB, res.CompanyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(labels) != 3 || labels[0].Name != "billing" || labels[2].Name != "VIP" || labels[2].Color != "#f5a623" {
+		t.Fatalf("labels %+v", labels)
+	}
+	counts, err := db.LabelConversationCounts(t.Context(), app.DB, res.CompanyID, []int64{labels[0].ID, labels[1].ID, labels[2].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[labels[0].ID] != 1 || counts[labels[1].ID] != 3 || counts[labels[2].ID] != 1 {
+		t.Fatalf("counts %v", counts)
+	}
+	canned, err := db.CannedResponses(t.Context(), app.DB, res.CompanyID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(canned) != 3 {
+		t.Fatalf("canned responses %+v", canned)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/testkit"
 )
@@ -45,16 +47,84 @@ func messagesPageFixture(b *testing.B) (*testkit.App, *db.Company, *db.User, *db
 	return app, co, agent, conv
 }
 
+const benchLabelInboxQuery = `query Inbox($labels: [String!]) { conversations(first: 20, filter: {labels: $labels}) {
+  edges { cursor node { id lastUpdateTime lastFreeMessageTime
+  contact { id firstName lastName phone } lastMessage { id direction content datetime status } unreadCount } }
+  pageInfo { hasNextPage endCursor } } }`
+
 func BenchmarkGraphQL_ConversationList(b *testing.B) {
+	app, token := conversationListFixture(b)
+	benchGraphQL(b, app, token, benchInboxQuery, nil, `"unreadCount":1`)
+}
+
+// BenchmarkGraphQL_ConversationListByLabel is the inbox filtered by a label one
+// conversation in four carries, and unfiltered, alternating request by request in
+// one run so both see the same machine; it reports each one's ns/op and their
+// ratio (the filtered page must cost no more than the unfiltered one).
+func BenchmarkGraphQL_ConversationListByLabel(b *testing.B) {
+	app, token := conversationListFixture(b)
+	bodies := [2][]byte{}
+	bodies[0], _ = json.Marshal(map[string]any{"query": benchInboxQuery})
+	bodies[1], _ = json.Marshal(map[string]any{"query": benchLabelInboxQuery, "variables": map[string]any{"labels": []string{"Billing"}}})
+	client := app.Server.Client()
+	var spent [2]time.Duration
+	var count [2]int
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		k := i % 2
+		i++
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, app.Server.URL+"/graphql", bytes.NewReader(bodies[k]))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || bytes.Contains(out, []byte(`"errors"`)) || bytes.Count(out, []byte(`"cursor"`)) != 20 {
+			b.Fatalf("%d %s", resp.StatusCode, out)
+		}
+		spent[k] += time.Since(start)
+		count[k]++
+	}
+	if count[0] > 0 && count[1] > 0 {
+		plain := float64(spent[0]) / float64(count[0])
+		filtered := float64(spent[1]) / float64(count[1])
+		b.ReportMetric(filtered, "ns/op-by-label")
+		b.ReportMetric(plain, "ns/op-unfiltered")
+		b.ReportMetric(filtered/plain, "label/unfiltered")
+	}
+}
+
+// conversationListFixture is an app with an agent and 100 conversations of one
+// message each; one in four carries the label billing, every one the label all.
+func conversationListFixture(b *testing.B) (*testkit.App, string) {
 	app := testkit.NewApp(b)
 	co := testkit.Company(b, app.DB)
 	agent := testkit.Agent(b, app.DB, co.ID)
 	now := time.Now()
-	for i := range 25 {
+	var billing []int64
+	for i := range 100 {
 		conv := testkit.Conversation(b, app.DB, co.ID, now.Add(-time.Duration(i)*time.Minute))
 		testkit.Message(b, app.DB, conv, db.DirectionReceived, "hi", now.Add(-time.Duration(i)*time.Minute))
+		if i%4 == 0 {
+			billing = append(billing, conv.ID)
+		}
 	}
-	benchGraphQL(b, app, app.Token(agent), benchInboxQuery, nil, `"unreadCount":1`)
+	if _, err := app.DB.NewRaw(`WITH l AS (INSERT INTO labels (company_id, name) VALUES (?, 'billing'), (?, 'all') RETURNING id, name)
+		INSERT INTO conversation_labels (conversation_id, label_id, company_id)
+		SELECT c.id, l.id, c.company_id FROM conversations c, l
+		WHERE c.company_id = ? AND (l.name = 'all' OR c.id IN (?))`, co.ID, co.ID, co.ID, bun.List(billing)).Exec(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := app.DB.Exec("ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+	return app, app.Token(agent)
 }
 
 // benchGraphQL posts the query b.N times and checks every answer holds want and no

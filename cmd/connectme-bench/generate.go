@@ -206,6 +206,14 @@ func generate(ctx context.Context, bdb *bun.DB, s Sizes, params string, log func
 			FROM (SELECT conversation_id, max(datetime) AS lut, max(datetime) FILTER (WHERE direction = 'RECEIVED') AS lfmt
 				FROM messages GROUP BY conversation_id) x
 			WHERE x.conversation_id = c.id`},
+		// Every company has the labels of benchLabels; conversation i carries label k
+		// when a hash of (i, k) falls in the label's share (billing: one in four).
+		struct{ what, sql string }{"labels", `INSERT INTO labels (company_id, name, created_at)
+			SELECT c.id, l.name, c.created_at FROM companies c CROSS JOIN unnest(ARRAY['VIP', 'billing', 'support', 'lead']) AS l(name);
+			INSERT INTO conversation_labels (conversation_id, label_id, company_id)
+			SELECT c.id, l.id, c.company_id FROM conversations c JOIN labels l ON l.company_id = c.company_id
+			WHERE (hashint8(c.id * 7 + l.id) & 1023) < CASE l.name WHEN 'VIP' THEN 51 WHEN 'billing' THEN 256
+				WHEN 'support' THEN 410 ELSE 102 END`},
 		struct{ what, sql string }{"sequences", `SELECT setval(pg_get_serial_sequence('companies', 'id'), (SELECT max(id) FROM companies));
 			SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));
 			SELECT setval(pg_get_serial_sequence('conversations', 'id'), (SELECT max(id) FROM conversations))`},

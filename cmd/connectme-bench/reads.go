@@ -84,6 +84,14 @@ const myOpenQuery = `query MyOpen { conversations(first: 20, filter: {status: [O
 
 const inboxCountsQuery = `query Counts { inboxCounts { open pending snoozed resolved mine unassigned unread } }`
 
+// benchLabel is the label of the filtered list: one conversation in four carries it.
+const benchLabel = "Billing"
+
+const labelConversationsQuery = `query Inbox($labels: [String!]) { conversations(first: 20, filter: {labels: $labels}) {
+  edges { cursor node { id lastUpdateTime lastFreeMessageTime
+  contact { id firstName lastName phone } lastMessage { id direction content datetime status } unreadCount } }
+  pageInfo { hasNextPage endCursor } } }`
+
 const searchQuery = `query Search($term: String!) { searchMessages(term: $term, first: 20) {
   edges { cursor node { id content datetime direction } } pageInfo { hasNextPage endCursor } } }`
 
@@ -139,6 +147,12 @@ func (t *target) gqlInboxCounts(ctx context.Context, w *worker) error {
 	if err == nil && !strings.Contains(string(raw), `"unread":`) {
 		err = fmt.Errorf("inboxCounts: %s", raw)
 	}
+	return err
+}
+
+func (t *target) gqlConversationsByLabel(ctx context.Context, w *worker) error {
+	_, token, _ := t.pick(w)
+	_, err := t.graphql(ctx, w, token, gqlBody(labelConversationsQuery, map[string]any{"labels": []string{benchLabel}}))
 	return err
 }
 
@@ -423,6 +437,51 @@ func (t *target) checkConversations(ctx context.Context, w *worker, c int, token
 	for i, d := range page.Data {
 		if d.ConversationID != want[i].ID || d.User.UserID != want[i].UserID {
 			return fmt.Errorf("REST conversations of company %d, #%d: %+v, want %+v", c, i, d, want[i])
+		}
+	}
+	return nil
+}
+
+// checkLabelFilter compares each company's first page of conversations filtered by
+// benchLabel with the database's.
+func (t *target) checkLabelFilter(ctx context.Context) error {
+	w := &worker{}
+	for c := 1; c <= t.sizes.Companies; c++ {
+		var want []string
+		err := t.bdb.NewRaw(`SELECT c.id::text FROM conversations c
+			JOIN conversation_labels cl ON cl.conversation_id = c.id JOIN labels l ON l.id = cl.label_id
+			WHERE c.company_id = ? AND lower(l.name) = lower(?)
+			ORDER BY c.last_update_time DESC NULLS LAST, c.id DESC LIMIT 20`, c, benchLabel).Scan(ctx, &want)
+		if err != nil {
+			return err
+		}
+		if len(want) == 0 {
+			return fmt.Errorf("company %d: no conversation carries the label %q", c, benchLabel)
+		}
+		raw, err := t.graphql(ctx, w, "Bearer "+t.tokens[c-1], gqlBody(labelConversationsQuery, map[string]any{"labels": []string{benchLabel}}))
+		if err != nil {
+			return fmt.Errorf("GraphQL conversations by label: %w", err)
+		}
+		var out struct {
+			Data struct {
+				Conversations struct {
+					Edges []struct {
+						Node struct {
+							ID string `json:"id"`
+						} `json:"node"`
+					} `json:"edges"`
+				} `json:"conversations"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(raw, &out); err != nil {
+			return err
+		}
+		got := make([]string, len(out.Data.Conversations.Edges))
+		for i, e := range out.Data.Conversations.Edges {
+			got[i] = e.Node.ID
+		}
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("company %d, conversations by label: got %v, want %v", c, got, want)
 		}
 	}
 	return nil

@@ -125,10 +125,14 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 		if err := t.checkReads(ctx); err != nil {
 			return fmt.Errorf("correctness: %w", err)
 		}
+		if err := t.checkLabelFilter(ctx); err != nil {
+			return fmt.Errorf("correctness: %w", err)
+		}
 		r.measure(ctx, t, "GraphQL messages page", "throughput", c, t.gqlMessages, shareAndLatency(0.08, 0.99, 25*time.Millisecond))
 		r.measure(ctx, t, "GraphQL conversation list", "throughput", c, t.gqlConversations, shareAndLatency(0.05, 0.99, 40*time.Millisecond))
 		r.measure(ctx, t, "conversations filtered (open, mine)", "throughput", c, t.gqlMyOpen, shareAndLatency(0.05, 0.99, 40*time.Millisecond))
 		r.measure(ctx, t, "inboxCounts", "throughput", c, t.gqlInboxCounts, shareAndLatency(0.05, 0.99, 40*time.Millisecond))
+		r.measure(ctx, t, "GraphQL conversations by label", "throughput", c, t.gqlConversationsByLabel, shareAndLatency(0.05, 0.99, 40*time.Millisecond))
 		r.measure(ctx, t, "REST message page", "throughput", c, t.restMessages, shareAndLatency(0.08, 0, 0))
 		r.measure(ctx, t, "REST conversation list", "throughput", c, t.restConversations, shareAndLatency(0.05, 0, 0))
 	}

@@ -84,6 +84,17 @@ type ConversationFilter struct {
 	Assignee *string `json:"assignee,omitempty"`
 	// Only the conversations assigned to this agent of the company.
 	AssigneeID *string `json:"assigneeId,omitempty"`
+	// Only conversations carrying every one of these labels (names compare without
+	// regard to case; an unknown name matches no conversation). At most 20.
+	Labels []string `json:"labels,omitempty"`
+}
+
+// A new canned response (OWNER and ADMIN only).
+type CreateCannedResponseInput struct {
+	// 1 to 30 characters of a-z, 0-9, _ and -; unique in the company.
+	ShortCode string `json:"shortCode"`
+	// 1 to 4096 characters (trimmed).
+	Content string `json:"content"`
 }
 
 // A page of the company's event log, oldest first.
@@ -228,6 +239,16 @@ type UpdateAgentInput struct {
 	ID     string  `json:"id"`
 	Role   *string `json:"role,omitempty"`
 	Active *bool   `json:"active,omitempty"`
+}
+
+// Changes a canned response (OWNER and ADMIN only); omitted fields stay, at least one is given.
+type UpdateCannedResponseInput struct {
+	// The canned response to change.
+	ID string `json:"id"`
+	// 1 to 30 characters of a-z, 0-9, _ and -; unique in the company.
+	ShortCode *string `json:"shortCode,omitempty"`
+	// 1 to 4096 characters (trimmed).
+	Content *string `json:"content,omitempty"`
 }
 
 // Changes a contact of the company; omitted fields stay.

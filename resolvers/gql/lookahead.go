@@ -98,6 +98,9 @@ func conversationPrefetch(ctx context.Context) resolvers.ConversationPrefetch {
 		return resolvers.ConversationPrefetch{}
 	}
 	pf := resolvers.ConversationPrefetch{Contact: has(ctx, node, "contact") != nil, Unread: has(ctx, node, "unreadCount") != nil}
+	if labels := has(ctx, node, "labels"); labels != nil {
+		pf.Labels, pf.LabelCounts = true, has(ctx, labels, "conversationCount") != nil
+	}
 	if last := has(ctx, node, "lastMessage"); last != nil {
 		m := messagePrefetch(ctx, last)
 		pf.LastMessage = &m

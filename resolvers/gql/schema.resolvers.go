@@ -86,6 +86,10 @@ func (r *conversationResolver) Assignee(ctx context.Context, obj *db.Conversatio
 	return r.assignee(ctx, obj)
 }
 
+func (r *conversationResolver) Labels(ctx context.Context, obj *db.Conversation) ([]*db.Label, error) {
+	return r.ConversationLabels(ctx, obj)
+}
+
 func (r *eventResolver) Cursor(ctx context.Context, obj *db.Event) (string, error) {
 	return resolvers.EventCursor(obj.Position()), nil
 }
@@ -110,6 +114,10 @@ func (r *eventResolver) Message(ctx context.Context, obj *db.Event) (*db.Message
 		return nil, err
 	}
 	return l.Messages.Load(ctx, *obj.MessageID)
+}
+
+func (r *labelResolver) ConversationCount(ctx context.Context, obj *db.Label) (int, error) {
+	return r.LabelConversationCount(ctx, obj)
 }
 
 func (r *messageResolver) Conversation(ctx context.Context, obj *db.Message) (*db.Conversation, error) {
@@ -299,6 +307,34 @@ func (r *mutationResolver) AddNote(ctx context.Context, conversationID string, t
 	return r.addNote(ctx, conversationID, text)
 }
 
+func (r *mutationResolver) AddLabels(ctx context.Context, conversationID string, names []string) (*db.Conversation, error) {
+	return r.changeLabels(ctx, conversationID, names, true)
+}
+
+func (r *mutationResolver) RemoveLabels(ctx context.Context, conversationID string, names []string) (*db.Conversation, error) {
+	return r.changeLabels(ctx, conversationID, names, false)
+}
+
+func (r *mutationResolver) UpdateLabel(ctx context.Context, id string, name *string, color *string) (*db.Label, error) {
+	return r.updateLabel(ctx, id, name, color)
+}
+
+func (r *mutationResolver) DeleteLabel(ctx context.Context, id string) (bool, error) {
+	return r.deleteLabel(ctx, id)
+}
+
+func (r *mutationResolver) CreateCannedResponse(ctx context.Context, input model.CreateCannedResponseInput) (*db.CannedResponse, error) {
+	return r.Resolver.CreateCannedResponse(ctx, resolvers.CannedInput{ShortCode: input.ShortCode, Content: input.Content})
+}
+
+func (r *mutationResolver) UpdateCannedResponse(ctx context.Context, input model.UpdateCannedResponseInput) (*db.CannedResponse, error) {
+	return r.updateCannedResponse(ctx, input)
+}
+
+func (r *mutationResolver) DeleteCannedResponse(ctx context.Context, id string) (bool, error) {
+	return r.deleteCannedResponse(ctx, id)
+}
+
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 	info := resolvers.APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
@@ -316,6 +352,7 @@ func (r *queryResolver) Conversations(ctx context.Context, first *int, after *st
 		if filter.Search != nil {
 			f.Search = *filter.Search
 		}
+		f.Labels = filter.Labels
 	}
 	if err := workflowFilter(filter, &f); err != nil {
 		return nil, err
@@ -395,6 +432,18 @@ func (r *queryResolver) InboxCounts(ctx context.Context) (*db.InboxCounts, error
 	return r.Resolver.InboxCounts(ctx)
 }
 
+func (r *queryResolver) Labels(ctx context.Context) ([]*db.Label, error) {
+	return r.labels(ctx)
+}
+
+func (r *queryResolver) CannedResponses(ctx context.Context, search *string) ([]*db.CannedResponse, error) {
+	return r.Resolver.CannedResponses(ctx, search)
+}
+
+func (r *queryResolver) RenderCannedResponse(ctx context.Context, id string, conversationID string) (string, error) {
+	return r.renderCannedResponse(ctx, id, conversationID)
+}
+
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
 	return r.SubscribeMessages(ctx, events.MessageAdded, conversationID)
 }
@@ -434,6 +483,8 @@ func (r *Resolver) Conversation() graph.ConversationResolver { return &conversat
 
 func (r *Resolver) Event() graph.EventResolver { return &eventResolver{r} }
 
+func (r *Resolver) Label() graph.LabelResolver { return &labelResolver{r} }
+
 func (r *Resolver) Message() graph.MessageResolver { return &messageResolver{r} }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
@@ -451,6 +502,7 @@ type (
 	channelResolver      struct{ *Resolver }
 	conversationResolver struct{ *Resolver }
 	eventResolver        struct{ *Resolver }
+	labelResolver        struct{ *Resolver }
 	messageResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
