@@ -20,6 +20,8 @@ type Loaders struct {
 	UnreadCounts  *dataloadgen.Loader[int64, int]
 	Attachments   *dataloadgen.Loader[uuid.UUID, []*db.Attachment]
 	Templates     *dataloadgen.Loader[int64, *db.Template]
+	// MessagesBySID finds the company's messages by provider id (replyTo).
+	MessagesBySID *dataloadgen.Loader[string, *db.Message]
 }
 
 type loadersKey struct{}
@@ -74,6 +76,10 @@ func (r *Resolver) NewLoaders(companyID int64) *Loaders {
 		Templates: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*db.Template, []error) {
 			ts, err := db.TemplatesByIDs(ctx, r.DB, companyID, ids)
 			return byKey(ids, ts, err, func(t *db.Template) int64 { return t.ID })
+		}, opts...),
+		MessagesBySID: dataloadgen.NewLoader(func(ctx context.Context, sids []string) ([]*db.Message, []error) {
+			ms, err := db.MessagesByProviderSIDs(ctx, r.DB, companyID, sids)
+			return byKey(sids, ms, err, func(m *db.Message) string { return *m.ProviderSID })
 		}, opts...),
 	}
 }

@@ -35,7 +35,7 @@ type legacyMessage struct {
 func toLegacyMessage(m *db.Message) legacyMessage {
 	out := legacyMessage{
 		MessageID: m.HexID(), ConversationID: m.ConversationID, Direction: m.Direction,
-		Content: m.Content, Datetime: T(m.Datetime), Status: m.Status, Type: m.MessageType,
+		Content: legacyContent(m), Datetime: T(m.Datetime), Status: m.Status, Type: m.MessageType,
 		TemplateID: m.TemplateID, ErrorCode: m.ErrorCode,
 		Attachments: make([]legacyAttachment, 0, len(m.Attachments)),
 	}
@@ -44,6 +44,20 @@ func toLegacyMessage(m *db.Message) legacyMessage {
 			AttachmentID: a.ID, Order: a.Order, Type: a.Type, Filename: a.Filename, Filesize: a.Filesize})
 	}
 	return out
+}
+
+// legacyContent is a message's content as legacy clients show it: a location as
+// its label, address and coordinates, a button reply as the button's text (when
+// the provider sent no text with it).
+func legacyContent(m *db.Message) *string {
+	if m.Location != nil {
+		s := resolvers.LocationText(m.Location)
+		return &s
+	}
+	if m.InteractiveReply != nil && (m.Content == nil || *m.Content == "") {
+		return &m.InteractiveReply.Text
+	}
+	return m.Content
 }
 
 // legacyPage is the v1.2 envelope of the message lists (page and limit are numbers
