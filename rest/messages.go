@@ -30,13 +30,15 @@ type legacyMessage struct {
 	Type           string             `json:"type"`
 	TemplateID     *int64             `json:"templateId"`
 	ErrorCode      *string            `json:"errorCode"`
+	// ClientMessageID is the sender's idempotency key (an added field).
+	ClientMessageID *string `json:"clientMessageId"`
 }
 
 func toLegacyMessage(m *db.Message) legacyMessage {
 	out := legacyMessage{
 		MessageID: m.HexID(), ConversationID: m.ConversationID, Direction: m.Direction,
 		Content: legacyContent(m), Datetime: T(m.Datetime), Status: m.Status, Type: m.MessageType,
-		TemplateID: m.TemplateID, ErrorCode: m.ErrorCode,
+		TemplateID: m.TemplateID, ErrorCode: m.ErrorCode, ClientMessageID: m.ClientMessageID,
 		Attachments: make([]legacyAttachment, 0, len(m.Attachments)),
 	}
 	for _, a := range m.Attachments {
@@ -110,10 +112,11 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := resolvers.SendInput{
-		Text:         b.String("text", false),
-		AttachmentID: b.ID("attachmentId", false),
-		TemplateID:   b.ID("templateId", false),
-		Params:       b.Strings("params"),
+		ClientMessageID: b.String("clientMessageId", false),
+		Text:            b.String("text", false),
+		AttachmentID:    b.ID("attachmentId", false),
+		TemplateID:      b.ID("templateId", false),
+		Params:          b.Strings("params"),
 	}
 	if to := b.ID("to", true); to != nil {
 		in.To = *to
