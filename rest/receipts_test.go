@@ -25,7 +25,9 @@ func receipts(t *testing.T, w *world, convID int64) map[string]receipt {
 	if len(res.Errors) > 0 {
 		t.Fatalf("messages: %+v", res.Errors)
 	}
-	var data struct{ Messages struct{ Edges []struct{ Node receipt } } }
+	var data struct {
+		Messages struct{ Edges []struct{ Node receipt } }
+	}
 	if err := json.Unmarshal(res.Data, &data); err != nil {
 		t.Fatal(err)
 	}
