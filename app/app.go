@@ -84,6 +84,7 @@ type App struct {
 	// fetcher; bus runs the event listener.
 	closing              context.Context
 	closeSockets         context.CancelFunc
+	sockets              *server.SocketGroup
 	stopWork, stopBus    context.CancelFunc
 	workDone, busDone    chan struct{}
 	srv                  *http.Server
@@ -134,6 +135,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Bus:         a.Bus,
 		Media:       store,
 		Metrics:     a.Metrics,
+
+		EventRetention: cfg.EventRetention,
 	}
 	// Login and signup attempts per client address, whatever the email.
 	a.Resolver.AuthAddrLimiter = ratelimit.New(cfg.AuthRateLimitPerAddr, time.Minute, opts.Now)
@@ -143,7 +146,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	// Background work records its outcomes through the business layer, on the work
 	// handle.
-	a.work = &resolvers.Resolver{DB: work, Tokens: tokens, Now: opts.Now, Log: a.Log, Bus: a.Bus, Media: store, Metrics: a.Metrics}
+	a.work = &resolvers.Resolver{DB: work, Tokens: tokens, Now: opts.Now, Log: a.Log, Bus: a.Bus, Media: store, Metrics: a.Metrics,
+		EventRetention: cfg.EventRetention}
 	provider := opts.Provider
 	if provider == nil {
 		provider = a.defaultProvider()
@@ -166,8 +170,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return fail(err)
 	}
 	a.closing, a.closeSockets = context.WithCancel(context.Background())
+	a.sockets = server.NewSocketGroup()
 	a.Handler = server.New(server.Deps{Config: cfg, DB: a.DB, Resolver: a.Resolver, Log: a.Log, Bus: a.Bus,
-		Done: a.closing, Metrics: a.Metrics})
+		Done: a.closing, Sockets: a.sockets, Metrics: a.Metrics})
 	return a, nil
 }
 
@@ -219,6 +224,10 @@ func (a *App) Run(ctx context.Context) error {
 	return errors.Join(serveErr, a.Shutdown(shutdownCtx))
 }
 
+// socketDrain bounds the wait for the websockets' close handshakes at shutdown:
+// coder/websocket waits up to five seconds for the peer's close frame.
+const socketDrain = 6 * time.Second
+
 // Shutdown closes the websockets cleanly and finishes the HTTP requests in flight
 // (within ctx), stops the background work (the sends in flight are recorded), stops
 // the bus and closes the database if New opened it. Calling it again returns the
@@ -233,6 +242,15 @@ func (a *App) Shutdown(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("shutdown: %w", err))
 			}
 		}
+		// The sockets' close handshakes run in the background; wait for them (a
+		// peer that does not answer is cut after five seconds), so that no socket
+		// ends without its close frame when the process exits. Upgrades that came
+		// in meanwhile were refused (503) or closed at once.
+		wctx, cancel := context.WithTimeout(ctx, socketDrain)
+		if n := a.sockets.Drain(wctx); n > 0 {
+			a.Log.Warn("shutting down: websockets still open after the close handshake", "open", n)
+		}
+		cancel()
 		if a.stopWork != nil {
 			a.Log.Info("shutting down: finishing in-flight sends")
 			a.stopWork()

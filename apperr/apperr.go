@@ -24,8 +24,11 @@ const (
 	TooLarge        Code = "PAYLOAD_TOO_LARGE"
 	QuotaExceeded   Code = "QUOTA_EXCEEDED"
 	RateLimited     Code = "RATE_LIMITED"
-	Unavailable     Code = "UNAVAILABLE"
-	Internal        Code = "INTERNAL"
+	// CursorExpired is a cursor of the event log older than its retention: the
+	// client refetches its lists and starts again from the head.
+	CursorExpired Code = "CURSOR_EXPIRED"
+	Unavailable   Code = "UNAVAILABLE"
+	Internal      Code = "INTERNAL"
 )
 
 // Error is an error a client may see: its Message is safe to show.

@@ -69,6 +69,8 @@ type Config struct {
 	WSMaxPerAgent int
 	// WSMaxPerAddr caps the open websockets of one client address; 0 means no cap.
 	WSMaxPerAddr int
+	// EventRetention is how long the event log keeps an event (at least an hour).
+	EventRetention time.Duration
 }
 
 // Var documents one environment variable for --help and the README.
@@ -111,6 +113,7 @@ var Vars = []Var{
 	{"BODY_TIMEOUT", "10s", "how long an ordinary request body may take to arrive (it is read before the request counts against MAX_CONCURRENT_REQUESTS); slower is 408"},
 	{"UPLOADS_PER_AGENT", "4", "uploads one agent may have in flight on this instance (uploads have their own pool); more are 429; 0 turns the cap off"},
 	{"WS_MAX_PER_AGENT", "20", "websockets one agent may hold open on this instance; more are refused (429 at the upgrade, or closed 4429 at connection_init); 0 turns the cap off"},
+	{"EVENT_RETENTION", "168h", "how long the event log keeps events (Go duration, or days such as 7d; at least 1h); a client cursor older than that gets CURSOR_EXPIRED"},
 	{"WS_MAX_PER_ADDR", "100", "websockets one client address may hold open on this instance; more are refused with 429 at the upgrade; 0 turns the cap off"},
 }
 
@@ -145,6 +148,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.ListenAddr = get("LISTEN_ADDR", ":"+port)
 	c.PublicBaseURL = strings.TrimRight(get("PUBLIC_BASE_URL", "http://localhost:"+port), "/")
 
+	retention, err := parseRetention(get("EVENT_RETENTION", "168h"))
+	if err != nil {
+		return nil, err
+	}
+	c.EventRetention = retention
 	ttl, err := time.ParseDuration(get("JWT_TTL", "24h"))
 	if err != nil || ttl <= 0 {
 		return nil, fmt.Errorf("JWT_TTL must be a positive duration such as 24h, not %q", getenv("JWT_TTL"))
@@ -253,3 +261,18 @@ func Load(getenv func(string) string) (*Config, error) {
 
 // IsProduction reports whether APP_ENV=production.
 func (c *Config) IsProduction() bool { return c.AppEnv == "production" }
+
+// parseRetention reads EVENT_RETENTION: a Go duration or whole days ("7d"), at
+// least an hour (a client reconnecting after a short outage must find its cursor).
+func parseRetention(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	}
+	if err != nil || d < time.Hour {
+		return 0, fmt.Errorf("EVENT_RETENTION must be a duration of at least 1h, such as 168h or 7d, not %q", s)
+	}
+	return d, nil
+}

@@ -35,6 +35,7 @@ func (c *Config) Masked() map[string]any {
 		"METRICS_TOKEN":           mask(c.MetricsToken),
 		"PPROF_ADDR":              c.PprofAddr,
 		"MEDIA_QUOTA_PER_COMPANY": c.MediaQuotaPerCompany,
+		"EVENT_RETENTION":         c.EventRetention.String(),
 
 		// Client limits (loadClientLimits).
 		"AUTH_RATE_LIMIT_PER_ADDR": c.AuthRateLimitPerAddr,

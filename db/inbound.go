@@ -94,6 +94,9 @@ func ReceiveInbound(ctx context.Context, idb bun.IDB, contact *User, msg *Messag
 	if len(notify) > 0 {
 		cols, args := notifyColumns("conv.id", notify)
 		q = q.ColumnExpr(cols, args...)
+		if ins, args := logInsert("(SELECT id FROM conv)", notify); ins != "" {
+			q = q.With("logged", idb.NewRaw(ins, args...))
+		}
 	}
 	if err := q.Scan(ctx, &out); err != nil {
 		return fmt.Errorf("insert inbound message: %w", err)

@@ -18,6 +18,9 @@ type Notification struct {
 	// ConversationKey, when set, is the payload key that gets the id of the
 	// conversation the statement finds or creates (unknown before it runs).
 	ConversationKey string
+	// Log, when set, is the event-log row the statement writes beside the NOTIFY,
+	// in the same transaction (eventlog.go).
+	Log *LogEntry
 }
 
 // notifyColumns renders ns as the select list of the statement that stores what
@@ -53,7 +56,13 @@ func Notify(ctx context.Context, idb bun.IDB, ns ...Notification) error {
 		plain[i] = Notification{Channel: n.Channel, Payload: n.Payload}
 	}
 	cols, args := notifyColumns("NULL", plain)
-	if _, err := idb.ExecContext(ctx, "SELECT "+cols, args...); err != nil {
+	q := "SELECT " + cols
+	if ins, insArgs := logInsert("NULL", ns); ins != "" {
+		// A data-modifying WITH runs to completion whether or not it is read.
+		q = "WITH logged AS (" + ins + ") " + q
+		args = append(insArgs, args...)
+	}
+	if _, err := idb.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("notify %s: %w", ns[0].Channel, err)
 	}
 	return nil

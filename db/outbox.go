@@ -48,6 +48,9 @@ func QueueMessage(ctx context.Context, idb bun.IDB, m *Message, attachmentIDs []
 	if len(notify) > 0 {
 		cols, args := notifyColumns("msg.conversation_id", notify)
 		q = q.ColumnExpr(cols, args...)
+		if ins, args := logInsert("(SELECT conversation_id FROM msg)", notify); ins != "" {
+			q = q.With("logged", idb.NewRaw(ins, args...))
+		}
 	}
 	var out struct {
 		CreatedAt time.Time `bun:"created_at"`

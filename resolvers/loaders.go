@@ -20,6 +20,8 @@ type Loaders struct {
 	UnreadCounts  *dataloadgen.Loader[int64, int]
 	Attachments   *dataloadgen.Loader[uuid.UUID, []*db.Attachment]
 	Templates     *dataloadgen.Loader[int64, *db.Template]
+	// Messages are messages by id (the events' messages).
+	Messages *dataloadgen.Loader[uuid.UUID, *db.Message]
 	// MessagesBySID finds the company's messages by provider id (replyTo).
 	MessagesBySID *dataloadgen.Loader[string, *db.Message]
 }
@@ -72,6 +74,10 @@ func (r *Resolver) NewLoaders(companyID int64) *Loaders {
 				out[i] = append(out[i], a)
 			}
 			return out, nil
+		}, opts...),
+		Messages: dataloadgen.NewLoader(func(ctx context.Context, ids []uuid.UUID) ([]*db.Message, []error) {
+			ms, err := db.MessagesByIDs(ctx, r.DB, companyID, ids)
+			return byKey(ids, ms, err, func(m *db.Message) uuid.UUID { return m.ID })
 		}, opts...),
 		Templates: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*db.Template, []error) {
 			ts, err := db.TemplatesByIDs(ctx, r.DB, companyID, ids)

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -43,13 +44,22 @@ func statusEvents(changes ...*db.StatusChange) []events.Event {
 	return evs
 }
 
-// publish queues evs in idb's transaction, in one statement.
+// publish queues evs in idb's transaction and writes them to the company's event
+// log, in one statement.
 func publish(ctx context.Context, idb bun.IDB, evs ...events.Event) error {
-	return events.Publish(ctx, idb, evs...)
+	ns, err := notifications(evs...)
+	if err != nil {
+		return err
+	}
+	if err := db.Notify(ctx, idb, ns...); err != nil {
+		return fmt.Errorf("publish %s: %w", evs[0].Kind, err)
+	}
+	return nil
 }
 
-// notifications renders evs for the db statement that stores what they announce;
-// an event without a conversation id gets the one that statement finds or creates.
+// notifications renders evs for the db statement that stores what they announce,
+// each with its event-log row; an event without a conversation id gets the one
+// that statement finds or creates.
 func notifications(evs ...events.Event) ([]db.Notification, error) {
 	payloads, err := events.Encode(evs...)
 	if err != nil {
@@ -58,11 +68,26 @@ func notifications(evs ...events.Event) ([]db.Notification, error) {
 	out := make([]db.Notification, len(evs))
 	for i, ev := range evs {
 		out[i] = db.Notification{Channel: events.Channel, Payload: payloads[i]}
+		if writeEventLog {
+			out[i].Log = &db.LogEntry{CompanyID: ev.CompanyID, Type: logType[ev.Kind],
+				ConversationID: ev.ConversationID, MessageID: ev.MessageID}
+		}
 		if ev.ConversationID == 0 {
 			out[i].ConversationKey = events.ConversationField
 		}
 	}
 	return out, nil
+}
+
+// writeEventLog is always on; only the write-cost benchmark turns it off
+// (export_test.go), to measure what the log costs the writing paths.
+var writeEventLog = true
+
+// logType is the event-log type of each kind of event.
+var logType = map[events.Kind]string{
+	events.MessageAdded:         db.EventMessageAdded,
+	events.MessageStatusChanged: db.EventMessageStatusChanged,
+	events.ConversationUpdated:  db.EventConversationUpdated,
 }
 
 // publishRevoked announces, when idb's transaction commits, that the sessions ids

@@ -55,6 +55,8 @@ type Resolver struct {
 	events eventObjects
 	// Media stores uploaded and inbound files and signs links to them.
 	Media *media.Store
+	// EventRetention is how long the event log keeps events; 0 is DefaultEventRetention.
+	EventRetention time.Duration
 	// Metrics counts the messages queued for delivery; nil counts nothing.
 	Metrics *metrics.Metrics
 }

@@ -34,13 +34,19 @@ type streamKey struct{}
 // once more when it closes the channel, so the transport reads it only then.
 type Stream struct {
 	// Ready is called from the company's event goroutine; it must not block.
-	Ready    func()
-	attached bool
+	Ready     func()
+	attached  bool
+	resumable bool
 }
 
 // Attached reports whether the operation started a subscription that will call
 // Ready (it did not if it failed, or was a query or mutation).
 func (s *Stream) Attached() bool { return s.attached }
+
+// Resumable reports whether the subscription recovers from the event listener's
+// gaps by itself (it reads the event log), so the transport must not end it for
+// one.
+func (s *Stream) Resumable() bool { return s.resumable }
 
 // WithStream returns ctx for one operation whose subscription reports to st.
 func WithStream(ctx context.Context, st *Stream) context.Context {
@@ -71,18 +77,11 @@ func subscribe[T any](r *Resolver, ctx context.Context, conversationID *string, 
 			return nil, err
 		}
 	}
-	release := func() {}
-	if st, ok := ctx.Value(socketKey{}).(*socketState); ok {
-		if st.subs.Add(1) > MaxSubscriptionsPerSocket {
-			st.subs.Add(-1)
-			return nil, apperr.New(apperr.Invalid, "too many subscriptions on one connection (limit %d)", MaxSubscriptionsPerSocket)
-		}
-		release = func() { st.subs.Add(-1) }
+	release, err := countSubscription(ctx)
+	if err != nil {
+		return nil, err
 	}
-	ready := func() {}
-	if st, ok := ctx.Value(streamKey{}).(*Stream); ok && st.Ready != nil {
-		st.attached, ready = true, st.Ready
-	}
+	ready := streamReady(ctx, false)
 	out := make(chan T, events.SubscriptionBuffer)
 	deliver := func(ev *events.Event) bool {
 		if ev.Kind != kind || convID != 0 && ev.ConversationID != convID {
@@ -107,6 +106,31 @@ func subscribe[T any](r *Resolver, ctx context.Context, conversationID *string, 
 	})
 	context.AfterFunc(ctx, sub.Close)
 	return out, nil
+}
+
+// countSubscription counts a subscription against its socket's limit; release
+// uncounts it.
+func countSubscription(ctx context.Context) (release func(), err error) {
+	st, ok := ctx.Value(socketKey{}).(*socketState)
+	if !ok {
+		return func() {}, nil
+	}
+	if st.subs.Add(1) > MaxSubscriptionsPerSocket {
+		st.subs.Add(-1)
+		return nil, apperr.New(apperr.Invalid, "too many subscriptions on one connection (limit %d)", MaxSubscriptionsPerSocket)
+	}
+	return func() { st.subs.Add(-1) }, nil
+}
+
+// streamReady marks the operation's Stream as attached (and resumable: it replays
+// what an event listener's gap lost, so the transport need not end it) and
+// returns its Ready, or a no-op without a Stream.
+func streamReady(ctx context.Context, resumable bool) func() {
+	if st, ok := ctx.Value(streamKey{}).(*Stream); ok && st.Ready != nil {
+		st.attached, st.resumable = true, resumable
+		return st.Ready
+	}
+	return func() {}
 }
 
 // SubscribeMessages streams messages added to (kind MessageAdded) or changed in

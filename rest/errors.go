@@ -31,6 +31,7 @@ var statusOf = map[apperr.Code]int{
 	apperr.TooLarge:        http.StatusRequestEntityTooLarge,
 	apperr.QuotaExceeded:   http.StatusRequestEntityTooLarge,
 	apperr.RateLimited:     http.StatusTooManyRequests,
+	apperr.CursorExpired:   http.StatusBadRequest,
 	apperr.Unavailable:     http.StatusServiceUnavailable,
 	apperr.Internal:        http.StatusInternalServerError,
 }

@@ -134,3 +134,42 @@ func nestErrorName(status int) string {
 	}
 	return http.StatusText(status)
 }
+
+// A status callback's ?mid= gives an unsent message the callback's sid (the send's
+// answer was lost). Signed, that is the provider speaking; unsigned (no auth token,
+// development), anyone could name another company's message and stop its send, so
+// the mid is ignored there.
+func TestWebhooks_StatusCallbackMidTrustedOnlyWhenSigned(t *testing.T) {
+	for _, signed := range []bool{false, true} {
+		var app *testkit.App
+		if signed {
+			app = signedApp(t)
+		} else {
+			app = testkit.NewApp(t)
+		}
+		company := testkit.Company(t, app.DB)
+		conv := testkit.Conversation(t, app.DB, company.ID, app.Clock.Now())
+		m := outbound(t, app, conv, "")
+		sid := newSID()
+		form := url.Values{"MessageSid": {sid}, "MessageStatus": {"sent"}}
+		path := "/message/status?mid=" + m.HexID()
+		headers := []string{}
+		if signed {
+			headers = append(headers, "X-Twilio-Signature", twilio.Sign(signToken, publicBase+path, form))
+		}
+		status, body, err := post(app, path, formType, form.Encode(), headers...)
+		if err != nil || status != http.StatusCreated {
+			t.Fatalf("signed=%v: %d %s %v", signed, status, body, err)
+		}
+		var row db.Message
+		if err := app.DB.NewSelect().Model(&row).Where("id = ?", m.ID).Scan(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case signed && (row.ProviderSID == nil || *row.ProviderSID != sid):
+			t.Errorf("signed callback: sid %v, want %s adopted", row.ProviderSID, sid)
+		case !signed && row.ProviderSID != nil:
+			t.Errorf("unsigned callback named a message by mid and gave it sid %s", *row.ProviderSID)
+		}
+	}
+}

@@ -33,6 +33,9 @@ type Deps struct {
 	Bus *events.Bus
 	// Done, when cancelled, closes every websocket cleanly (graceful shutdown).
 	Done context.Context
+	// Sockets tracks the open websockets; the owner drains it at shutdown, after
+	// cancelling Done, to wait for their close frames. New makes one when nil.
+	Sockets *SocketGroup
 	// Metrics receives the request, GraphQL and webhook counts and serves /metrics;
 	// nil serves no /metrics.
 	Metrics *metrics.Metrics
@@ -92,6 +95,9 @@ func New(d Deps) http.Handler {
 	}
 
 	d.wsCaps = newWSCaps(d.Config)
+	if d.Sockets == nil {
+		d.Sockets = NewSocketGroup()
+	}
 	gql := newGraphQL(d)
 	r.Handle("/graphql", gql)
 	if d.Config.Playground {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/server"
 	"github.com/connectme/connectme/testkit"
@@ -44,5 +47,42 @@ func TestShutdown_TricklingClientsDoNotHoldTheStop(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Shutdown took %s", d)
+	}
+}
+
+// A socket upgraded but not yet initialised when the shutdown begins gets a close
+// frame too (1000), and an upgrade that arrives during the shutdown is refused with
+// 503, which a proxy retries on another instance: no socket is left for the process
+// exit to cut without a close frame (the rolling restart of the deployment check).
+func TestShutdown_ClosesUninitialisedSocketsAndRefusesLateUpgrades(t *testing.T) {
+	app := testkit.NewApp(t)
+	c := dialRaw(t, app, "graphql-transport-ws")
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_, _, err := c.Read(ctx)
+		closed <- err
+	}()
+	app.Shutdown()
+	select {
+	case err := <-closed:
+		if code := websocket.CloseStatus(err); code != websocket.StatusNormalClosure {
+			t.Fatalf("closed with %v (%v), want 1000", code, err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the shutdown returned while a socket had no close frame yet")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(app.Server.URL, "http") + "/graphql"
+	late, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err == nil {
+		_ = late.CloseNow()
+		t.Fatal("an upgrade during the shutdown was accepted")
+	}
+	if resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("late upgrade: %v %+v, want 503 with Retry-After", err, resp)
 	}
 }

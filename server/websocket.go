@@ -96,13 +96,19 @@ func authorization(payload map[string]any) string {
 // Sockets over the caps of the client's address or of the agent named by an
 // Authorization header are refused here with 429 (wsCaps).
 func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Request) {
+	if !d.Sockets.add() {
+		refuseShuttingDown(w)
+		return
+	}
 	addr := auth.ClientAddr(r.Context())
 	if !d.wsCaps.acquireAddr(addr) {
+		d.Sockets.done()
 		refuseSocket(w, "too many websockets from this address")
 		return
 	}
 	if p := auth.FromContext(r.Context()); p != nil && d.wsCaps.agentFull(p.UserID) {
 		d.wsCaps.releaseAddr(addr)
+		d.Sockets.done()
 		refuseSocket(w, "too many websockets for this agent")
 		return
 	}
@@ -112,6 +118,7 @@ func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Req
 	})
 	if err != nil {
 		d.wsCaps.releaseAddr(addr)
+		d.Sockets.done()
 		return // Accept has answered the request
 	}
 	// No subprotocol, as with gqlgen, means the legacy one.
@@ -128,6 +135,15 @@ func serveWebsocket(d Deps, gql http.Handler, w http.ResponseWriter, r *http.Req
 	s.ended = func() {
 		d.Metrics.WebsocketClosed()
 		d.wsCaps.releaseAddr(addr)
+		d.Sockets.done()
+	}
+	// A shutdown closes every socket, also one still waiting for its
+	// connection_init (whose connection context does not exist yet). The
+	// initialised ones are closed through their context too (wsprotocol.go), with the
+	// same code; whichever comes first wins.
+	if d.Done != nil {
+		stop := context.AfterFunc(d.Done, func() { s.close(websocket.StatusNormalClosure, "server shutting down") })
+		s.onEnd(func() { stop() })
 	}
 	go func() {
 		// The transport ends the socket (wsTransport.Do); this is for the case where

@@ -68,6 +68,14 @@ func refuseSocket(w http.ResponseWriter, msg string) {
 	writeGraphQLError(w, http.StatusTooManyRequests, msg, "RATE_LIMITED")
 }
 
+// refuseShuttingDown answers an upgrade that arrives once this instance has begun
+// to shut down: 503, which a proxy retries on another instance (deploy/nginx).
+func refuseShuttingDown(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	w.Header().Set("Connection", "close")
+	writeGraphQLError(w, http.StatusServiceUnavailable, "this instance is shutting down; reconnect", "UNAVAILABLE")
+}
+
 // initCloseCode is the close code of a refused connection_init: 4429 for an agent
 // with all its sockets open (back off, as HTTP 429 says), else 4403.
 func initCloseCode(err error) websocket.StatusCode {

@@ -72,9 +72,9 @@ func (s *socket) start(exec graphql.GraphExecutor, m wsMessage, readStart time.T
 	op := &wsOperation{s: s, id: m.ID, rc: rc}
 	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription && s.onGap != nil {
 		// Before the resolver attaches to the bus: a subscription that attaches
-		// during an outage is told of it too. A subscription that can resume (a
-		// future events(after:)) will opt out here, once its resolver says so
-		// (resolvers.Stream), and replay instead of ending the socket.
+		// during an outage is told of it too. A subscription that can resume
+		// (events(after:)) opts out once its resolver says so (resolvers.Stream),
+		// and replays instead of ending the socket.
 		op.stopGap = s.onGap(s.eventsMissed)
 	}
 	ctx, op.cancel = context.WithCancel(graphql.WithOperationContext(ctx, rc))
@@ -92,6 +92,11 @@ func (s *socket) start(exec graphql.GraphExecutor, m wsMessage, readStart time.T
 		op.responses, op.ctx = exec.DispatchOperation(resolvers.WithStream(ctx, st), rc)
 	}) {
 		return
+	}
+	if st.Resumable() && op.stopGap != nil {
+		// It replays what a gap loses from the event log: no 4503 for it.
+		op.stopGap()
+		op.stopGap = nil
 	}
 	if !st.Attached() {
 		// A query, a mutation, or a subscription that failed: run it to its end.

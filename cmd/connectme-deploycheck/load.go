@@ -133,7 +133,8 @@ func (l *load) socket(ctx context.Context, i int) {
 			s.close()
 			return
 		case <-s.closed:
-			if s.code == 1000 {
+			// The contract's codes for a server that shuts down: 1000 or 1001.
+			if s.code == 1000 || s.code == 1001 {
 				l.wsClean.Add(1)
 			} else {
 				l.wsOther.Add(1)

@@ -159,7 +159,7 @@ func rollingRestart(ctx context.Context, o options, c *client, t *tenant, pub st
 		fmt.Printf("                 %s\n", f)
 	}
 	fmt.Printf("messages:        %d accepted, %d at the provider, %d lost, %d duplicated\n", len(accepted), atProvider, len(lost), len(dups))
-	fmt.Printf("websockets:      %d closed cleanly (1000), %d closed otherwise, %d reconnected\n",
+	fmt.Printf("websockets:      %d closed cleanly (1000/1001), %d closed otherwise, %d reconnected\n",
 		l.wsClean.Load(), l.wsOther.Load(), l.wsReconnected.Load())
 	fmt.Println()
 

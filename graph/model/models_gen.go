@@ -80,6 +80,22 @@ type ConversationFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
+// A page of the company's event log, oldest first.
+type EventConnection struct {
+	// The events of this page.
+	Edges []*EventEdge `json:"edges"`
+	// hasNextPage is true when more events follow; endCursor is the cursor to continue after (null for an empty page).
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An edge of the event log.
+type EventEdge struct {
+	// The event's cursor.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *db.Event `json:"node"`
+}
+
 // An invitation to join the company, pending until accepted, revoked or expired (7 days).
 type Invitation struct {
 	ID        string    `json:"id"`

@@ -110,3 +110,22 @@ func (r *Resolver) contacts(ctx context.Context, search string, first *int, afte
 	})
 	return conn, nil
 }
+
+// events is a page of the company's event log.
+func (r *Resolver) events(ctx context.Context, after *string, first *int) (*model.EventConnection, error) {
+	pg, err := r.Events(ctx, after, first)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.EventConnection{Edges: make([]*model.EventEdge, len(pg.Events)),
+		PageInfo: &model.PageInfo{HasNextPage: pg.HasNext, HasPreviousPage: after != nil}}
+	for i, ev := range pg.Events {
+		c := resolvers.EventCursor(ev.Position())
+		conn.Edges[i] = &model.EventEdge{Cursor: c, Node: ev}
+		if i == 0 {
+			conn.PageInfo.StartCursor = &c
+		}
+		conn.PageInfo.EndCursor = &c
+	}
+	return conn, nil
+}

@@ -25,6 +25,7 @@ var graphQLCode = map[apperr.Code]string{
 	apperr.TooLarge:        "BAD_USER_INPUT",
 	apperr.QuotaExceeded:   "QUOTA_EXCEEDED",
 	apperr.RateLimited:     "RATE_LIMITED",
+	apperr.CursorExpired:   "CURSOR_EXPIRED",
 	apperr.Unavailable:     "UNAVAILABLE",
 	apperr.Internal:        "INTERNAL",
 }

@@ -85,6 +85,32 @@ func (r *conversationResolver) Cursor(ctx context.Context, obj *db.Conversation)
 	return conversationCursor(obj), nil
 }
 
+func (r *eventResolver) Cursor(ctx context.Context, obj *db.Event) (string, error) {
+	return resolvers.EventCursor(obj.Position()), nil
+}
+
+func (r *eventResolver) Conversation(ctx context.Context, obj *db.Event) (*db.Conversation, error) {
+	if obj.ConversationID == nil {
+		return nil, nil
+	}
+	l, err := r.RequestLoaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Conversations.Load(ctx, *obj.ConversationID)
+}
+
+func (r *eventResolver) Message(ctx context.Context, obj *db.Event) (*db.Message, error) {
+	if obj.MessageID == nil {
+		return nil, nil
+	}
+	l, err := r.RequestLoaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Messages.Load(ctx, *obj.MessageID)
+}
+
 func (r *messageResolver) Conversation(ctx context.Context, obj *db.Message) (*db.Conversation, error) {
 	l, err := r.RequestLoaders(ctx)
 	if err != nil {
@@ -367,6 +393,14 @@ func (r *queryResolver) Invitations(ctx context.Context) ([]*model.Invitation, e
 	return r.invitations(ctx)
 }
 
+func (r *queryResolver) Events(ctx context.Context, after *string, first *int) (*model.EventConnection, error) {
+	return r.events(ctx, after, first)
+}
+
+func (r *queryResolver) EventsHead(ctx context.Context) (string, error) {
+	return r.Resolver.EventsHead(ctx)
+}
+
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
 	return r.SubscribeMessages(ctx, events.MessageAdded, conversationID)
 }
@@ -377,6 +411,10 @@ func (r *subscriptionResolver) MessageStatusChanged(ctx context.Context, convers
 
 func (r *subscriptionResolver) ConversationUpdated(ctx context.Context) (<-chan *db.Conversation, error) {
 	return r.SubscribeConversations(ctx)
+}
+
+func (r *subscriptionResolver) Events(ctx context.Context, after *string) (<-chan *db.Event, error) {
+	return r.SubscribeEvents(ctx, after)
 }
 
 func (r *templateResolver) Shared(ctx context.Context, obj *db.Template) (bool, error) {
@@ -400,6 +438,8 @@ func (r *Resolver) Channel() graph.ChannelResolver { return &channelResolver{r} 
 
 func (r *Resolver) Conversation() graph.ConversationResolver { return &conversationResolver{r} }
 
+func (r *Resolver) Event() graph.EventResolver { return &eventResolver{r} }
+
 func (r *Resolver) Message() graph.MessageResolver { return &messageResolver{r} }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
@@ -416,6 +456,7 @@ type (
 	attachmentResolver   struct{ *Resolver }
 	channelResolver      struct{ *Resolver }
 	conversationResolver struct{ *Resolver }
+	eventResolver        struct{ *Resolver }
 	messageResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
