@@ -207,6 +207,16 @@ func ConversationByID(ctx context.Context, idb bun.IDB, companyID, id int64) (*C
 	return c, notFound(err)
 }
 
+// ConversationIDOf returns the id of the company's conversation with a contact on a
+// channel, or ErrNotFound when there is none yet.
+func ConversationIDOf(ctx context.Context, idb bun.IDB, companyID, contactID int64, channelID int) (int64, error) {
+	var id int64
+	err := idb.NewSelect().Model((*Conversation)(nil)).Column("id").
+		Where("company_id = ?", companyID).Where("user_id = ?", contactID).Where("channel_id = ?", channelID).
+		Scan(ctx, &id)
+	return id, notFound(err)
+}
+
 // ConversationsByIDs returns the company's conversations among ids, in any order.
 func ConversationsByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []int64) ([]*Conversation, error) {
 	var convs []*Conversation

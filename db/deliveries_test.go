@@ -353,7 +353,7 @@ func TestRecordSentBatch_AsOneByOne(t *testing.T) {
 	}
 	var changes []*db.StatusChange
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) (err error) {
-		changes, err = db.RecordSentBatch(ctx, tx, outs)
+		changes, err = db.RecordSentBatch(ctx, tx, outs, time.Now())
 		return err
 	})
 	if err != nil {
@@ -389,7 +389,7 @@ func TestRecordSentBatch_AsOneByOne(t *testing.T) {
 	// A failure is not an accepted status: the batch refuses it (it is recorded one
 	// by one, with its error code).
 	err = bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		_, err := db.RecordSentBatch(ctx, tx, []db.SentOutcome{{CompanyID: companyID, MessageID: ids[0], SID: "SMx", Status: db.StatusFailed}})
+		_, err := db.RecordSentBatch(ctx, tx, []db.SentOutcome{{CompanyID: companyID, MessageID: ids[0], SID: "SMx", Status: db.StatusFailed}}, time.Now())
 		return err
 	})
 	if err == nil {

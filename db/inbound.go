@@ -25,6 +25,17 @@ func MessageByProviderSID(ctx context.Context, idb bun.IDB, companyID int64, sid
 	return m, notFound(err)
 }
 
+// MessagesByProviderSIDs returns the company's messages among those provider ids,
+// in any order (messages_provider_sid_key serves it).
+func MessagesByProviderSIDs(ctx context.Context, idb bun.IDB, companyID int64, sids []string) ([]*Message, error) {
+	var msgs []*Message
+	err := idb.NewSelect().Model(&msgs).Where("provider_sid IN (?)", bun.List(sids)).Where("company_id = ?", companyID).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("messages by provider id: %w", err)
+	}
+	return msgs, nil
+}
+
 // ErrDuplicateInbound is ReceiveInbound's answer for a message whose provider id is
 // already stored: the caller rolls its transaction back.
 var ErrDuplicateInbound = errors.New("inbound message already stored")

@@ -214,12 +214,13 @@ func MessagesByIDs(ctx context.Context, idb bun.IDB, companyID int64, ids []uuid
 	return msgs, err
 }
 
-// MarkConversationRead makes every unread message of the conversation READ and
-// returns the messages that changed. unread is the generated column (received and
-// not READ) that messages_unread_idx is built on.
-func MarkConversationRead(ctx context.Context, idb bun.IDB, companyID, conversationID int64) ([]StatusChange, error) {
+// MarkConversationRead makes every unread message of the conversation READ, read
+// by the agent at at, and returns the messages that changed. unread is the
+// generated column (received and not READ) that messages_unread_idx is built on.
+func MarkConversationRead(ctx context.Context, idb bun.IDB, companyID, conversationID, agentID int64, at time.Time) ([]StatusChange, error) {
 	var out []StatusChange
 	err := idb.NewUpdate().Model((*Message)(nil)).Set("status = ?", StatusRead).
+		Set("read_at = ?", at).Set("read_by = ?", agentID).
 		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID).
 		Where("unread").
 		Returning("id, company_id, conversation_id, status, direction").Scan(ctx, &out)

@@ -120,6 +120,7 @@ func TestUnread_ReceivedUntilReadAndNotMovedByCallbacks(t *testing.T) {
 	bdb := testkit.DB(t)
 	company := testkit.Company(t, bdb)
 	conv := testkit.Conversation(t, bdb, company.ID, time.Time{})
+	agent := testkit.Agent(t, bdb, company.ID)
 	now := time.Now()
 	testkit.Message(t, bdb, conv, db.DirectionReceived, "one", now)
 	testkit.Message(t, bdb, conv, db.DirectionReceived, "two", now)
@@ -142,14 +143,14 @@ func TestUnread_ReceivedUntilReadAndNotMovedByCallbacks(t *testing.T) {
 		c.Summary.Unread != 2 || c.Summary.LastMessage == nil || c.Summary.Contact == nil {
 		t.Errorf("conversation with summary: %+v, %v", c, err)
 	}
-	changed, err := db.MarkConversationRead(t.Context(), bdb, company.ID, conv.ID)
+	changed, err := db.MarkConversationRead(t.Context(), bdb, company.ID, conv.ID, agent.ID, time.Now())
 	if err != nil || len(changed) != 2 {
 		t.Fatalf("mark read: %d changed, %v", len(changed), err)
 	}
 	if n := unread(t, bdb, conv); n != 0 {
 		t.Errorf("unread = %d after reading, want 0", n)
 	}
-	if changed, _ := db.MarkConversationRead(t.Context(), bdb, company.ID, conv.ID); len(changed) != 0 {
+	if changed, _ := db.MarkConversationRead(t.Context(), bdb, company.ID, conv.ID, agent.ID, time.Now()); len(changed) != 0 {
 		t.Errorf("second mark read changed %d", len(changed))
 	}
 	testkit.Message(t, bdb, conv, db.DirectionReceived, "four", now)
@@ -167,7 +168,7 @@ func TestAdvanceStatus_IsAHeapOnlyUpdate(t *testing.T) {
 	sent := testkit.Message(t, bdb, conv, db.DirectionSent, "hello", time.Now())
 	err := bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, st := range []string{db.StatusQueued, db.StatusSent, db.StatusDelivered, db.StatusRead} {
-			if ch, err := db.AdvanceStatusByID(ctx, tx, company.ID, sent.ID, st, nil); err != nil || ch == nil {
+			if ch, err := db.AdvanceStatusByID(ctx, tx, company.ID, sent.ID, st, nil, time.Now()); err != nil || ch == nil {
 				t.Fatalf("advance to %s: %v %v", st, ch, err)
 			}
 		}

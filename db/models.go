@@ -37,6 +37,10 @@ const (
 	TypeTemplate = "TEMPLATE"
 	// TypeNote is an agent's private note: never sent, never shown to legacy clients.
 	TypeNote = "NOTE"
+	// TypeLocation is a location the contact shared (Message.Location).
+	TypeLocation = "LOCATION"
+	// TypeInteractiveReply is the contact's tap on a button (Message.InteractiveReply).
+	TypeInteractiveReply = "INTERACTIVE_REPLY"
 )
 
 // Conversation statuses (CONTRACT §6).
@@ -149,8 +153,45 @@ type Message struct {
 	ProviderSID    *string   `bun:"provider_sid"`
 	ErrorCode      *string   `bun:"error_code"`
 	CreatedAt      time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	// ReplyToSID is the provider id of the message this one replies to (inbound).
+	ReplyToSID       *string           `bun:"reply_to_sid"`
+	Location         *Location         `bun:"location,type:jsonb"`
+	InteractiveReply *InteractiveReply `bun:"interactive_reply,type:jsonb"`
+	Referral         *Referral         `bun:"referral,type:jsonb"`
+	// ClientMessageID is the sender's idempotency key, unique per conversation.
+	ClientMessageID *string `bun:"client_message_id"`
+	// Receipt times: when the provider reported SENT, DELIVERED and READ; for a
+	// received message ReadAt is when ReadBy (an agent) marked it read.
+	SentAt      *time.Time `bun:"sent_at"`
+	DeliveredAt *time.Time `bun:"delivered_at"`
+	ReadAt      *time.Time `bun:"read_at"`
+	ReadBy      *int64     `bun:"read_by"`
 
 	Attachments []*Attachment `bun:"-"`
+}
+
+// Location is a place a contact shared (Twilio's Latitude, Longitude, Address, Label).
+type Location struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+	Address   *string `json:"address,omitempty"`
+	Label     *string `json:"label,omitempty"`
+}
+
+// InteractiveReply is the button a contact tapped (ButtonText, ButtonPayload).
+type InteractiveReply struct {
+	Text    string  `json:"text"`
+	Payload *string `json:"payload,omitempty"`
+}
+
+// Referral is the click-to-WhatsApp ad or post a contact came from (Twilio's
+// Referral* parameters).
+type Referral struct {
+	SourceType *string `json:"sourceType,omitempty"`
+	SourceID   *string `json:"sourceId,omitempty"`
+	SourceURL  *string `json:"sourceUrl,omitempty"`
+	Headline   *string `json:"headline,omitempty"`
+	Body       *string `json:"body,omitempty"`
 }
 
 // HexID is the message id as the legacy API shows it: 32 lowercase hex characters.

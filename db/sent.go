@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -16,8 +18,9 @@ import (
 // errorCode), then applies the status callbacks held back because they arrived
 // before the id was known, by rank (settle). The message leaves the delivery outbox
 // in the same statement: it has been handed over. It returns the final change, or
-// nil when nothing moved.
-func AttachProviderSID(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID, sid, status string, errorCode *string) (*StatusChange, error) {
+// nil when nothing moved. at is when the send call answered (its status's receipt
+// time); a held status stamps the time it was received.
+func AttachProviderSID(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID, sid, status string, errorCode *string, at time.Time) (*StatusChange, error) {
 	if _, ok := appliesBelow(status); !ok {
 		return nil, fmt.Errorf("record provider sid: unknown status %q", status)
 	}
@@ -43,12 +46,12 @@ func AttachProviderSID(ctx context.Context, idb bun.IDB, companyID int64, id uui
 	} else {
 		// The id and the answered status in one UPDATE: every row version of a
 		// message costs an entry in each of its indexes, two GIN among them.
-		if last, err = recordSent(ctx, idb, companyID, id, sid, status); err != nil {
+		if last, err = recordSent(ctx, idb, companyID, id, sid, status, at); err != nil {
 			return nil, err
 		}
 	}
 	if s := settle(held); s.Status != "" {
-		ch, err := AdvanceStatusByID(ctx, idb, companyID, id, s.Status, s.ErrorCode)
+		ch, err := AdvanceStatusByID(ctx, idb, companyID, id, s.Status, s.ErrorCode, s.ReceivedAt)
 		if err != nil {
 			return nil, err
 		}
@@ -61,9 +64,11 @@ func AttachProviderSID(ctx context.Context, idb bun.IDB, companyID int64, id uui
 
 // recordSent sets a message's provider id and moves its status forward to status
 // (not a failure) in one UPDATE, and deletes its delivery row in the same statement.
-// It returns the change, or nil when the status did not move.
-func recordSent(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID, sid, status string) (*StatusChange, error) {
+// It returns the change, or nil when the status did not move; the status's receipt
+// times are stamped at.
+func recordSent(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID, sid, status string, at time.Time) (*StatusChange, error) {
 	rank, _ := StatusRank(status)
+	rankText := strconv.Itoa(rank)
 	var out []struct {
 		StatusChange
 		Old string `bun:"old_status"`
@@ -71,15 +76,16 @@ func recordSent(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID,
 	// SET and the CTE see the row as it was; RETURNING sees it as it is now. A
 	// data-modifying CTE runs whether or not the query reads it.
 	err := idb.NewRaw(`WITH cur AS (
-			SELECT id, status AS old_status FROM messages WHERE id = ? AND company_id = ? FOR UPDATE
+			SELECT id, status AS old_status, ?::timestamptz AS at FROM messages WHERE id = ? AND company_id = ? FOR UPDATE
 		), sent AS (
 			DELETE FROM deliveries WHERE message_id = ? AND company_id = ?
 		)
 		UPDATE messages SET provider_sid = ?,
-			status = CASE WHEN `+statusRankSQL+` < ? THEN ? ELSE status END
+			status = CASE WHEN `+statusRankSQL+` < ? THEN ? ELSE status END,
+			`+stampSQL(rankText, statusRankSQL+" < "+rankText, "cur.at")+`
 		FROM cur WHERE messages.id = cur.id
 		RETURNING messages.id, messages.company_id, messages.conversation_id, messages.status, messages.direction,
-			cur.old_status`, id, companyID, id, companyID, sid, rank, status).Scan(ctx, &out)
+			cur.old_status`, at, id, companyID, id, companyID, sid, rank, status).Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("record provider sid: %w", err)
 	}
@@ -105,7 +111,7 @@ type SentOutcome struct {
 // three statements for the whole batch instead of three or four per message (plus
 // one per message that had held statuses, which are rare). It returns the status
 // changes to publish, in the batch's order.
-func RecordSentBatch(ctx context.Context, idb bun.IDB, outs []SentOutcome) ([]*StatusChange, error) {
+func RecordSentBatch(ctx context.Context, idb bun.IDB, outs []SentOutcome, at time.Time) ([]*StatusChange, error) {
 	if len(outs) == 0 {
 		return nil, nil
 	}
@@ -142,18 +148,20 @@ func RecordSentBatch(ctx context.Context, idb bun.IDB, outs []SentOutcome) ([]*S
 	err = idb.NewRaw(`WITH v AS (
 			SELECT * FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::int[]) AS v(id, company_id, sid, status, rank)
 		), cur AS (
-			SELECT m.id, m.status AS old_status FROM messages AS m JOIN v ON m.id = v.id AND m.company_id = v.company_id
+			SELECT m.id, m.status AS old_status, ?::timestamptz AS at
+			FROM messages AS m JOIN v ON m.id = v.id AND m.company_id = v.company_id
 			FOR UPDATE OF m
 		), sent AS (
 			DELETE FROM deliveries AS d USING v WHERE d.message_id = v.id AND d.company_id = v.company_id
 		)
 		UPDATE messages SET provider_sid = v.sid,
-			status = CASE WHEN `+messagesStatusRankSQL+` < v.rank THEN v.status ELSE messages.status END
+			status = CASE WHEN `+messagesStatusRankSQL+` < v.rank THEN v.status ELSE messages.status END,
+			`+stampSQL("v.rank", messagesStatusRankSQL+" < v.rank", "cur.at")+`
 		FROM v, cur WHERE messages.id = v.id AND cur.id = v.id
 		RETURNING messages.id, messages.company_id, messages.conversation_id, messages.status, messages.direction,
 			cur.old_status`,
 		pgdialect.Array(ids), pgdialect.Array(companies), pgdialect.Array(sids), pgdialect.Array(statuses),
-		pgdialect.Array(ranks)).Scan(ctx, &rows)
+		pgdialect.Array(ranks), at).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("record provider sids: %w", err)
 	}
@@ -173,7 +181,7 @@ func RecordSentBatch(ctx context.Context, idb bun.IDB, outs []SentOutcome) ([]*S
 		if s.Status == "" {
 			continue
 		}
-		ch, err := AdvanceStatusByID(ctx, idb, o.CompanyID, o.MessageID, s.Status, s.ErrorCode)
+		ch, err := AdvanceStatusByID(ctx, idb, o.CompanyID, o.MessageID, s.Status, s.ErrorCode, s.ReceivedAt)
 		if err != nil {
 			return nil, err
 		}

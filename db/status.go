@@ -57,10 +57,30 @@ var (
 	messagesStatusRankSQL = rankSQL("messages.status")
 )
 
+// receipts are the receipt times and the status each records: a status stamps its
+// own and every earlier one still NULL (READ reported first stamps all three).
+var receipts = []struct{ column, status string }{
+	{"sent_at", StatusSent}, {"delivered_at", StatusDelivered}, {"read_at", StatusRead},
+}
+
+// stampSQL renders the SET clauses that stamp the receipt times at the time at
+// (an SQL expression) when a status of rank rank (an SQL expression) is applied,
+// which moves says (an SQL condition).
+func stampSQL(rank, moves, at string) string {
+	parts := make([]string, len(receipts))
+	for i, rc := range receipts {
+		r, _ := StatusRank(rc.status)
+		parts[i] = fmt.Sprintf("%[1]s = CASE WHEN %[2]s AND %[3]s >= %[4]d THEN coalesce(%[1]s, %[5]s) ELSE %[1]s END",
+			rc.column, moves, rank, r, at)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // advance builds the conditional UPDATE that moves a message's status forward only:
 // a late or repeated status never moves it back, and a failure applies only before
-// DELIVERED and never after another failure.
-func advance(idb bun.IDB, status string, errorCode *string) (*bun.UpdateQuery, error) {
+// DELIVERED and never after another failure. The status's receipt times (and the
+// earlier ones still NULL) are stamped at in the same statement.
+func advance(idb bun.IDB, status string, errorCode *string, at time.Time) (*bun.UpdateQuery, error) {
 	below, ok := appliesBelow(status)
 	if !ok {
 		return nil, fmt.Errorf("unknown status %q", status)
@@ -71,6 +91,12 @@ func advance(idb bun.IDB, status string, errorCode *string) (*bun.UpdateQuery, e
 		Returning("id, company_id, conversation_id, status, direction")
 	if IsFailure(status) {
 		q = q.Set("error_code = ?", errorCode)
+	}
+	rank, _ := StatusRank(status)
+	for _, rc := range receipts {
+		if r, _ := StatusRank(rc.status); !IsFailure(status) && r <= rank {
+			q = q.Set("? = coalesce(?, ?)", bun.Ident(rc.column), bun.Ident(rc.column), at)
+		}
 	}
 	return q, nil
 }
@@ -84,10 +110,10 @@ type StatusChange struct {
 	Direction      string    `bun:"direction"`
 }
 
-// AdvanceStatusByID moves one message of the company forward to status. It returns
-// nil when the status did not move (already there or further).
-func AdvanceStatusByID(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID, status string, errorCode *string) (*StatusChange, error) {
-	q, err := advance(idb, status, errorCode)
+// AdvanceStatusByID moves one message of the company forward to status, reported
+// at at. It returns nil when the status did not move (already there or further).
+func AdvanceStatusByID(ctx context.Context, idb bun.IDB, companyID int64, id uuid.UUID, status string, errorCode *string, at time.Time) (*StatusChange, error) {
+	q, err := advance(idb, status, errorCode, at)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +125,11 @@ func AdvanceStatusByID(ctx context.Context, idb bun.IDB, companyID int64, id uui
 }
 
 // AdvanceStatusBySID moves the message with that provider id forward to status (a
-// provider's status callback). It returns nil when nothing moved: the status is
-// not forward, or no message carries the id yet (HoldStatus then keeps it).
-func AdvanceStatusBySID(ctx context.Context, idb bun.IDB, sid, status string, errorCode *string) (*StatusChange, error) {
-	q, err := advance(idb, status, errorCode)
+// provider's status callback, received at at). It returns nil when nothing moved:
+// the status is not forward, or no message carries the id yet (HoldStatus then
+// keeps it).
+func AdvanceStatusBySID(ctx context.Context, idb bun.IDB, sid, status string, errorCode *string, at time.Time) (*StatusChange, error) {
+	q, err := advance(idb, status, errorCode, at)
 	if err != nil {
 		return nil, err
 	}
@@ -153,16 +180,17 @@ func ExpireHeldStatuses(ctx context.Context, idb bun.IDB, cutoff time.Time) (int
 
 // heldStatus is a status callback kept until the send recorded its provider id.
 type heldStatus struct {
-	SID       string  `bun:"provider_sid"`
-	Status    string  `bun:"status"`
-	ErrorCode *string `bun:"error_code"`
+	SID        string    `bun:"provider_sid"`
+	Status     string    `bun:"status"`
+	ErrorCode  *string   `bun:"error_code"`
+	ReceivedAt time.Time `bun:"received_at"`
 }
 
 // takeHeld removes and returns the held statuses of the provider ids.
 func takeHeld(ctx context.Context, idb bun.IDB, sids []string) ([]heldStatus, error) {
 	var held []heldStatus
 	if err := idb.NewRaw(`DELETE FROM early_statuses WHERE provider_sid IN (?)
-		RETURNING provider_sid, status, error_code`, bun.List(sids)).Scan(ctx, &held); err != nil {
+		RETURNING provider_sid, status, error_code, received_at`, bun.List(sids)).Scan(ctx, &held); err != nil {
 		return nil, fmt.Errorf("take held statuses: %w", err)
 	}
 	return held, nil

@@ -21,7 +21,7 @@ func callback(t *testing.T, bdb *bun.DB, sid, status string, code *string, at ti
 		if err := db.LockProviderSID(ctx, tx, sid); err != nil {
 			return err
 		}
-		if change, err = db.AdvanceStatusBySID(ctx, tx, sid, status, code); err != nil || change != nil {
+		if change, err = db.AdvanceStatusBySID(ctx, tx, sid, status, code, time.Now()); err != nil || change != nil {
 			return err
 		}
 		return db.HoldStatus(ctx, tx, sid, status, code, at)
@@ -37,7 +37,7 @@ func attach(t *testing.T, bdb *bun.DB, companyID int64, id uuid.UUID, sid, statu
 	t.Helper()
 	var change *db.StatusChange
 	err := bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) (err error) {
-		change, err = db.AttachProviderSID(ctx, tx, companyID, id, sid, status, code)
+		change, err = db.AttachProviderSID(ctx, tx, companyID, id, sid, status, code, time.Now())
 		return err
 	})
 	if err != nil {
@@ -74,7 +74,7 @@ func TestAdvanceStatusByID_ForwardOnly(t *testing.T) {
 	} {
 		m := testkit.Message(t, bdb, conv, db.DirectionSent, c.name, time.Now())
 		for _, st := range c.steps {
-			if _, err := db.AdvanceStatusByID(t.Context(), bdb, company.ID, m.ID, st, &code); err != nil {
+			if _, err := db.AdvanceStatusByID(t.Context(), bdb, company.ID, m.ID, st, &code, time.Now()); err != nil {
 				t.Fatalf("%s: %s: %v", c.name, st, err)
 			}
 		}
@@ -82,7 +82,7 @@ func TestAdvanceStatusByID_ForwardOnly(t *testing.T) {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
 		}
 	}
-	if _, err := db.AdvanceStatusByID(t.Context(), bdb, company.ID, uuid.New(), "EXPLODED", nil); err == nil {
+	if _, err := db.AdvanceStatusByID(t.Context(), bdb, company.ID, uuid.New(), "EXPLODED", nil, time.Now()); err == nil {
 		t.Error("an unknown status was accepted")
 	}
 }

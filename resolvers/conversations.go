@@ -167,8 +167,13 @@ func (r *Resolver) ChatWindow(ctx context.Context, conversationID int64) (Window
 	return windowOf(c.LastFreeMessageTime, r.now()), nil
 }
 
-// MarkConversationRead makes the conversation's received messages READ.
+// MarkConversationRead makes the conversation's received messages READ, read by
+// the caller now (Message.readAt, readBy).
 func (r *Resolver) MarkConversationRead(ctx context.Context, conversationID int64) (*db.Conversation, int, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	c, err := r.ConversationByID(ctx, conversationID)
 	if err != nil {
 		return nil, 0, err
@@ -178,7 +183,7 @@ func (r *Resolver) MarkConversationRead(ctx context.Context, conversationID int6
 		return nil, 0, err
 	}
 	defer tx.Rollback() //nolint:errcheck
-	changed, err := db.MarkConversationRead(ctx, tx, c.CompanyID, c.ID)
+	changed, err := db.MarkConversationRead(ctx, tx, c.CompanyID, c.ID, p.UserID, r.now())
 	if err != nil {
 		return nil, 0, fmt.Errorf("mark read: %w", err)
 	}

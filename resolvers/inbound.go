@@ -42,6 +42,16 @@ type InboundMessage struct {
 	Body        string // Body: the text, may be empty for media
 	ProfileName string // ProfileName: the contact's WhatsApp display name
 	Media       []InboundMedia
+	// RepliedSID is OriginalRepliedMessageSid: the provider id of the message the
+	// contact replied to.
+	RepliedSID string
+	// Latitude, Longitude, Address, Label: a shared location (the two coordinates
+	// together, or neither).
+	Latitude, Longitude, Address, Label string
+	// ButtonText, ButtonPayload: the button of an interactive reply.
+	ButtonText, ButtonPayload string
+	// Referral is the click-to-WhatsApp ad the contact came from (Referral*).
+	Referral InboundReferral
 }
 
 // InboundMedia is one media item of an inbound message (MediaUrl{i}, MediaContentType{i}).
@@ -73,7 +83,7 @@ func (r *Resolver) ReceiveMessage(ctx context.Context, in InboundMessage) (*db.M
 		CompanyID:   company.ID,
 		Direction:   db.DirectionReceived,
 		MessageType: db.TypeText,
-		Content:     plan.content,
+		Content:     plan.body,
 		Datetime:    r.now(),
 		Status:      db.StatusPending,
 		ProviderSID: &plan.sid,
@@ -81,6 +91,7 @@ func (r *Resolver) ReceiveMessage(ctx context.Context, in InboundMessage) (*db.M
 	if len(plan.attachments) > 0 {
 		msg.MessageType = db.TypeMedia
 	}
+	plan.content.apply(msg)
 	for _, a := range plan.attachments {
 		a.CompanyID = company.ID
 	}
@@ -114,8 +125,9 @@ func (r *Resolver) ReceiveMessage(ctx context.Context, in InboundMessage) (*db.M
 // inboundPlan is a validated InboundMessage, ready to store.
 type inboundPlan struct {
 	sid, phone, to, profileName string
-	content                     *string
+	body                        *string
 	attachments                 []*db.Attachment
+	content                     inboundContent
 }
 
 // planInbound validates in and derives what to store. It touches nothing, so a bad
@@ -141,7 +153,7 @@ func planInbound(in InboundMessage) (*inboundPlan, error) {
 		v.Addf("Body must be UTF-8 text without NUL characters")
 	} else if in.Body != "" {
 		body := in.Body
-		p.content = &body
+		p.body = &body
 	}
 	if !cleanText(in.ProfileName) {
 		v.Addf("ProfileName must be UTF-8 text without NUL characters")
@@ -157,6 +169,7 @@ func planInbound(in InboundMessage) (*inboundPlan, error) {
 			}
 		}
 	}
+	p.content = planContent(&v, in)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -304,7 +317,7 @@ func (r *Resolver) ReceiveStatus(ctx context.Context, messageID, sid, providerSt
 		if err := db.LockProviderSID(ctx, tx, sid); err != nil {
 			return err
 		}
-		change, err := db.AdvanceStatusBySID(ctx, tx, sid, status, code)
+		change, err := db.AdvanceStatusBySID(ctx, tx, sid, status, code, now)
 		if err != nil {
 			return err
 		}
@@ -325,7 +338,7 @@ func (r *Resolver) ReceiveStatus(ctx context.Context, messageID, sid, providerSt
 		if err != nil || !unsent {
 			return err
 		}
-		change, err = db.AttachProviderSID(ctx, tx, companyID, mid, sid, db.StatusQueued, nil)
+		change, err = db.AttachProviderSID(ctx, tx, companyID, mid, sid, db.StatusQueued, nil, now)
 		if err != nil || change == nil {
 			return err
 		}

@@ -37,8 +37,8 @@ func FuzzPlanInbound(f *testing.F) {
 		if !strings.HasPrefix(p.phone, "+") || p.sid == "" || p.to == "" {
 			t.Fatalf("plan %+v", p)
 		}
-		if (p.content == nil) != (body == "") {
-			t.Fatalf("content %v for body %q", p.content, body)
+		if (p.body == nil) != (body == "") {
+			t.Fatalf("content %v for body %q", p.body, body)
 		}
 		if utf8.RuneCountInString(p.profileName) > maxNameLength {
 			t.Fatalf("profile name of %d characters", utf8.RuneCountInString(p.profileName))

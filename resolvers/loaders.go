@@ -26,6 +26,8 @@ type Loaders struct {
 	LabelCounts        *dataloadgen.Loader[int64, int]
 	// Messages are messages by id (the events' messages).
 	Messages *dataloadgen.Loader[uuid.UUID, *db.Message]
+	// MessagesBySID finds the company's messages by provider id (replyTo).
+	MessagesBySID *dataloadgen.Loader[string, *db.Message]
 }
 
 type loadersKey struct{}
@@ -108,6 +110,10 @@ func (r *Resolver) NewLoaders(companyID int64) *Loaders {
 				out[i] = counts[id]
 			}
 			return out, nil
+		}, opts...),
+		MessagesBySID: dataloadgen.NewLoader(func(ctx context.Context, sids []string) ([]*db.Message, []error) {
+			ms, err := db.MessagesByProviderSIDs(ctx, r.DB, companyID, sids)
+			return byKey(sids, ms, err, func(m *db.Message) string { return *m.ProviderSID })
 		}, opts...),
 	}
 }

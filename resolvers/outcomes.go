@@ -26,7 +26,7 @@ const HeldStatusLifetime = 24 * time.Hour
 // changes' events.
 func (r *Resolver) RecordSends(ctx context.Context, outs []db.SentOutcome) error {
 	return r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		changes, err := db.RecordSentBatch(ctx, tx, outs)
+		changes, err := db.RecordSentBatch(ctx, tx, outs, r.now())
 		if err != nil {
 			return err
 		}
@@ -38,7 +38,7 @@ func (r *Resolver) RecordSends(ctx context.Context, outs []db.SentOutcome) error
 // answer may also be a failure, with the provider's errorCode.
 func (r *Resolver) RecordSend(ctx context.Context, out db.SentOutcome, errorCode *string) error {
 	return r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		change, err := db.AttachProviderSID(ctx, tx, out.CompanyID, out.MessageID, out.SID, out.Status, errorCode)
+		change, err := db.AttachProviderSID(ctx, tx, out.CompanyID, out.MessageID, out.SID, out.Status, errorCode, r.now())
 		if err != nil {
 			return err
 		}
@@ -50,7 +50,7 @@ func (r *Resolver) RecordSend(ctx context.Context, out db.SentOutcome, errorCode
 // there is none), out of the outbox, and the change published.
 func (r *Resolver) FailDelivery(ctx context.Context, companyID int64, messageID uuid.UUID, errorCode *string) error {
 	return r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		change, err := db.AdvanceStatusByID(ctx, tx, companyID, messageID, db.StatusFailed, errorCode)
+		change, err := db.AdvanceStatusByID(ctx, tx, companyID, messageID, db.StatusFailed, errorCode, r.now())
 		if err != nil {
 			return err
 		}

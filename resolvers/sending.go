@@ -63,40 +63,48 @@ func RenderTemplate(content string, params []string) (string, error) {
 
 // SendInput is a message an agent sends (REST POST /message, GraphQL sendMessage).
 type SendInput struct {
-	// To is the contact's user id.
-	To           int64
-	Text         *string
-	Type         string
-	AttachmentID *int64
-	TemplateID   *int64
-	Params       []string
+	// To is the contact's user id (0: not given); ConversationID names the
+	// conversation instead. Exactly one of them.
+	To             int64
+	ConversationID *int64
+	// ClientMessageID is the client's idempotency key, unique per conversation.
+	ClientMessageID *string
+	Text            *string
+	Type            string
+	AttachmentID    *int64
+	TemplateID      *int64
+	Params          []string
 }
 
 // SendMessage stores an outbound message and its delivery job in one transaction:
 // after the answer a crash cannot lose it, and the outbox sends it once. Free text
-// needs an open 24-hour window; templates are always allowed.
+// needs an open 24-hour window; templates are always allowed. A message whose
+// ClientMessageID its conversation already has is a retry: the first message comes
+// back unchanged and nothing is stored or sent, whatever the retry's content.
 func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, *db.Conversation, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if in.To <= 0 {
-		return nil, nil, apperr.Invalidf("to should not be empty")
+	if err := checkSendTarget(in); err != nil {
+		return nil, nil, err
+	}
+	contactID, convID, err := r.sendTarget(ctx, p.CompanyID, in)
+	if err != nil {
+		return nil, nil, err
 	}
 	plan, err := r.planSend(ctx, p.CompanyID, in)
 	if err != nil {
-		return nil, nil, err
-	}
-	contact, err := r.Contact(ctx, in.To)
-	if err != nil {
-		return nil, nil, err
+		// A retry whose content is no longer valid (a template removed since, say)
+		// is still a retry.
+		return r.retriedSend(ctx, p.CompanyID, contactID, convID, in.ClientMessageID, err)
 	}
 	var msg *db.Message
 	var conv *db.Conversation
 	err = r.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Found or created and touched at once; a closed window rolls it all back.
 		now := r.now()
-		conv, err = db.UpsertConversationAt(ctx, tx, p.CompanyID, contact.ID, db.ChannelWhatsApp, now, false)
+		conv, err = db.UpsertConversationAt(ctx, tx, p.CompanyID, contactID, db.ChannelWhatsApp, now, false)
 		if err != nil {
 			return err
 		}
@@ -104,11 +112,15 @@ func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, 
 			return apperr.New(apperr.WindowClosed,
 				"the 24-hour window of this conversation is closed: only a template message can be sent now")
 		}
+		plan.clientMessageID = in.ClientMessageID
 		msg, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan, now)
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		// A duplicate ClientMessageID (the insert found it) rolled the touch of
+		// the conversation back; so did a closed window, which a retry of a
+		// message sent while it was open meets.
+		return r.retriedSend(ctx, p.CompanyID, contactID, convID, in.ClientMessageID, err)
 	}
 	r.Metrics.Delivery(metrics.DeliveryQueued)
 	return msg, conv, nil
@@ -116,11 +128,13 @@ func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, 
 
 // sendPlan is a validated outbound message, before it is stored.
 type sendPlan struct {
-	kind        string
-	content     *string
-	template    *db.Template
-	params      []string
-	attachments []int64
+	// clientMessageID is the send's idempotency key, if any.
+	clientMessageID *string
+	kind            string
+	content         *string
+	template        *db.Template
+	params          []string
+	attachments     []int64
 }
 
 // planSend validates a message's content (in.To is the caller's business).
@@ -217,7 +231,7 @@ func (r *Resolver) storeOutbound(ctx context.Context, tx bun.Tx, agentID int64, 
 	msg := &db.Message{
 		ID: db.NewMessageID(), CompanyID: conv.CompanyID, ConversationID: conv.ID, SenderID: &agentID,
 		Direction: db.DirectionSent, MessageType: plan.kind, Content: plan.content,
-		Datetime: now, Status: db.StatusPending, TemplateParams: plan.params,
+		Datetime: now, Status: db.StatusPending, TemplateParams: plan.params, ClientMessageID: plan.clientMessageID,
 	}
 	if plan.template != nil {
 		msg.TemplateID = &plan.template.ID

@@ -30,13 +30,15 @@ type legacyMessage struct {
 	Type           string             `json:"type"`
 	TemplateID     *int64             `json:"templateId"`
 	ErrorCode      *string            `json:"errorCode"`
+	// ClientMessageID is the sender's idempotency key (an added field).
+	ClientMessageID *string `json:"clientMessageId"`
 }
 
 func toLegacyMessage(m *db.Message) legacyMessage {
 	out := legacyMessage{
 		MessageID: m.HexID(), ConversationID: m.ConversationID, Direction: m.Direction,
-		Content: m.Content, Datetime: T(m.Datetime), Status: m.Status, Type: m.MessageType,
-		TemplateID: m.TemplateID, ErrorCode: m.ErrorCode,
+		Content: legacyContent(m), Datetime: T(m.Datetime), Status: m.Status, Type: m.MessageType,
+		TemplateID: m.TemplateID, ErrorCode: m.ErrorCode, ClientMessageID: m.ClientMessageID,
 		Attachments: make([]legacyAttachment, 0, len(m.Attachments)),
 	}
 	for _, a := range m.Attachments {
@@ -44,6 +46,20 @@ func toLegacyMessage(m *db.Message) legacyMessage {
 			AttachmentID: a.ID, Order: a.Order, Type: a.Type, Filename: a.Filename, Filesize: a.Filesize})
 	}
 	return out
+}
+
+// legacyContent is a message's content as legacy clients show it: a location as
+// its label, address and coordinates, a button reply as the button's text (when
+// the provider sent no text with it).
+func legacyContent(m *db.Message) *string {
+	if m.Location != nil {
+		s := resolvers.LocationText(m.Location)
+		return &s
+	}
+	if m.InteractiveReply != nil && (m.Content == nil || *m.Content == "") {
+		return &m.InteractiveReply.Text
+	}
+	return m.Content
 }
 
 // legacyPage is the v1.2 envelope of the message lists (page and limit are numbers
@@ -96,10 +112,11 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := resolvers.SendInput{
-		Text:         b.String("text", false),
-		AttachmentID: b.ID("attachmentId", false),
-		TemplateID:   b.ID("templateId", false),
-		Params:       b.Strings("params"),
+		ClientMessageID: b.String("clientMessageId", false),
+		Text:            b.String("text", false),
+		AttachmentID:    b.ID("attachmentId", false),
+		TemplateID:      b.ID("templateId", false),
+		Params:          b.Strings("params"),
 	}
 	if to := b.ID("to", true); to != nil {
 		in.To = *to

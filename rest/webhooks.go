@@ -241,11 +241,25 @@ func (b *webhookBody) get(name string) string {
 // or above it.
 func (b *webhookBody) inbound() (resolvers.InboundMessage, error) {
 	in := resolvers.InboundMessage{
-		MessageSID:  b.get("MessageSid"),
-		From:        b.get("From"),
-		To:          b.get("To"),
-		Body:        b.get("Body"),
-		ProfileName: b.get("ProfileName"),
+		MessageSID:    b.get("MessageSid"),
+		From:          b.get("From"),
+		To:            b.get("To"),
+		Body:          b.get("Body"),
+		ProfileName:   b.get("ProfileName"),
+		RepliedSID:    b.get("OriginalRepliedMessageSid"),
+		Latitude:      b.get("Latitude"),
+		Longitude:     b.get("Longitude"),
+		Address:       b.get("Address"),
+		Label:         b.get("Label"),
+		ButtonText:    b.get("ButtonText"),
+		ButtonPayload: b.get("ButtonPayload"),
+		Referral: resolvers.InboundReferral{
+			SourceType: b.get("ReferralSourceType"),
+			SourceID:   b.get("ReferralSourceId"),
+			SourceURL:  b.get("ReferralSourceUrl"),
+			Headline:   b.get("ReferralHeadline"),
+			Body:       b.get("ReferralBody"),
+		},
 	}
 	n := 0
 	if s := strings.TrimSpace(b.get("NumMedia")); s != "" {

@@ -172,8 +172,14 @@ type Query struct {
 
 // Sends a message to a contact of the company.
 type SendMessageInput struct {
-	// The contact (user id).
-	To string `json:"to"`
+	// The contact (user id); its conversation is found or created. Exactly one of to and conversationId.
+	To *string `json:"to,omitempty"`
+	// A conversation of the company. Exactly one of to and conversationId.
+	ConversationID *string `json:"conversationId,omitempty"`
+	// The client's id for this message (1–64 characters), unique in its conversation
+	// for good: a retry with the same clientMessageId returns the first message
+	// unchanged and sends nothing, whatever its content.
+	ClientMessageID *string `json:"clientMessageId,omitempty"`
 	// Free text; inside the 24-hour window only, unless it accompanies a template.
 	Text *string `json:"text,omitempty"`
 	// Defaults from the content: TEMPLATE with templateId, MEDIA with an attachment, else TEXT.

@@ -15,7 +15,11 @@ func authPayload(s *resolvers.Session) *model.AuthPayload {
 
 // sendInput converts sendMessage's input.
 func sendInput(in model.SendMessageInput) (resolvers.SendInput, error) {
-	to, err := resolvers.ParseID("to", in.To)
+	to, err := resolvers.ParseOptionalID("to", in.To)
+	if err != nil {
+		return resolvers.SendInput{}, err
+	}
+	conv, err := resolvers.ParseOptionalID("conversationId", in.ConversationID)
 	if err != nil {
 		return resolvers.SendInput{}, err
 	}
@@ -27,7 +31,10 @@ func sendInput(in model.SendMessageInput) (resolvers.SendInput, error) {
 	if err != nil {
 		return resolvers.SendInput{}, err
 	}
-	out := resolvers.SendInput{To: to, Text: in.Text, AttachmentID: att, TemplateID: tid, Params: in.Params}
+	out := resolvers.SendInput{ConversationID: conv, ClientMessageID: in.ClientMessageID, Text: in.Text, AttachmentID: att, TemplateID: tid, Params: in.Params}
+	if to != nil {
+		out.To = *to
+	}
 	if in.Type != nil {
 		out.Type = *in.Type
 	}

@@ -82,6 +82,10 @@ func (r *conversationResolver) Messages(ctx context.Context, obj *db.Conversatio
 	return r.messages(ctx, obj.ID, first, after, last, before)
 }
 
+func (r *conversationResolver) Cursor(ctx context.Context, obj *db.Conversation) (string, error) {
+	return conversationCursor(obj), nil
+}
+
 func (r *conversationResolver) Assignee(ctx context.Context, obj *db.Conversation) (*db.User, error) {
 	return r.assignee(ctx, obj)
 }
@@ -163,6 +167,36 @@ func (r *messageResolver) Template(ctx context.Context, obj *db.Message) (*db.Te
 		return nil, err
 	}
 	return l.Templates.Load(ctx, *obj.TemplateID)
+}
+
+func (r *messageResolver) ReplyTo(ctx context.Context, obj *db.Message) (*db.Message, error) {
+	if obj.ReplyToSID == nil {
+		return nil, nil
+	}
+	l, err := r.RequestLoaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := l.MessagesBySID.Load(ctx, *obj.ReplyToSID)
+	if err != nil || m == nil || m.ConversationID != obj.ConversationID {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (r *messageResolver) ReadBy(ctx context.Context, obj *db.Message) (*db.User, error) {
+	if obj.ReadBy == nil {
+		return nil, nil
+	}
+	l, err := r.RequestLoaders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Users.Load(ctx, *obj.ReadBy)
+}
+
+func (r *messageResolver) Cursor(ctx context.Context, obj *db.Message) (string, error) {
+	return messageCursor(obj), nil
 }
 
 func (r *mutationResolver) Signup(ctx context.Context, input model.SignupInput) (*model.AuthPayload, error) {
