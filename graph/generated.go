@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/graph/model"
+	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/scalar"
 	"github.com/google/uuid"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -167,6 +168,7 @@ type ComplexityRoot struct {
 		SendMessage          func(childComplexity int, input model.SendMessageInput) int
 		Signup               func(childComplexity int, input model.SignupInput) int
 		StartNewChat         func(childComplexity int, input model.StartNewChatInput) int
+		SyncTemplates        func(childComplexity int) int
 		UpdateAgent          func(childComplexity int, input model.UpdateAgentInput) int
 		UpdateContact        func(childComplexity int, input model.UpdateContactInput) int
 		UpdateProfile        func(childComplexity int, input model.UpdateProfileInput) int
@@ -213,6 +215,8 @@ type ComplexityRoot struct {
 	}
 
 	Template struct {
+		ApprovalStatus func(childComplexity int) int
+		Category       func(childComplexity int) int
 		Content        func(childComplexity int) int
 		ContentSID     func(childComplexity int) int
 		ID             func(childComplexity int) int
@@ -220,6 +224,13 @@ type ComplexityRoot struct {
 		Name           func(childComplexity int) int
 		ParameterCount func(childComplexity int) int
 		Shared         func(childComplexity int) int
+		Variables      func(childComplexity int) int
+	}
+
+	TemplateSync struct {
+		Added   func(childComplexity int) int
+		Removed func(childComplexity int) int
+		Updated func(childComplexity int) int
 	}
 
 	UpdateContactPayload struct {
@@ -300,6 +311,7 @@ type MutationResolver interface {
 	RefreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error)
 	Logout(ctx context.Context, allSessions *bool) (bool, error)
 	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error)
+	SyncTemplates(ctx context.Context) (*resolvers.TemplateSync, error)
 }
 type QueryResolver interface {
 	APIInfo(ctx context.Context) (*model.APIInfo, error)
@@ -882,6 +894,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartNewChat(childComplexity, args["input"].(model.StartNewChatInput)), true
+	case "Mutation.syncTemplates":
+		if e.ComplexityRoot.Mutation.SyncTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.SyncTemplates(childComplexity), true
 	case "Mutation.updateAgent":
 		if e.ComplexityRoot.Mutation.UpdateAgent == nil {
 			break
@@ -1127,6 +1145,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.MessageStatusChanged(childComplexity, args["conversationId"].(*string)), true
 
+	case "Template.approvalStatus":
+		if e.ComplexityRoot.Template.ApprovalStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.ApprovalStatus(childComplexity), true
+	case "Template.category":
+		if e.ComplexityRoot.Template.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Category(childComplexity), true
 	case "Template.content":
 		if e.ComplexityRoot.Template.Content == nil {
 			break
@@ -1169,6 +1199,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.Shared(childComplexity), true
+	case "Template.variables":
+		if e.ComplexityRoot.Template.Variables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Variables(childComplexity), true
+
+	case "TemplateSync.added":
+		if e.ComplexityRoot.TemplateSync.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateSync.Added(childComplexity), true
+	case "TemplateSync.removed":
+		if e.ComplexityRoot.TemplateSync.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateSync.Removed(childComplexity), true
+	case "TemplateSync.updated":
+		if e.ComplexityRoot.TemplateSync.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateSync.Updated(childComplexity), true
 
 	case "UpdateContactPayload.contact":
 		if e.ComplexityRoot.UpdateContactPayload.Contact == nil {
@@ -1399,8 +1454,11 @@ schema {
   subscription: Subscription
 }
 
-"An RFC 3339 timestamp in UTC, e.g. 2021-01-08T08:55:30.422Z."
-scalar Time
+"""
+An RFC 3339 timestamp. Output is always UTC with exactly three fractional digits,
+e.g. 2021-01-08T08:55:30.422Z; input accepts any RFC 3339 time.
+"""
+scalar Time @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
 
 "A file sent as a multipart request (GraphQL multipart request spec)."
 scalar Upload
@@ -1518,7 +1576,7 @@ enum MessageType {
   TEXT
   "One or more attachments, with optional text."
   MEDIA
-  "An approved WhatsApp template (always allowed)."
+  "A WhatsApp template (outside the window only an APPROVED one)."
   TEMPLATE
 }
 
@@ -1718,7 +1776,7 @@ input SendMessageInput {
   type: MessageType
   "An attachment of the company (from uploadMedia)."
   attachmentId: ID
-  "A template the company may use; always allowed."
+  "A template the company may use; outside the 24-hour window it must be APPROVED (else BAD_USER_INPUT)."
   templateId: ID
   "The template parameters, {{1}} first."
   params: [String!]
@@ -1797,8 +1855,9 @@ type Mutation {
   "Signs an agent in."
   login(email: String!, password: String!): AuthPayload!
   """
-  Sends a message. Free text into a closed 24-hour window fails with WINDOW_CLOSED;
-  templates are always allowed.
+  Sends a message. Free text into a closed 24-hour window fails with WINDOW_CLOSED
+  (extensions.windowClosedAt says when it closed); outside the window a template must
+  be APPROVED (BAD_USER_INPUT otherwise).
   """
   sendMessage(input: SendMessageInput!): SendMessagePayload!
   "Finds or creates the contact and conversation for a phone number; may open it with a template."
@@ -1911,6 +1970,61 @@ extend type Mutation {
   logout(allSessions: Boolean = false): Boolean!
   "Changes the caller's password; ends every other session of the caller."
   changePassword(currentPassword: String!, newPassword: String!): AuthPayload!
+}
+
+# ---------------------------------------------------------------------------------
+# Templates from Twilio's Content API (CONTRACT §8)
+# ---------------------------------------------------------------------------------
+
+"Where a template stands at WhatsApp, as Twilio's Content API reports it."
+enum TemplateApprovalStatus {
+  "Approved by WhatsApp: may be sent outside the 24-hour window."
+  APPROVED
+  "Submitted (or received) and awaiting WhatsApp's review."
+  PENDING
+  "Refused by WhatsApp."
+  REJECTED
+  "Paused by WhatsApp (poor quality ratings); cannot be sent until it resumes."
+  PAUSED
+  "Disabled by WhatsApp."
+  DISABLED
+  "Never submitted for WhatsApp's approval."
+  UNSUBMITTED
+}
+
+extend type Template {
+  "WhatsApp's category (UTILITY, MARKETING, AUTHENTICATION…); null when unknown."
+  category: String
+  """
+  Whether WhatsApp approved it. Outside the 24-hour window a template with a
+  contentSid must be APPROVED; templates without one always count as APPROVED.
+  """
+  approvalStatus: TemplateApprovalStatus!
+  """
+  The sample values of its variables as given at Twilio, {{1}} first; empty for
+  templates that did not come from the Content API.
+  """
+  variables: [String!]!
+}
+
+"What a template sync changed."
+type TemplateSync {
+  "Templates new at Twilio (or back after a deletion)."
+  added: Int!
+  "Templates whose content, language, category, variables or approval changed."
+  updated: Int!
+  "Templates deleted at Twilio: gone from the lists; messages that used them keep them."
+  removed: Int!
+}
+
+extend type Mutation {
+  """
+  Reads every template of the deployment's Twilio account from the Content API and
+  keeps them as shared templates keyed by contentSid (OWNER and ADMIN only). It also
+  runs by itself every TEMPLATE_SYNC_INTERVAL; UNAVAILABLE when Twilio cannot be
+  reached or no credentials are configured.
+  """
+  syncTemplates: TemplateSync!
 }
 `, BuiltIn: false},
 }
@@ -2188,8 +2302,26 @@ func (ec *executionContext) childFields_Template(ctx context.Context, field grap
 		return ec.fieldContext_Template_shared(ctx, field)
 	case "parameterCount":
 		return ec.fieldContext_Template_parameterCount(ctx, field)
+	case "category":
+		return ec.fieldContext_Template_category(ctx, field)
+	case "approvalStatus":
+		return ec.fieldContext_Template_approvalStatus(ctx, field)
+	case "variables":
+		return ec.fieldContext_Template_variables(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Template", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplateSync(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "added":
+		return ec.fieldContext_TemplateSync_added(ctx, field)
+	case "updated":
+		return ec.fieldContext_TemplateSync_updated(ctx, field)
+	case "removed":
+		return ec.fieldContext_TemplateSync_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplateSync", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateContactPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5302,6 +5434,38 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_syncTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_syncTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().SyncTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *resolvers.TemplateSync) graphql.Marshaler {
+			return ec.marshalNTemplateSync2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋresolversᚐTemplateSync(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_syncTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplateSync(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6389,6 +6553,144 @@ func (ec *executionContext) _Template_parameterCount(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Template_parameterCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Template", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Template_category(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, false, false, "String")
+}
+
+func (ec *executionContext) _Template_approvalStatus(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_approvalStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApprovalStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNTemplateApprovalStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_approvalStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, false, false, "TemplateApprovalStatus")
+}
+
+func (ec *executionContext) _Template_variables(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_variables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variables, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_variables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, false, false, "String")
+}
+
+func (ec *executionContext) _TemplateSync_added(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateSync_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateSync_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateSync", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TemplateSync_updated(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateSync_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateSync_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateSync", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TemplateSync_removed(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateSync_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateSync_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateSync", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UpdateContactPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.UpdateContactPayload) (ret graphql.Marshaler) {
@@ -9372,6 +9674,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "syncTemplates":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_syncTemplates(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9712,6 +10021,64 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Template_parameterCount(ctx, field, obj)
 				})
+		case "category":
+			out.Values[i] = ec._Template_category(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "approvalStatus":
+			out.Values[i] = ec._Template_approvalStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "variables":
+			out.Values[i] = ec._Template_variables(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var templateSyncImplementors = []string{"TemplateSync"}
+
+func (ec *executionContext) _TemplateSync(ctx context.Context, sel ast.SelectionSet, obj *resolvers.TemplateSync) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templateSyncImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TemplateSync")
+		case "added":
+			out.Values[i] = ec._TemplateSync_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._TemplateSync_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._TemplateSync_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10730,6 +11097,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNTemplate2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Template) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -10754,14 +11150,36 @@ func (ec *executionContext) marshalNTemplate2ᚖgithubᚗcomᚋconnectmeᚋconne
 	return ec._Template(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNTemplateApprovalStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTemplateApprovalStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TemplateApprovalStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNTemplateSync2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋresolversᚐTemplateSync(ctx context.Context, sel ast.SelectionSet, v *resolvers.TemplateSync) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TemplateSync!")
+		return graphql.Null
+	}
+	return ec._TemplateSync(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := scalar.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -11207,7 +11625,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -11217,7 +11635,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := scalar.MarshalTime(*v)
 	return res
 }
 

@@ -74,7 +74,8 @@ type SendInput struct {
 
 // SendMessage stores an outbound message and its delivery job in one transaction:
 // after the answer a crash cannot lose it, and the outbox sends it once. Free text
-// needs an open 24-hour window; templates are always allowed.
+// needs an open 24-hour window; outside it a template must be approved
+// (TemplateApproved).
 func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, *db.Conversation, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -100,9 +101,8 @@ func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, 
 		if err != nil {
 			return err
 		}
-		if plan.template == nil && !windowOf(conv.LastFreeMessageTime, now).IsOpen() {
-			return apperr.New(apperr.WindowClosed,
-				"the 24-hour window of this conversation is closed: only a template message can be sent now")
+		if err := plan.allowedIn(windowOf(conv.LastFreeMessageTime, now)); err != nil {
+			return err
 		}
 		msg, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan, now)
 		return err
@@ -302,6 +302,9 @@ func (r *Resolver) StartNewChat(ctx context.Context, in NewChatInput) (*NewChat,
 		}
 		out.Contact, out.Conversation = contact, conv
 		if plan != nil {
+			if err := plan.allowedIn(windowOf(conv.LastFreeMessageTime, now)); err != nil {
+				return err
+			}
 			out.Message, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan, now)
 		}
 		return err

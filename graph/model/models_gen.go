@@ -147,7 +147,7 @@ type SendMessageInput struct {
 	Type *string `json:"type,omitempty"`
 	// An attachment of the company (from uploadMedia).
 	AttachmentID *string `json:"attachmentId,omitempty"`
-	// A template the company may use; always allowed.
+	// A template the company may use; outside the 24-hour window it must be APPROVED (else BAD_USER_INPUT).
 	TemplateID *string `json:"templateId,omitempty"`
 	// The template parameters, {{1}} first.
 	Params []string `json:"params,omitempty"`

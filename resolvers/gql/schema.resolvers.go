@@ -252,6 +252,10 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword s
 	return sessionPayload(r.Resolver.ChangePassword(ctx, currentPassword, newPassword))
 }
 
+func (r *mutationResolver) SyncTemplates(ctx context.Context) (*resolvers.TemplateSync, error) {
+	return r.Resolver.SyncTemplates(ctx)
+}
+
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 	info := resolvers.APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
