@@ -61,7 +61,9 @@ func ownerToken(t *testing.T, app *testkit.App, u *db.User) string {
 
 func syncNow(t *testing.T, app *testkit.App, token string) [3]int {
 	t.Helper()
-	var out struct{ SyncTemplates struct{ Added, Updated, Removed int } }
+	var out struct {
+		SyncTemplates struct{ Added, Updated, Removed int }
+	}
 	gql(t, app, token, syncMutation, nil, &out)
 	s := out.SyncTemplates
 	return [3]int{s.Added, s.Updated, s.Removed}
@@ -151,7 +153,11 @@ func TestSyncTemplates_FollowsTheContentAPI(t *testing.T) {
 		t.Errorf("company B's own template with a content id was touched: %+v", got)
 	}
 	var msg struct {
-		Messages struct{ Edges []struct{ Node struct{ Template *struct{ ID, Name string } } } }
+		Messages struct {
+			Edges []struct {
+				Node struct{ Template *struct{ ID, Name string } }
+			}
+		}
 	}
 	gql(t, app, a.token, `query($c: ID!) { messages(conversationId: $c) { edges { node { template { id name } } } } }`,
 		map[string]any{"c": fmt.Sprint(conv.ID)}, &msg)
