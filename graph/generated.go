@@ -1479,6 +1479,7 @@ type ApiInfo {
 
 "A tenant: a business that talks to its customers over WhatsApp."
 type Company {
+  "The company's id."
   id: ID!
   "Display name."
   name: String!
@@ -1498,8 +1499,11 @@ enum Role {
 
 "A person: an agent of a company or a contact (customer)."
 type User {
+  "The user's id."
   id: ID!
+  "First name (may be empty for a contact known only by phone)."
   firstName: String!
+  "Last name (may be empty)."
   lastName: String!
   "E.164 phone number, e.g. +94717936775."
   phone: String
@@ -1525,13 +1529,17 @@ type AuthPayload {
 
 "Creates a company and its first agent (the OWNER)."
 input SignupInput {
+  "The owner's first name."
   firstName: String!
+  "The owner's last name."
   lastName: String!
   "E.164 phone number, e.g. +94717936775."
   phone: String!
+  "The owner's email, to sign in with."
   email: String!
   "At least 8 characters."
   password: String!
+  "The company's display name."
   companyName: String!
   "The business sender, e.g. whatsapp:+14155238886."
   whatsappNumber: String
@@ -1553,20 +1561,31 @@ PENDING < QUEUED < SENT < DELIVERED < READ; FAILED and UNDELIVERED happen only b
 DELIVERED. Received messages are PENDING until an agent marks the conversation read.
 """
 enum MessageStatus {
+  "Stored; not yet handed to the provider (received: not yet read by an agent)."
   PENDING
+  "Handed to the provider, which queued it."
   QUEUED
+  "The provider sent it to WhatsApp."
   SENT
+  "The provider reports it reached the contact's phone."
   DELIVERED
+  "The contact read it (received: an agent read it)."
   READ
+  "The provider could not send it (see errorCode)."
   FAILED
+  "WhatsApp could not deliver it (see errorCode)."
   UNDELIVERED
 }
 
 "The kind of file an attachment is, decided from its content."
 enum AttachmentType {
+  "A JPEG or PNG picture."
   IMAGE
+  "An MP4 or 3GPP video."
   VIDEO
+  "A voice note or audio file."
   AUDIO
+  "Any other file: PDF, office documents, archives…."
   DOCUMENT
 }
 
@@ -1582,6 +1601,7 @@ enum MessageType {
 
 "A messaging channel."
 type Channel {
+  "The channel's id."
   id: ID!
   "WHATSAPP (more channels may come)."
   name: String!
@@ -1604,9 +1624,11 @@ type ChatWindow {
 
 "A thread between the company and one contact on one channel."
 type Conversation {
+  "The conversation's id."
   id: ID!
   "The customer."
   contact: User!
+  "The channel the conversation runs on (WhatsApp)."
   channel: Channel!
   "When a message was last added; null if never."
   lastUpdateTime: Time
@@ -1619,7 +1641,17 @@ type Conversation {
   "The state of the 24-hour window."
   chatWindow: ChatWindow!
   "Messages, newest first. See Query.messages."
-  messages(first: Int, after: String, last: Int, before: String): MessageConnection!
+  messages(
+    "How many messages, walking back from after (at most 100)."
+    first: Int
+    "A message cursor: the page starts just older than it."
+    after: String
+    "How many messages, walking forward from before (at most 100)."
+    last: Int
+    "A message cursor: the page ends just newer than it."
+    before: String
+  ): MessageConnection!
+  "When the conversation was created."
   createdAt: Time!
 }
 
@@ -1627,13 +1659,17 @@ type Conversation {
 type Message {
   "32 lowercase hex characters; time-ordered."
   id: ID!
+  "The conversation the message belongs to."
   conversation: Conversation!
+  "Whether the company sent it or the contact did."
   direction: Direction!
+  "What the message carries."
   type: MessageType!
   "The text (for templates: the rendered text); null when there is none."
   content: String
   "When the message was sent or received."
   datetime: Time!
+  "Where the message is (see MessageStatus)."
   status: MessageStatus!
   "The provider's error code when FAILED or UNDELIVERED."
   errorCode: String
@@ -1647,9 +1683,11 @@ type Message {
 
 "A file of the company, usually carried by a message."
 type Attachment {
+  "The attachment's id; sendMessage takes it as attachmentId."
   id: ID!
   "Position within its message."
   order: Int
+  "The kind of file, decided from its content."
   type: AttachmentType!
   "Display name (cleaned); never used as a path."
   filename: String!
@@ -1663,10 +1701,13 @@ type Attachment {
 
 "A WhatsApp message template with {{1}}, {{2}} … placeholders."
 type Template {
+  "The template's id; sendMessage takes it as templateId."
   id: ID!
+  "The template's name (Twilio's friendly name for synced ones)."
   name: String!
   "Language code, e.g. en."
   language: String!
+  "The text, with {{1}}, {{2}} … where the parameters go."
   content: String!
   "The provider's content id (Twilio HX…), used to send outside the window."
   contentSid: String
@@ -1678,15 +1719,21 @@ type Template {
 
 "Relay paging information."
 type PageInfo {
+  "Whether items follow this page (ask with after: endCursor)."
   hasNextPage: Boolean!
+  "Whether items come before this page (ask with before: startCursor)."
   hasPreviousPage: Boolean!
+  "The cursor of the page's first item; null for an empty page."
   startCursor: String
+  "The cursor of the page's last item; null for an empty page."
   endCursor: String
 }
 
 "A page of conversations."
 type ConversationConnection {
+  "The conversations of this page, in list order."
   edges: [ConversationEdge!]!
+  "Where this page is in the list."
   pageInfo: PageInfo!
   "All conversations matching, over every page."
   totalCount: Int!
@@ -1694,13 +1741,17 @@ type ConversationConnection {
 
 "A conversation and its cursor."
 type ConversationEdge {
+  "The position of this conversation in the list (for after/before)."
   cursor: String!
+  "The conversation."
   node: Conversation!
 }
 
 "A page of messages."
 type MessageConnection {
+  "The messages of this page, newest first."
   edges: [MessageEdge!]!
+  "Where this page is in the list."
   pageInfo: PageInfo!
   "All messages matching, over every page."
   totalCount: Int!
@@ -1708,13 +1759,17 @@ type MessageConnection {
 
 "A message and its cursor."
 type MessageEdge {
+  "The position of this message in the list (for after/before)."
   cursor: String!
+  "The message."
   node: Message!
 }
 
 "A page of contacts."
 type UserConnection {
+  "The contacts of this page, in list order."
   edges: [UserEdge!]!
+  "Where this page is in the list."
   pageInfo: PageInfo!
   "All contacts matching, over every page."
   totalCount: Int!
@@ -1722,7 +1777,9 @@ type UserConnection {
 
 "A contact and its cursor."
 type UserEdge {
+  "The position of this contact in the list (for after/before)."
   cursor: String!
+  "The contact."
   node: User!
 }
 
@@ -1736,6 +1793,7 @@ input ConversationFilter {
   search: String
 }
 
+"Reads. Everything but apiInfo needs a bearer token and sees the caller's company only."
 type Query {
   "Name and version of this server; needs no authentication."
   apiInfo: ApiInfo!
@@ -1745,25 +1803,57 @@ type Query {
   The company's conversations, most recently updated first (never-updated last).
   first: at most 100 (default 20).
   """
-  conversations(first: Int = 20, after: String, filter: ConversationFilter): ConversationConnection!
+  conversations(
+    "How many conversations (at most 100)."
+    first: Int = 20
+    "A conversation cursor: the page starts after it."
+    after: String
+    "Narrows the list."
+    filter: ConversationFilter
+  ): ConversationConnection!
   "One conversation of the company."
-  conversation(id: ID!): Conversation!
+  conversation("The conversation's id." id: ID!): Conversation!
   """
   A conversation's messages, newest first. first/after walk back into older history;
   last/before walk forward to newer messages (e.g. what arrived after a cursor). At
   most 100 per page; with neither first nor last, 20 newest.
   """
-  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String): MessageConnection!
+  messages(
+    "The conversation (of the caller's company)."
+    conversationId: ID!
+    "How many messages, walking back from after (at most 100)."
+    first: Int
+    "A message cursor: the page starts just older than it."
+    after: String
+    "How many messages, walking forward from before (at most 100)."
+    last: Int
+    "A message cursor: the page ends just newer than it."
+    before: String
+  ): MessageConnection!
   "Full-text search over the company's messages: best match first, then newest."
-  searchMessages(term: String!, first: Int = 20, after: String): MessageConnection!
+  searchMessages(
+    "The words to find (full-text, any word order)."
+    term: String!
+    "How many messages (at most 100)."
+    first: Int = 20
+    "A search cursor: the page starts after it."
+    after: String
+  ): MessageConnection!
   "The company's contacts by name; search matches name or phone."
-  contacts(first: Int = 20, after: String, search: String): UserConnection!
+  contacts(
+    "How many contacts (at most 100)."
+    first: Int = 20
+    "A contact cursor: the page starts after it."
+    after: String
+    "Text matching the contact's name or phone number."
+    search: String
+  ): UserConnection!
   "One contact of the company."
-  contact(id: ID!): User!
+  contact("The contact's user id." id: ID!): User!
   "The templates the company may send: the shared ones and its own."
   templates: [Template!]!
   "The state of a conversation's 24-hour window."
-  chatWindow(conversationId: ID!): ChatWindow!
+  chatWindow("The conversation (of the caller's company)." conversationId: ID!): ChatWindow!
 }
 
 "Sends a message to a contact of the company."
@@ -1794,16 +1884,21 @@ type SendMessagePayload {
 input StartNewChatInput {
   "E.164, e.g. +94717936775."
   phone: String!
+  "The contact's first name, for a new contact."
   firstName: String
+  "The contact's last name, for a new contact."
   lastName: String
   "The opening template (a new contact's window is closed)."
   templateId: ID
+  "The template parameters, {{1}} first."
   params: [String!]
 }
 
 "What startNewChat changed."
 type StartNewChatPayload {
+  "The WhatsApp conversation with the contact, found or created."
   conversation: Conversation!
+  "The contact, found by phone or created."
   contact: User!
   "The opening template message, when templateId was given."
   message: Message
@@ -1813,26 +1908,35 @@ type StartNewChatPayload {
 input UpdateProfileInput {
   "The user to change; defaults to the signed-in agent."
   userId: ID
+  "The new first name."
   firstName: String
+  "The new last name."
   lastName: String
+  "The new phone number, E.164 (e.g. +94717936775)."
   phone: String
 }
 
 "What updateProfile changed."
 type UpdateProfilePayload {
+  "The user as it is now."
   user: User!
 }
 
 "Changes a contact of the company; omitted fields stay."
 input UpdateContactInput {
+  "The contact to change."
   id: ID!
+  "The new first name."
   firstName: String
+  "The new last name."
   lastName: String
+  "The new phone number, E.164 (e.g. +94717936775)."
   phone: String
 }
 
 "What updateContact changed."
 type UpdateContactPayload {
+  "The contact as it is now."
   contact: User!
 }
 
@@ -1844,35 +1948,37 @@ type UploadMediaPayload {
 
 "What markConversationRead changed."
 type MarkConversationReadPayload {
+  "The conversation, its unreadCount now 0."
   conversation: Conversation!
   "How many received messages became READ."
   markedCount: Int!
 }
 
+"Changes. Everything but signup, login, acceptInvitation and refreshSession needs a bearer token."
 type Mutation {
   "Creates a company and its owner, and signs the owner in."
-  signup(input: SignupInput!): AuthPayload!
+  signup("The company and its owner." input: SignupInput!): AuthPayload!
   "Signs an agent in."
-  login(email: String!, password: String!): AuthPayload!
+  login("The agent's email (any case)." email: String!, "The agent's password." password: String!): AuthPayload!
   """
   Sends a message. Free text into a closed 24-hour window fails with WINDOW_CLOSED
   (extensions.windowClosedAt says when it closed); outside the window a template must
   be APPROVED (BAD_USER_INPUT otherwise).
   """
-  sendMessage(input: SendMessageInput!): SendMessagePayload!
+  sendMessage("The message." input: SendMessageInput!): SendMessagePayload!
   "Finds or creates the contact and conversation for a phone number; may open it with a template."
-  startNewChat(input: StartNewChatInput!): StartNewChatPayload!
+  startNewChat("The phone number, and the opening template if any." input: StartNewChatInput!): StartNewChatPayload!
   """
   Stores a file for the company. Its type comes from its content (IMAGE: JPEG/PNG up to
   5 MB; VIDEO: MP4/3GPP up to 16 MB; AUDIO up to 16 MB; DOCUMENT up to 100 MB).
   """
-  uploadMedia(file: Upload!): UploadMediaPayload!
+  uploadMedia("The file (a multipart request)." file: Upload!): UploadMediaPayload!
   "Changes a profile (the agent's own or a contact's of the company)."
-  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload!
+  updateProfile("Who and what changes." input: UpdateProfileInput!): UpdateProfilePayload!
   "Changes a contact of the company."
-  updateContact(input: UpdateContactInput!): UpdateContactPayload!
+  updateContact("Which contact and what changes." input: UpdateContactInput!): UpdateContactPayload!
   "Marks every received message of the conversation READ."
-  markConversationRead(conversationId: ID!): MarkConversationReadPayload!
+  markConversationRead("The conversation (of the caller's company)." conversationId: ID!): MarkConversationReadPayload!
 }
 
 """
@@ -1884,9 +1990,9 @@ socket was down are not replayed.
 """
 type Subscription {
   "Messages added to one conversation, or to any of the company's when conversationId is omitted."
-  messageAdded(conversationId: ID): Message!
+  messageAdded("Only this conversation's messages; omitted: every conversation of the company." conversationId: ID): Message!
   "Messages whose status moved (delivery receipts, reads), in the order the changes happened."
-  messageStatusChanged(conversationId: ID): Message!
+  messageStatusChanged("Only this conversation's messages; omitted: every conversation of the company." conversationId: ID): Message!
   "Conversations that changed (new message, window reopened, marked read)."
   conversationUpdated: Conversation!
 }
@@ -1913,12 +2019,19 @@ extend type AuthPayload {
 
 "An invitation to join the company, pending until accepted, revoked or expired (7 days)."
 type Invitation {
+  "The invitation's id (for revokeInvitation)."
   id: ID!
+  "The email the invited agent signs in with."
   email: String!
+  "The invited agent's first name."
   firstName: String!
+  "The invited agent's last name."
   lastName: String!
+  "The role the agent gets on accepting (ADMIN or AGENT)."
   role: Role!
+  "When the invitation stops working (7 days after it was made)."
   expiresAt: Time!
+  "The agent who sent the invitation."
   invitedBy: User!
   """
   The secret of the invitation link PUBLIC_BASE_URL/invite#<token>: only in
@@ -1927,49 +2040,60 @@ type Invitation {
   token: String
 }
 
+"Invites an agent to the caller's company."
 input InviteAgentInput {
+  "The email the agent will sign in with."
   email: String!
+  "The agent's first name."
   firstName: String!
+  "The agent's last name."
   lastName: String!
   "ADMIN or AGENT."
   role: Role!
 }
 
+"Accepts an invitation: the invited agent's password (and phone)."
 input AcceptInvitationInput {
+  "The secret of the invitation link (after #)."
   token: String!
+  "The new agent's password, at least 8 characters."
   password: String!
   "E.164 phone number; optional."
   phone: String
 }
 
+"Changes an agent of the company; omitted fields stay."
 input UpdateAgentInput {
+  "The agent to change."
   id: ID!
+  "The new role: ADMIN or AGENT."
   role: Role
+  "false deactivates the agent (ends its sessions), true reactivates it."
   active: Boolean
 }
 
 extend type Query {
   "The company's agents, by first then last name; deactivated ones only with includeInactive."
-  agents(includeInactive: Boolean = false): [User!]!
+  agents("Whether deactivated agents are listed too." includeInactive: Boolean = false): [User!]!
   "Pending invitations (OWNER and ADMIN only)."
   invitations: [Invitation!]!
 }
 
 extend type Mutation {
   "Invites an agent (OWNER and ADMIN only); inviting a pending email again replaces its invitation."
-  inviteAgent(input: InviteAgentInput!): Invitation!
+  inviteAgent("Who is invited, and as what." input: InviteAgentInput!): Invitation!
   "Revokes a pending invitation (OWNER and ADMIN only)."
-  revokeInvitation(id: ID!): Boolean!
+  revokeInvitation("The pending invitation." id: ID!): Boolean!
   "Creates the invited agent and signs it in; no bearer token needed."
-  acceptInvitation(input: AcceptInvitationInput!): AuthPayload!
+  acceptInvitation("The invitation's token and the new agent's password." input: AcceptInvitationInput!): AuthPayload!
   "Changes an agent's role or deactivates/reactivates it (OWNER and ADMIN only); ends its sessions."
-  updateAgent(input: UpdateAgentInput!): User!
+  updateAgent("Which agent and what changes." input: UpdateAgentInput!): User!
   "Exchanges a refresh token for a new session token pair (rotation)."
-  refreshSession(refreshToken: String!): AuthPayload!
+  refreshSession("The refresh token of the session's latest pair." refreshToken: String!): AuthPayload!
   "Ends this session, or every session of the caller."
-  logout(allSessions: Boolean = false): Boolean!
+  logout("true ends every session of the caller, not only this one." allSessions: Boolean = false): Boolean!
   "Changes the caller's password; ends every other session of the caller."
-  changePassword(currentPassword: String!, newPassword: String!): AuthPayload!
+  changePassword("The password now." currentPassword: String!, "The new password, at least 8 characters." newPassword: String!): AuthPayload!
 }
 
 # ---------------------------------------------------------------------------------
