@@ -168,7 +168,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Fetcher = &media.Fetcher{DB: work, Bus: a.Bus, Store: store, APIBase: cfg.TwilioAPIBase,
 		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, Log: a.Log,
 		PollInterval: opts.PollInterval}
-	if a.Periodic, err = periodicRunner(work, a.work, a.Log, opts.PollInterval); err != nil {
+	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
+		// The deployment's account: its templates are shared by every company.
+		contents := &twilio.ContentClient{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
+			BaseURL: cfg.TwilioContentAPIBase}
+		a.Resolver.Contents, a.work.Contents = contents, contents
+	}
+	if a.Periodic, err = periodicRunner(work, a.work, a.Log, opts.PollInterval, cfg.TemplateSyncInterval); err != nil {
 		return fail(err)
 	}
 	if a.Snooze, err = snoozeRunner(a.work, a.Log); err != nil {

@@ -23,20 +23,26 @@ type periodicTask struct {
 // took within 24 h (quota). Hourly is often enough for both: each removes what is
 // older than a day. Ended sessions go once no token of theirs can be valid. Events
 // older than EVENT_RETENTION go every ten minutes, so each run removes a little.
-func periodicTasks(r *resolvers.Resolver) map[string]periodicTask {
-	return map[string]periodicTask{
+// With Twilio's credentials, the templates are synced from the Content API every
+// templateSync.
+func periodicTasks(r *resolvers.Resolver, templateSync time.Duration) map[string]periodicTask {
+	tasks := map[string]periodicTask{
 		"expire_held_statuses":     {every: time.Hour, run: r.ExpireHeldStatuses},
 		"purge_unattached_uploads": {every: time.Hour, run: r.PurgeUnattachedUploads},
 		"purge_ended_sessions":     {every: time.Hour, run: r.PurgeSessions},
 		"purge_old_events":         {every: 10 * time.Minute, run: r.PurgeEvents},
 	}
+	if r.Contents != nil && templateSync > 0 {
+		tasks["sync_templates"] = periodicTask{every: templateSync, run: r.RunTemplateSync}
+	}
+	return tasks
 }
 
 // periodicRunner runs the periodic tasks on the background-work loop: each task is
 // a row of periodic_tasks with its next run time, claimed under a lease, so with
 // several instances each run happens once, on one of them, and survives restarts.
-func periodicRunner(work *bun.DB, r *resolvers.Resolver, log *slog.Logger, poll time.Duration) (*jobs.Runner[string], error) {
-	tasks := periodicTasks(r)
+func periodicRunner(work *bun.DB, r *resolvers.Resolver, log *slog.Logger, poll, templateSync time.Duration) (*jobs.Runner[string], error) {
+	tasks := periodicTasks(r, templateSync)
 	names := make([]string, 0, len(tasks))
 	for n := range tasks {
 		names = append(names, n)
@@ -60,7 +66,7 @@ func periodicRunner(work *bun.DB, r *resolvers.Resolver, log *slog.Logger, poll 
 				msg = err.Error()
 				log.Warn("periodic task failed; it runs again at its next time", "task", name, "err", err)
 			} else if n > 0 {
-				log.Info("periodic task done", "task", name, "removed", n)
+				log.Info("periodic task done", "task", name, "changed", n)
 			}
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()

@@ -40,6 +40,9 @@ type Error struct {
 	// RetryAfter is how long a RateLimited client waits before its next attempt is
 	// allowed (REST Retry-After, GraphQL extensions.retryAfter).
 	RetryAfter time.Duration
+	// WindowClosedAt is when the conversation's 24-hour window closed, for
+	// WindowClosed (nil when it never opened; GraphQL extensions.windowClosedAt).
+	WindowClosedAt *time.Time
 }
 
 // RetryAfterSeconds is RetryAfter in whole seconds, rounded up (a client that waits

@@ -39,8 +39,52 @@ func FromContext(ctx context.Context) *Principal {
 	return p
 }
 
-// ErrInvalidToken is returned for any token that must not be accepted.
+// ErrInvalidToken is returned for any token that must not be accepted; the two
+// below wrap it, so that errors.Is(err, ErrInvalidToken) holds for every refusal.
 var ErrInvalidToken = errors.New("invalid token")
+
+// ErrTokenExpired is a genuine token (our signature) whose exp has passed: the
+// client refreshes its session.
+var ErrTokenExpired = fmt.Errorf("%w: expired", ErrInvalidToken)
+
+// ErrSessionEnded is a genuine, unexpired token of a session that has ended: the
+// client signs in again.
+var ErrSessionEnded = fmt.Errorf("%w: session ended", ErrInvalidToken)
+
+// The reasons a refused token gives clients (GraphQL extensions.reason).
+const (
+	ReasonTokenExpired = "TOKEN_EXPIRED"
+	ReasonSessionEnded = "SESSION_ENDED"
+	ReasonTokenInvalid = "TOKEN_INVALID"
+)
+
+// Reason is the client-facing reason of a Parse error.
+func Reason(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrTokenExpired):
+		return ReasonTokenExpired
+	case errors.Is(err, ErrSessionEnded):
+		return ReasonSessionEnded
+	}
+	return ReasonTokenInvalid
+}
+
+type refusalKey struct{}
+
+// WithRefusal returns ctx noting why the request's bearer token was refused (a
+// Reason), so that an UNAUTHENTICATED answer can tell the client what to do.
+func WithRefusal(ctx context.Context, reason string) context.Context {
+	return context.WithValue(ctx, refusalKey{}, reason)
+}
+
+// Refusal returns why the request's bearer token was refused, or "" when it carried
+// none or a valid one.
+func Refusal(ctx context.Context) string {
+	s, _ := ctx.Value(refusalKey{}).(string)
+	return s
+}
 
 // Tokens signs and verifies HS256 tokens with one secret.
 type Tokens struct {
@@ -98,7 +142,8 @@ func (t *Tokens) IssueSession(userID, companyID int64, role, sessionID string) (
 }
 
 // Parse verifies a token: HS256 only (never "none"), our secret, exp required and in
-// the future. Any failure is ErrInvalidToken.
+// the future. Any failure is ErrInvalidToken: ErrTokenExpired for a genuine token
+// past its exp, ErrSessionEnded for one of an ended session.
 func (t *Tokens) Parse(token string) (*Principal, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
@@ -107,6 +152,10 @@ func (t *Tokens) Parse(token string) (*Principal, error) {
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(t.now),
 	)
+	if errors.Is(err, jwt.ErrTokenExpired) && !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
+		// jwt checks the signature before the claims: only a token we signed gets here.
+		return nil, ErrTokenExpired
+	}
 	if err != nil {
 		return nil, ErrInvalidToken
 	}
@@ -115,7 +164,7 @@ func (t *Tokens) Parse(token string) (*Principal, error) {
 		return nil, ErrInvalidToken
 	}
 	if c.SessionID != "" && t.Revoked.Has(c.SessionID) {
-		return nil, ErrInvalidToken
+		return nil, ErrSessionEnded
 	}
 	return &Principal{UserID: uid, CompanyID: c.CompanyID, Role: c.Role, ExpiresAt: c.ExpiresAt.Time,
 		SessionID: c.SessionID}, nil

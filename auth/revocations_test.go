@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -25,7 +26,7 @@ func TestRevocations_RefusesRevokedSessionsUntilTheirTokensExpire(t *testing.T) 
 		t.Fatalf("live session refused: %v", err)
 	}
 	rev.Add(now, "s1")
-	if _, err := tokens.Parse(tok); err != ErrInvalidToken {
+	if _, err := tokens.Parse(tok); !errors.Is(err, ErrSessionEnded) || !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("revoked session accepted: %v", err)
 	}
 	if _, err := tokens.Parse(other); err != nil {
@@ -76,4 +77,24 @@ func BenchmarkParse(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestParse_RefusalsSayWhy: a genuine expired token is ErrTokenExpired, a token
+// signed with another key is plain ErrInvalidToken whatever its exp; all are
+// ErrInvalidToken.
+func TestParse_RefusalsSayWhy(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ours := NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour, func() time.Time { return now })
+	theirs := NewTokens([]byte("fedcba9876543210fedcba9876543210"), time.Hour, func() time.Time { return now })
+	tok, _, _ := ours.Issue(1, 2, "AGENT")
+	forged, _, _ := theirs.Issue(1, 2, "AGENT")
+	now = now.Add(2 * time.Hour)
+	for _, c := range []struct {
+		tok, reason string
+	}{{tok, ReasonTokenExpired}, {forged, ReasonTokenInvalid}, {"x.y.z", ReasonTokenInvalid}} {
+		_, err := ours.Parse(c.tok)
+		if !errors.Is(err, ErrInvalidToken) || Reason(err) != c.reason {
+			t.Errorf("%.20s…: %v, reason %q, want %q", c.tok, err, Reason(err), c.reason)
+		}
+	}
 }

@@ -71,6 +71,12 @@ type Config struct {
 	WSMaxPerAddr int
 	// EventRetention is how long the event log keeps an event (at least an hour).
 	EventRetention time.Duration
+
+	// TwilioContentAPIBase is Twilio's Content API, where templates are synced from.
+	TwilioContentAPIBase string
+	// TemplateSyncInterval is how often templates are synced by themselves (when
+	// the Twilio credentials are set).
+	TemplateSyncInterval time.Duration
 }
 
 // Var documents one environment variable for --help and the README.
@@ -115,6 +121,8 @@ var Vars = []Var{
 	{"WS_MAX_PER_AGENT", "20", "websockets one agent may hold open on this instance; more are refused (429 at the upgrade, or closed 4429 at connection_init); 0 turns the cap off"},
 	{"EVENT_RETENTION", "168h", "how long the event log keeps events (Go duration, or days such as 7d; at least 1h); a client cursor older than that gets CURSOR_EXPIRED"},
 	{"WS_MAX_PER_ADDR", "100", "websockets one client address may hold open on this instance; more are refused with 429 at the upgrade; 0 turns the cap off"},
+	{"TWILIO_CONTENT_API_BASE", "https://content.twilio.com", "Twilio's Content API, where syncTemplates reads the account's templates and their WhatsApp approval"},
+	{"TEMPLATE_SYNC_INTERVAL", "15m", "how often the templates are synced from the Content API by themselves (on one instance at a time; only when TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set)"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -219,6 +227,15 @@ func Load(getenv func(string) string) (*Config, error) {
 	if err := c.loadClientLimits(get); err != nil {
 		return nil, err
 	}
+	c.TwilioContentAPIBase = strings.TrimRight(get("TWILIO_CONTENT_API_BASE", "https://content.twilio.com"), "/")
+	if u, err := url.Parse(c.TwilioContentAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("TWILIO_CONTENT_API_BASE must be an absolute http or https URL, not %q", c.TwilioContentAPIBase)
+	}
+	tsi, err := time.ParseDuration(get("TEMPLATE_SYNC_INTERVAL", "15m"))
+	if err != nil || tsi < time.Second {
+		return nil, fmt.Errorf("TEMPLATE_SYNC_INTERVAL must be a duration of at least 1s such as 15m, not %q", getenv("TEMPLATE_SYNC_INTERVAL"))
+	}
+	c.TemplateSyncInterval = tsi
 	if c.PprofAddr = get("PPROF_ADDR", ""); c.PprofAddr != "" && !isLoopback(c.PprofAddr) {
 		return nil, fmt.Errorf("PPROF_ADDR must be a loopback address such as 127.0.0.1:6060, not %q", c.PprofAddr)
 	}

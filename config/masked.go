@@ -44,6 +44,8 @@ func (c *Config) Masked() map[string]any {
 		"UPLOADS_PER_AGENT":        c.UploadsPerAgent,
 		"WS_MAX_PER_AGENT":         c.WSMaxPerAgent,
 		"WS_MAX_PER_ADDR":          c.WSMaxPerAddr,
+		"TWILIO_CONTENT_API_BASE":  c.TwilioContentAPIBase,
+		"TEMPLATE_SYNC_INTERVAL":   c.TemplateSyncInterval.String(),
 	}
 }
 

@@ -235,7 +235,26 @@ type Template struct {
 	Content    string    `bun:"content,notnull"`
 	ContentSID *string   `bun:"content_sid"`
 	CreatedAt  time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	// Synced marks a template kept by the Content API sync (shared, keyed by
+	// ContentSID); a sync never touches the others.
+	Synced         bool       `bun:"synced,notnull"`
+	Category       *string    `bun:"category"`
+	ApprovalStatus string     `bun:"approval_status,notnull,default:'APPROVED'"`
+	Variables      []string   `bun:"variables,array,notnull,default:'{}'"`
+	DeletedAt      *time.Time `bun:"deleted_at"`
+	UpdatedAt      time.Time  `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
 }
+
+// The approval states of a template (WhatsApp's, through Twilio); templates that did
+// not come from the Content API are ApprovalApproved.
+const (
+	ApprovalApproved    = "APPROVED"
+	ApprovalPending     = "PENDING"
+	ApprovalRejected    = "REJECTED"
+	ApprovalPaused      = "PAUSED"
+	ApprovalDisabled    = "DISABLED"
+	ApprovalUnsubmitted = "UNSUBMITTED"
+)
 
 // GetIDs returns the user's id and company id (test helpers issue tokens with it).
 func (u *User) GetIDs() (int64, int64) { return u.ID, u.CompanyID }

@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/graph/model"
+	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/scalar"
 	"github.com/google/uuid"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -247,6 +248,7 @@ type ComplexityRoot struct {
 		SetConversationStatus func(childComplexity int, conversationID string, status string, snoozedUntil *time.Time) int
 		Signup                func(childComplexity int, input model.SignupInput) int
 		StartNewChat          func(childComplexity int, input model.StartNewChatInput) int
+		SyncTemplates         func(childComplexity int) int
 		UpdateAgent           func(childComplexity int, input model.UpdateAgentInput) int
 		UpdateCannedResponse  func(childComplexity int, input model.UpdateCannedResponseInput) int
 		UpdateContact         func(childComplexity int, input model.UpdateContactInput) int
@@ -310,6 +312,8 @@ type ComplexityRoot struct {
 	}
 
 	Template struct {
+		ApprovalStatus func(childComplexity int) int
+		Category       func(childComplexity int) int
 		Content        func(childComplexity int) int
 		ContentSID     func(childComplexity int) int
 		ID             func(childComplexity int) int
@@ -317,6 +321,13 @@ type ComplexityRoot struct {
 		Name           func(childComplexity int) int
 		ParameterCount func(childComplexity int) int
 		Shared         func(childComplexity int) int
+		Variables      func(childComplexity int) int
+	}
+
+	TemplateSync struct {
+		Added   func(childComplexity int) int
+		Removed func(childComplexity int) int
+		Updated func(childComplexity int) int
 	}
 
 	UpdateContactPayload struct {
@@ -415,6 +426,7 @@ type MutationResolver interface {
 	RefreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error)
 	Logout(ctx context.Context, allSessions *bool) (bool, error)
 	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error)
+	SyncTemplates(ctx context.Context) (*resolvers.TemplateSync, error)
 	SetConversationStatus(ctx context.Context, conversationID string, status string, snoozedUntil *time.Time) (*db.Conversation, error)
 	AssignConversation(ctx context.Context, conversationID string, assigneeID *string) (*db.Conversation, error)
 	ClaimConversation(ctx context.Context, conversationID string) (*db.Conversation, error)
@@ -1392,6 +1404,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartNewChat(childComplexity, args["input"].(model.StartNewChatInput)), true
+	case "Mutation.syncTemplates":
+		if e.ComplexityRoot.Mutation.SyncTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.SyncTemplates(childComplexity), true
 	case "Mutation.updateAgent":
 		if e.ComplexityRoot.Mutation.UpdateAgent == nil {
 			break
@@ -1752,6 +1770,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.MessageStatusChanged(childComplexity, args["conversationId"].(*string)), true
 
+	case "Template.approvalStatus":
+		if e.ComplexityRoot.Template.ApprovalStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.ApprovalStatus(childComplexity), true
+	case "Template.category":
+		if e.ComplexityRoot.Template.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Category(childComplexity), true
 	case "Template.content":
 		if e.ComplexityRoot.Template.Content == nil {
 			break
@@ -1794,6 +1824,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.Shared(childComplexity), true
+	case "Template.variables":
+		if e.ComplexityRoot.Template.Variables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Variables(childComplexity), true
+
+	case "TemplateSync.added":
+		if e.ComplexityRoot.TemplateSync.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateSync.Added(childComplexity), true
+	case "TemplateSync.removed":
+		if e.ComplexityRoot.TemplateSync.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateSync.Removed(childComplexity), true
+	case "TemplateSync.updated":
+		if e.ComplexityRoot.TemplateSync.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateSync.Updated(childComplexity), true
 
 	case "UpdateContactPayload.contact":
 		if e.ComplexityRoot.UpdateContactPayload.Contact == nil {
@@ -2026,8 +2081,11 @@ schema {
   subscription: Subscription
 }
 
-"An RFC 3339 timestamp in UTC, e.g. 2021-01-08T08:55:30.422Z."
-scalar Time
+"""
+An RFC 3339 timestamp. Output is always UTC with exactly three fractional digits,
+e.g. 2021-01-08T08:55:30.422Z; input accepts any RFC 3339 time.
+"""
+scalar Time @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
 
 "A file sent as a multipart request (GraphQL multipart request spec)."
 scalar Upload
@@ -2048,6 +2106,7 @@ type ApiInfo {
 
 "A tenant: a business that talks to its customers over WhatsApp."
 type Company {
+  "The company's id."
   id: ID!
   "Display name."
   name: String!
@@ -2067,8 +2126,11 @@ enum Role {
 
 "A person: an agent of a company or a contact (customer)."
 type User {
+  "The user's id."
   id: ID!
+  "First name (may be empty for a contact known only by phone)."
   firstName: String!
+  "Last name (may be empty)."
   lastName: String!
   "E.164 phone number, e.g. +94717936775."
   phone: String
@@ -2094,13 +2156,17 @@ type AuthPayload {
 
 "Creates a company and its first agent (the OWNER)."
 input SignupInput {
+  "The owner's first name."
   firstName: String!
+  "The owner's last name."
   lastName: String!
   "E.164 phone number, e.g. +94717936775."
   phone: String!
+  "The owner's email, to sign in with."
   email: String!
   "At least 8 characters."
   password: String!
+  "The company's display name."
   companyName: String!
   "The business sender, e.g. whatsapp:+14155238886."
   whatsappNumber: String
@@ -2122,20 +2188,31 @@ PENDING < QUEUED < SENT < DELIVERED < READ; FAILED and UNDELIVERED happen only b
 DELIVERED. Received messages are PENDING until an agent marks the conversation read.
 """
 enum MessageStatus {
+  "Stored; not yet handed to the provider (received: not yet read by an agent)."
   PENDING
+  "Handed to the provider, which queued it."
   QUEUED
+  "The provider sent it to WhatsApp."
   SENT
+  "The provider reports it reached the contact's phone."
   DELIVERED
+  "The contact read it (received: an agent read it)."
   READ
+  "The provider could not send it (see errorCode)."
   FAILED
+  "WhatsApp could not deliver it (see errorCode)."
   UNDELIVERED
 }
 
 "The kind of file an attachment is, decided from its content."
 enum AttachmentType {
+  "A JPEG or PNG picture."
   IMAGE
+  "An MP4 or 3GPP video."
   VIDEO
+  "A voice note or audio file."
   AUDIO
+  "Any other file: PDF, office documents, archives…."
   DOCUMENT
 }
 
@@ -2145,7 +2222,7 @@ enum MessageType {
   TEXT
   "One or more attachments, with optional text."
   MEDIA
-  "An approved WhatsApp template (always allowed)."
+  "A WhatsApp template (outside the window only an APPROVED one)."
   TEMPLATE
   "A location the contact shared; see Message.location. Received only."
   LOCATION
@@ -2155,6 +2232,7 @@ enum MessageType {
 
 "A messaging channel."
 type Channel {
+  "The channel's id."
   id: ID!
   "WHATSAPP (more channels may come)."
   name: String!
@@ -2177,9 +2255,11 @@ type ChatWindow {
 
 "A thread between the company and one contact on one channel."
 type Conversation {
+  "The conversation's id."
   id: ID!
   "The customer."
   contact: User!
+  "The channel the conversation runs on (WhatsApp)."
   channel: Channel!
   "When a message was last added; null if never."
   lastUpdateTime: Time
@@ -2192,7 +2272,17 @@ type Conversation {
   "The state of the 24-hour window."
   chatWindow: ChatWindow!
   "Messages, newest first. See Query.messages."
-  messages(first: Int, after: String, last: Int, before: String): MessageConnection!
+  messages(
+    "How many messages, walking back from after (at most 100)."
+    first: Int
+    "A message cursor: the page starts just older than it."
+    after: String
+    "How many messages, walking forward from before (at most 100)."
+    last: Int
+    "A message cursor: the page ends just newer than it."
+    before: String
+  ): MessageConnection!
+  "When the conversation was created."
   createdAt: Time!
   """
   The conversation's cursor in the unfiltered conversations list (the edge cursor
@@ -2206,13 +2296,17 @@ type Conversation {
 type Message {
   "32 lowercase hex characters; time-ordered."
   id: ID!
+  "The conversation the message belongs to."
   conversation: Conversation!
+  "Whether the company sent it or the contact did."
   direction: Direction!
+  "What the message carries."
   type: MessageType!
   "The text (for templates: the rendered text); null when there is none."
   content: String
   "When the message was sent or received."
   datetime: Time!
+  "Where the message is (see MessageStatus)."
   status: MessageStatus!
   "The provider's error code when FAILED or UNDELIVERED."
   errorCode: String
@@ -2290,9 +2384,11 @@ type Referral {
 
 "A file of the company, usually carried by a message."
 type Attachment {
+  "The attachment's id; sendMessage takes it as attachmentId."
   id: ID!
   "Position within its message."
   order: Int
+  "The kind of file, decided from its content."
   type: AttachmentType!
   "Display name (cleaned); never used as a path."
   filename: String!
@@ -2306,10 +2402,13 @@ type Attachment {
 
 "A WhatsApp message template with {{1}}, {{2}} … placeholders."
 type Template {
+  "The template's id; sendMessage takes it as templateId."
   id: ID!
+  "The template's name (Twilio's friendly name for synced ones)."
   name: String!
   "Language code, e.g. en."
   language: String!
+  "The text, with {{1}}, {{2}} … where the parameters go."
   content: String!
   "The provider's content id (Twilio HX…), used to send outside the window."
   contentSid: String
@@ -2321,15 +2420,21 @@ type Template {
 
 "Relay paging information."
 type PageInfo {
+  "Whether items follow this page (ask with after: endCursor)."
   hasNextPage: Boolean!
+  "Whether items come before this page (ask with before: startCursor)."
   hasPreviousPage: Boolean!
+  "The cursor of the page's first item; null for an empty page."
   startCursor: String
+  "The cursor of the page's last item; null for an empty page."
   endCursor: String
 }
 
 "A page of conversations."
 type ConversationConnection {
+  "The conversations of this page, in list order."
   edges: [ConversationEdge!]!
+  "Where this page is in the list."
   pageInfo: PageInfo!
   "All conversations matching, over every page."
   totalCount: Int!
@@ -2337,13 +2442,17 @@ type ConversationConnection {
 
 "A conversation and its cursor."
 type ConversationEdge {
+  "The position of this conversation in the list (for after/before)."
   cursor: String!
+  "The conversation."
   node: Conversation!
 }
 
 "A page of messages."
 type MessageConnection {
+  "The messages of this page, newest first."
   edges: [MessageEdge!]!
+  "Where this page is in the list."
   pageInfo: PageInfo!
   "All messages matching, over every page."
   totalCount: Int!
@@ -2351,13 +2460,17 @@ type MessageConnection {
 
 "A message and its cursor."
 type MessageEdge {
+  "The position of this message in the list (for after/before)."
   cursor: String!
+  "The message."
   node: Message!
 }
 
 "A page of contacts."
 type UserConnection {
+  "The contacts of this page, in list order."
   edges: [UserEdge!]!
+  "Where this page is in the list."
   pageInfo: PageInfo!
   "All contacts matching, over every page."
   totalCount: Int!
@@ -2365,7 +2478,9 @@ type UserConnection {
 
 "A contact and its cursor."
 type UserEdge {
+  "The position of this contact in the list (for after/before)."
   cursor: String!
+  "The contact."
   node: User!
 }
 
@@ -2379,6 +2494,7 @@ input ConversationFilter {
   search: String
 }
 
+"Reads. Everything but apiInfo needs a bearer token and sees the caller's company only."
 type Query {
   "Name and version of this server; needs no authentication."
   apiInfo: ApiInfo!
@@ -2388,25 +2504,57 @@ type Query {
   The company's conversations, most recently updated first (never-updated last).
   first: at most 100 (default 20).
   """
-  conversations(first: Int = 20, after: String, filter: ConversationFilter): ConversationConnection!
+  conversations(
+    "How many conversations (at most 100)."
+    first: Int = 20
+    "A conversation cursor: the page starts after it."
+    after: String
+    "Narrows the list."
+    filter: ConversationFilter
+  ): ConversationConnection!
   "One conversation of the company."
-  conversation(id: ID!): Conversation!
+  conversation("The conversation's id." id: ID!): Conversation!
   """
   A conversation's messages, newest first. first/after walk back into older history;
   last/before walk forward to newer messages (e.g. what arrived after a cursor). At
   most 100 per page; with neither first nor last, 20 newest.
   """
-  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String): MessageConnection!
+  messages(
+    "The conversation (of the caller's company)."
+    conversationId: ID!
+    "How many messages, walking back from after (at most 100)."
+    first: Int
+    "A message cursor: the page starts just older than it."
+    after: String
+    "How many messages, walking forward from before (at most 100)."
+    last: Int
+    "A message cursor: the page ends just newer than it."
+    before: String
+  ): MessageConnection!
   "Full-text search over the company's messages: best match first, then newest."
-  searchMessages(term: String!, first: Int = 20, after: String): MessageConnection!
+  searchMessages(
+    "The words to find (full-text, any word order)."
+    term: String!
+    "How many messages (at most 100)."
+    first: Int = 20
+    "A search cursor: the page starts after it."
+    after: String
+  ): MessageConnection!
   "The company's contacts by name; search matches name or phone."
-  contacts(first: Int = 20, after: String, search: String): UserConnection!
+  contacts(
+    "How many contacts (at most 100)."
+    first: Int = 20
+    "A contact cursor: the page starts after it."
+    after: String
+    "Text matching the contact's name or phone number."
+    search: String
+  ): UserConnection!
   "One contact of the company."
-  contact(id: ID!): User!
+  contact("The contact's user id." id: ID!): User!
   "The templates the company may send: the shared ones and its own."
   templates: [Template!]!
   "The state of a conversation's 24-hour window."
-  chatWindow(conversationId: ID!): ChatWindow!
+  chatWindow("The conversation (of the caller's company)." conversationId: ID!): ChatWindow!
 }
 
 "Sends a message to a contact of the company."
@@ -2427,7 +2575,7 @@ input SendMessageInput {
   type: MessageType
   "An attachment of the company (from uploadMedia)."
   attachmentId: ID
-  "A template the company may use; always allowed."
+  "A template the company may use; outside the 24-hour window it must be APPROVED (else BAD_USER_INPUT)."
   templateId: ID
   "The template parameters, {{1}} first."
   params: [String!]
@@ -2445,16 +2593,21 @@ type SendMessagePayload {
 input StartNewChatInput {
   "E.164, e.g. +94717936775."
   phone: String!
+  "The contact's first name, for a new contact."
   firstName: String
+  "The contact's last name, for a new contact."
   lastName: String
   "The opening template (a new contact's window is closed)."
   templateId: ID
+  "The template parameters, {{1}} first."
   params: [String!]
 }
 
 "What startNewChat changed."
 type StartNewChatPayload {
+  "The WhatsApp conversation with the contact, found or created."
   conversation: Conversation!
+  "The contact, found by phone or created."
   contact: User!
   "The opening template message, when templateId was given."
   message: Message
@@ -2464,26 +2617,35 @@ type StartNewChatPayload {
 input UpdateProfileInput {
   "The user to change; defaults to the signed-in agent."
   userId: ID
+  "The new first name."
   firstName: String
+  "The new last name."
   lastName: String
+  "The new phone number, E.164 (e.g. +94717936775)."
   phone: String
 }
 
 "What updateProfile changed."
 type UpdateProfilePayload {
+  "The user as it is now."
   user: User!
 }
 
 "Changes a contact of the company; omitted fields stay."
 input UpdateContactInput {
+  "The contact to change."
   id: ID!
+  "The new first name."
   firstName: String
+  "The new last name."
   lastName: String
+  "The new phone number, E.164 (e.g. +94717936775)."
   phone: String
 }
 
 "What updateContact changed."
 type UpdateContactPayload {
+  "The contact as it is now."
   contact: User!
 }
 
@@ -2495,34 +2657,37 @@ type UploadMediaPayload {
 
 "What markConversationRead changed."
 type MarkConversationReadPayload {
+  "The conversation, its unreadCount now 0."
   conversation: Conversation!
   "How many received messages became READ."
   markedCount: Int!
 }
 
+"Changes. Everything but signup, login, acceptInvitation and refreshSession needs a bearer token."
 type Mutation {
   "Creates a company and its owner, and signs the owner in."
-  signup(input: SignupInput!): AuthPayload!
+  signup("The company and its owner." input: SignupInput!): AuthPayload!
   "Signs an agent in."
-  login(email: String!, password: String!): AuthPayload!
+  login("The agent's email (any case)." email: String!, "The agent's password." password: String!): AuthPayload!
   """
-  Sends a message. Free text into a closed 24-hour window fails with WINDOW_CLOSED;
-  templates are always allowed.
+  Sends a message. Free text into a closed 24-hour window fails with WINDOW_CLOSED
+  (extensions.windowClosedAt says when it closed); outside the window a template must
+  be APPROVED (BAD_USER_INPUT otherwise).
   """
-  sendMessage(input: SendMessageInput!): SendMessagePayload!
+  sendMessage("The message." input: SendMessageInput!): SendMessagePayload!
   "Finds or creates the contact and conversation for a phone number; may open it with a template."
-  startNewChat(input: StartNewChatInput!): StartNewChatPayload!
+  startNewChat("The phone number, and the opening template if any." input: StartNewChatInput!): StartNewChatPayload!
   """
   Stores a file for the company. Its type comes from its content (IMAGE: JPEG/PNG up to
   5 MB; VIDEO: MP4/3GPP up to 16 MB; AUDIO up to 16 MB; DOCUMENT up to 100 MB).
   """
-  uploadMedia(file: Upload!): UploadMediaPayload!
+  uploadMedia("The file (a multipart request)." file: Upload!): UploadMediaPayload!
   "Changes a profile (the agent's own or a contact's of the company)."
-  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload!
+  updateProfile("Who and what changes." input: UpdateProfileInput!): UpdateProfilePayload!
   "Changes a contact of the company."
-  updateContact(input: UpdateContactInput!): UpdateContactPayload!
+  updateContact("Which contact and what changes." input: UpdateContactInput!): UpdateContactPayload!
   "Marks every received message of the conversation READ."
-  markConversationRead(conversationId: ID!): MarkConversationReadPayload!
+  markConversationRead("The conversation (of the caller's company)." conversationId: ID!): MarkConversationReadPayload!
 }
 
 """
@@ -2534,9 +2699,9 @@ socket was down are not replayed.
 """
 type Subscription {
   "Messages added to one conversation, or to any of the company's when conversationId is omitted."
-  messageAdded(conversationId: ID): Message!
+  messageAdded("Only this conversation's messages; omitted: every conversation of the company." conversationId: ID): Message!
   "Messages whose status moved (delivery receipts, reads), in the order the changes happened."
-  messageStatusChanged(conversationId: ID): Message!
+  messageStatusChanged("Only this conversation's messages; omitted: every conversation of the company." conversationId: ID): Message!
   "Conversations that changed (new message, window reopened, marked read)."
   conversationUpdated: Conversation!
 }
@@ -2563,12 +2728,19 @@ extend type AuthPayload {
 
 "An invitation to join the company, pending until accepted, revoked or expired (7 days)."
 type Invitation {
+  "The invitation's id (for revokeInvitation)."
   id: ID!
+  "The email the invited agent signs in with."
   email: String!
+  "The invited agent's first name."
   firstName: String!
+  "The invited agent's last name."
   lastName: String!
+  "The role the agent gets on accepting (ADMIN or AGENT)."
   role: Role!
+  "When the invitation stops working (7 days after it was made)."
   expiresAt: Time!
+  "The agent who sent the invitation."
   invitedBy: User!
   """
   The secret of the invitation link PUBLIC_BASE_URL/invite#<token>: only in
@@ -2577,49 +2749,115 @@ type Invitation {
   token: String
 }
 
+"Invites an agent to the caller's company."
 input InviteAgentInput {
+  "The email the agent will sign in with."
   email: String!
+  "The agent's first name."
   firstName: String!
+  "The agent's last name."
   lastName: String!
   "ADMIN or AGENT."
   role: Role!
 }
 
+"Accepts an invitation: the invited agent's password (and phone)."
 input AcceptInvitationInput {
+  "The secret of the invitation link (after #)."
   token: String!
+  "The new agent's password, at least 8 characters."
   password: String!
   "E.164 phone number; optional."
   phone: String
 }
 
+"Changes an agent of the company; omitted fields stay."
 input UpdateAgentInput {
+  "The agent to change."
   id: ID!
+  "The new role: ADMIN or AGENT."
   role: Role
+  "false deactivates the agent (ends its sessions), true reactivates it."
   active: Boolean
 }
 
 extend type Query {
   "The company's agents, by first then last name; deactivated ones only with includeInactive."
-  agents(includeInactive: Boolean = false): [User!]!
+  agents("Whether deactivated agents are listed too." includeInactive: Boolean = false): [User!]!
   "Pending invitations (OWNER and ADMIN only)."
   invitations: [Invitation!]!
 }
 
 extend type Mutation {
   "Invites an agent (OWNER and ADMIN only); inviting a pending email again replaces its invitation."
-  inviteAgent(input: InviteAgentInput!): Invitation!
+  inviteAgent("Who is invited, and as what." input: InviteAgentInput!): Invitation!
   "Revokes a pending invitation (OWNER and ADMIN only)."
-  revokeInvitation(id: ID!): Boolean!
+  revokeInvitation("The pending invitation." id: ID!): Boolean!
   "Creates the invited agent and signs it in; no bearer token needed."
-  acceptInvitation(input: AcceptInvitationInput!): AuthPayload!
+  acceptInvitation("The invitation's token and the new agent's password." input: AcceptInvitationInput!): AuthPayload!
   "Changes an agent's role or deactivates/reactivates it (OWNER and ADMIN only); ends its sessions."
-  updateAgent(input: UpdateAgentInput!): User!
+  updateAgent("Which agent and what changes." input: UpdateAgentInput!): User!
   "Exchanges a refresh token for a new session token pair (rotation)."
-  refreshSession(refreshToken: String!): AuthPayload!
+  refreshSession("The refresh token of the session's latest pair." refreshToken: String!): AuthPayload!
   "Ends this session, or every session of the caller."
-  logout(allSessions: Boolean = false): Boolean!
+  logout("true ends every session of the caller, not only this one." allSessions: Boolean = false): Boolean!
   "Changes the caller's password; ends every other session of the caller."
-  changePassword(currentPassword: String!, newPassword: String!): AuthPayload!
+  changePassword("The password now." currentPassword: String!, "The new password, at least 8 characters." newPassword: String!): AuthPayload!
+}
+
+# ---------------------------------------------------------------------------------
+# Templates from Twilio's Content API (CONTRACT §8)
+# ---------------------------------------------------------------------------------
+
+"Where a template stands at WhatsApp, as Twilio's Content API reports it."
+enum TemplateApprovalStatus {
+  "Approved by WhatsApp: may be sent outside the 24-hour window."
+  APPROVED
+  "Submitted (or received) and awaiting WhatsApp's review."
+  PENDING
+  "Refused by WhatsApp."
+  REJECTED
+  "Paused by WhatsApp (poor quality ratings); cannot be sent until it resumes."
+  PAUSED
+  "Disabled by WhatsApp."
+  DISABLED
+  "Never submitted for WhatsApp's approval."
+  UNSUBMITTED
+}
+
+extend type Template {
+  "WhatsApp's category (UTILITY, MARKETING, AUTHENTICATION…); null when unknown."
+  category: String
+  """
+  Whether WhatsApp approved it. Outside the 24-hour window a template with a
+  contentSid must be APPROVED; templates without one always count as APPROVED.
+  """
+  approvalStatus: TemplateApprovalStatus!
+  """
+  The sample values of its variables as given at Twilio, {{1}} first; empty for
+  templates that did not come from the Content API.
+  """
+  variables: [String!]!
+}
+
+"What a template sync changed."
+type TemplateSync {
+  "Templates new at Twilio (or back after a deletion)."
+  added: Int!
+  "Templates whose content, language, category, variables or approval changed."
+  updated: Int!
+  "Templates deleted at Twilio: gone from the lists; messages that used them keep them."
+  removed: Int!
+}
+
+extend type Mutation {
+  """
+  Reads every template of the deployment's Twilio account from the Content API and
+  keeps them as shared templates keyed by contentSid (OWNER and ADMIN only). It also
+  runs by itself every TEMPLATE_SYNC_INTERVAL; UNAVAILABLE when Twilio cannot be
+  reached or no credentials are configured.
+  """
+  syncTemplates: TemplateSync!
 }
 
 # ---------------------------------------------------------------------------------
@@ -3348,8 +3586,26 @@ func (ec *executionContext) childFields_Template(ctx context.Context, field grap
 		return ec.fieldContext_Template_shared(ctx, field)
 	case "parameterCount":
 		return ec.fieldContext_Template_parameterCount(ctx, field)
+	case "category":
+		return ec.fieldContext_Template_category(ctx, field)
+	case "approvalStatus":
+		return ec.fieldContext_Template_approvalStatus(ctx, field)
+	case "variables":
+		return ec.fieldContext_Template_variables(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Template", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplateSync(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "added":
+		return ec.fieldContext_TemplateSync_added(ctx, field)
+	case "updated":
+		return ec.fieldContext_TemplateSync_updated(ctx, field)
+	case "removed":
+		return ec.fieldContext_TemplateSync_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplateSync", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateContactPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7895,6 +8151,38 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_syncTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_syncTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().SyncTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *resolvers.TemplateSync) graphql.Marshaler {
+			return ec.marshalNTemplateSync2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋresolversᚐTemplateSync(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_syncTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplateSync(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setConversationStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9844,6 +10132,144 @@ func (ec *executionContext) _Template_parameterCount(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Template_parameterCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Template", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Template_category(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, false, false, "String")
+}
+
+func (ec *executionContext) _Template_approvalStatus(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_approvalStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApprovalStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNTemplateApprovalStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_approvalStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, false, false, "TemplateApprovalStatus")
+}
+
+func (ec *executionContext) _Template_variables(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_variables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variables, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_variables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, false, false, "String")
+}
+
+func (ec *executionContext) _TemplateSync_added(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateSync_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateSync_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateSync", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TemplateSync_updated(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateSync_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateSync_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateSync", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TemplateSync_removed(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateSync_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateSync_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateSync", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UpdateContactPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.UpdateContactPayload) (ret graphql.Marshaler) {
@@ -13433,6 +13859,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "syncTemplates":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_syncTemplates(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setConversationStatus":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setConversationStatus(ctx, field)
@@ -13941,6 +14374,64 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Template_parameterCount(ctx, field, obj)
 				})
+		case "category":
+			out.Values[i] = ec._Template_category(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "approvalStatus":
+			out.Values[i] = ec._Template_approvalStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "variables":
+			out.Values[i] = ec._Template_variables(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var templateSyncImplementors = []string{"TemplateSync"}
+
+func (ec *executionContext) _TemplateSync(ctx context.Context, sel ast.SelectionSet, obj *resolvers.TemplateSync) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templateSyncImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TemplateSync")
+		case "added":
+			out.Values[i] = ec._TemplateSync_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._TemplateSync_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._TemplateSync_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15155,14 +15646,36 @@ func (ec *executionContext) marshalNTemplate2ᚖgithubᚗcomᚋconnectmeᚋconne
 	return ec._Template(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNTemplateApprovalStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTemplateApprovalStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TemplateApprovalStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNTemplateSync2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋresolversᚐTemplateSync(ctx context.Context, sel ast.SelectionSet, v *resolvers.TemplateSync) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TemplateSync!")
+		return graphql.Null
+	}
+	return ec._TemplateSync(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := scalar.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -15695,7 +16208,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -15705,7 +16218,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := scalar.MarshalTime(*v)
 	return res
 }
 

@@ -51,6 +51,9 @@ type Resolver struct {
 	AuthAddrLimiter *ratelimit.Limiter
 	// Bus delivers events to this instance's subscriptions.
 	Bus *events.Bus
+	// Contents lists the provider's templates for syncTemplates; nil when no
+	// credentials are configured (the sync is then UNAVAILABLE).
+	Contents ContentSource
 
 	events eventObjects
 	// Media stores uploaded and inbound files and signs links to them.

@@ -78,9 +78,10 @@ type SendInput struct {
 
 // SendMessage stores an outbound message and its delivery job in one transaction:
 // after the answer a crash cannot lose it, and the outbox sends it once. Free text
-// needs an open 24-hour window; templates are always allowed. A message whose
-// ClientMessageID its conversation already has is a retry: the first message comes
-// back unchanged and nothing is stored or sent, whatever the retry's content.
+// needs an open 24-hour window; outside it a template must be approved
+// (TemplateApproved). A message whose ClientMessageID its conversation already has
+// is a retry: the first message comes back unchanged and nothing is stored or sent,
+// whatever the retry's content.
 func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, *db.Conversation, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -108,9 +109,8 @@ func (r *Resolver) SendMessage(ctx context.Context, in SendInput) (*db.Message, 
 		if err != nil {
 			return err
 		}
-		if plan.template == nil && !windowOf(conv.LastFreeMessageTime, now).IsOpen() {
-			return apperr.New(apperr.WindowClosed,
-				"the 24-hour window of this conversation is closed: only a template message can be sent now")
+		if err := plan.allowedIn(windowOf(conv.LastFreeMessageTime, now)); err != nil {
+			return err
 		}
 		plan.clientMessageID = in.ClientMessageID
 		msg, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan, now)
@@ -318,6 +318,9 @@ func (r *Resolver) StartNewChat(ctx context.Context, in NewChatInput) (*NewChat,
 		}
 		out.Contact, out.Conversation = contact, conv
 		if plan != nil {
+			if err := plan.allowedIn(windowOf(conv.LastFreeMessageTime, now)); err != nil {
+				return err
+			}
 			out.Message, err = r.storeOutbound(ctx, tx, p.UserID, conv, plan, now)
 		}
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/db"
 )
 
@@ -79,6 +80,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	body := errorBody{StatusCode: status, Message: e.Message, Error: statusText(status)}
 	switch e.Code {
 	case apperr.Unauthenticated:
+		// The body stays exactly the legacy one; the reason a token was refused
+		// goes in RFC 6750's header.
+		if reason := auth.Refusal(r.Context()); reason != "" {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+reason+`"`)
+		}
 		body = errorBody{StatusCode: status, Message: "Unauthorized"}
 	case apperr.Invalid:
 		details := e.Details

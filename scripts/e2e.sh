@@ -5,7 +5,10 @@
 #   2. the playground in headless Chromium runs { apiInfo { name version } }
 #      (web/checks/playground-browser.mjs; screenshot in $SCREENSHOT, default
 #      /tmp/playground.png);
-#   3. the client script: the README's REST walkthrough, checked (scripts/client.sh).
+#   3. the client script: the README's REST walkthrough, checked (scripts/client.sh);
+#   4. graphql-ws's own client on a second instance whose tokens live 5 s: the socket
+#      closes with 4401 at the token's expiry and the client does not reconnect
+#      (web/clientcheck/token-expiry.mjs).
 # It builds `connectme`, serves it on a throwaway database and a free port, waits
 # for /readyz, runs both checks, then stops the server and drops the database
 # whatever happens. Needs Go, Node.js + npm, Debian's chromium, and PostgreSQL at
@@ -17,13 +20,16 @@ pg=${E2E_PG:-postgres://postgres@127.0.0.1:5432}
 db="connectme_e2e_$(date +%s)_$$"
 work=$(mktemp -d)
 server_pid=""
+short_pid=""
 
 cleanup() {
   local status=$?
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in "$server_pid" "$short_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   if ! psql "$pg/postgres?sslmode=disable" -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1; then
     echo "warning: could not drop the database $db" >&2
   fi
@@ -35,6 +41,7 @@ trap 'exit 130' INT TERM
 
 echo "e2e: node dependencies (npm ci in web/checks)"
 (cd web/checks && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+(cd web/clientcheck && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 
 echo "e2e: build"
 go build -o "$work/connectme" ./cmd/connectme
@@ -71,6 +78,28 @@ node web/checks/playground-browser.mjs "$base" || failed=1
 echo
 echo "e2e: the client script (the README's REST walkthrough)"
 bash scripts/client.sh "$base" || failed=1
+echo
+echo "e2e: graphql-ws's client and an expiring token (a second instance, JWT_TTL=5s)"
+short_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+DATABASE_URL="$pg/$db?sslmode=disable" PORT="$short_port" LISTEN_ADDR="127.0.0.1:$short_port" \
+  PUBLIC_BASE_URL="http://127.0.0.1:$short_port" APP_ENV=development JWT_TTL=5s \
+  JWT_SECRET="e2e-short-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+  MEDIA_DIR="$work/media" LOG_LEVEL=warn \
+  "$work/connectme" serve >"$work/short.log" 2>&1 &
+short_pid=$!
+short_ready=""
+for _ in $(seq 1 120); do
+  if ! kill -0 "$short_pid" 2>/dev/null; then break; fi
+  if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$short_port/readyz" 2>/dev/null; then short_ready=1; break; fi
+  sleep 0.5
+done
+if [ -z "$short_ready" ]; then
+  echo "e2e: the second instance did not become ready; its log:" >&2
+  cat "$work/short.log" >&2
+  failed=1
+else
+  node web/clientcheck/token-expiry.mjs "http://127.0.0.1:$short_port" || failed=1
+fi
 
 if [ "$failed" != 0 ]; then
   echo "e2e: FAILED; the server's log:" >&2

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,9 +167,14 @@ func writeUnavailable(w http.ResponseWriter, r *http.Request, msg string) {
 
 // writeGraphQLError writes a GraphQL response with one error and no data.
 func writeGraphQLError(w http.ResponseWriter, status int, msg, code string) {
+	ext := map[string]any{"code": code}
+	if s, err := strconv.Atoi(w.Header().Get("Retry-After")); err == nil && code == "RATE_LIMITED" {
+		// Every RATE_LIMITED says when to come back, as the resolvers' do.
+		ext["retryAfter"] = s
+	}
 	var buf bytes.Buffer
 	_ = json.NewEncoder(&buf).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
+		"errors": []map[string]any{{"message": msg, "extensions": ext}},
 		"data":   nil,
 	})
 	w.Header().Set("Content-Type", "application/json")

@@ -122,12 +122,17 @@ type readiness struct {
 
 // authenticate puts the principal of a valid bearer token into the context. It does
 // not refuse anonymous requests: REST routes and GraphQL fields that need an agent do.
+// A refused token leaves its reason in the context for their answer.
 func authenticate(tokens *auth.Tokens) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if tok := auth.BearerToken(r.Header.Get("Authorization")); tok != "" {
 				if p, err := tokens.Parse(tok); err == nil {
 					r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+				} else {
+					// Still anonymous; an UNAUTHENTICATED answer says why (an expired
+					// token is refreshed, an ended session signs in again).
+					r = r.WithContext(auth.WithRefusal(r.Context(), auth.Reason(err)))
 				}
 			}
 			next.ServeHTTP(w, r)

@@ -191,7 +191,8 @@ func TestUploads_HaveTheirOwnPoolCappedPerAgent(t *testing.T) {
 	}
 	r := app.Do("POST", "/graphql", a.token, "--"+boundary+"\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--"+boundary+"--\r\n",
 		"Content-Type", "multipart/form-data; boundary="+boundary)
-	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || !strings.Contains(string(r.Body), "RATE_LIMITED") {
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || !strings.Contains(string(r.Body), "RATE_LIMITED") ||
+		!strings.Contains(string(r.Body), `"retryAfter":`+r.Header.Get("Retry-After")) {
 		t.Errorf("GraphQL upload over the cap: %d %v %s", r.Status, r.Header, r.Body)
 	}
 	// Another agent uploads, and ordinary requests are served: uploads take no

@@ -8,8 +8,11 @@ import (
 	"github.com/connectme/connectme/db"
 )
 
+// Accepts an invitation: the invited agent's password (and phone).
 type AcceptInvitationInput struct {
-	Token    string `json:"token"`
+	// The secret of the invitation link (after #).
+	Token string `json:"token"`
+	// The new agent's password, at least 8 characters.
 	Password string `json:"password"`
 	// E.164 phone number; optional.
 	Phone *string `json:"phone,omitempty"`
@@ -58,16 +61,20 @@ type ChatWindow struct {
 
 // A page of conversations.
 type ConversationConnection struct {
-	Edges    []*ConversationEdge `json:"edges"`
-	PageInfo *PageInfo           `json:"pageInfo"`
+	// The conversations of this page, in list order.
+	Edges []*ConversationEdge `json:"edges"`
+	// Where this page is in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// All conversations matching, over every page.
 	TotalCount int `json:"totalCount"`
 }
 
 // A conversation and its cursor.
 type ConversationEdge struct {
-	Cursor string           `json:"cursor"`
-	Node   *db.Conversation `json:"node"`
+	// The position of this conversation in the list (for after/before).
+	Cursor string `json:"cursor"`
+	// The conversation.
+	Node *db.Conversation `json:"node"`
 }
 
 // Narrows the conversation list; all given conditions apply.
@@ -115,28 +122,40 @@ type EventEdge struct {
 
 // An invitation to join the company, pending until accepted, revoked or expired (7 days).
 type Invitation struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	FirstName string    `json:"firstName"`
-	LastName  string    `json:"lastName"`
-	Role      string    `json:"role"`
+	// The invitation's id (for revokeInvitation).
+	ID string `json:"id"`
+	// The email the invited agent signs in with.
+	Email string `json:"email"`
+	// The invited agent's first name.
+	FirstName string `json:"firstName"`
+	// The invited agent's last name.
+	LastName string `json:"lastName"`
+	// The role the agent gets on accepting (ADMIN or AGENT).
+	Role string `json:"role"`
+	// When the invitation stops working (7 days after it was made).
 	ExpiresAt time.Time `json:"expiresAt"`
-	InvitedBy *db.User  `json:"invitedBy"`
+	// The agent who sent the invitation.
+	InvitedBy *db.User `json:"invitedBy"`
 	// The secret of the invitation link PUBLIC_BASE_URL/invite#<token>: only in
 	// inviteAgent's answer (the server keeps only a hash); null elsewhere.
 	Token *string `json:"token,omitempty"`
 }
 
+// Invites an agent to the caller's company.
 type InviteAgentInput struct {
-	Email     string `json:"email"`
+	// The email the agent will sign in with.
+	Email string `json:"email"`
+	// The agent's first name.
 	FirstName string `json:"firstName"`
-	LastName  string `json:"lastName"`
+	// The agent's last name.
+	LastName string `json:"lastName"`
 	// ADMIN or AGENT.
 	Role string `json:"role"`
 }
 
 // What markConversationRead changed.
 type MarkConversationReadPayload struct {
+	// The conversation, its unreadCount now 0.
 	Conversation *db.Conversation `json:"conversation"`
 	// How many received messages became READ.
 	MarkedCount int `json:"markedCount"`
@@ -144,29 +163,39 @@ type MarkConversationReadPayload struct {
 
 // A page of messages.
 type MessageConnection struct {
-	Edges    []*MessageEdge `json:"edges"`
-	PageInfo *PageInfo      `json:"pageInfo"`
+	// The messages of this page, newest first.
+	Edges []*MessageEdge `json:"edges"`
+	// Where this page is in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// All messages matching, over every page.
 	TotalCount int `json:"totalCount"`
 }
 
 // A message and its cursor.
 type MessageEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *db.Message `json:"node"`
+	// The position of this message in the list (for after/before).
+	Cursor string `json:"cursor"`
+	// The message.
+	Node *db.Message `json:"node"`
 }
 
+// Changes. Everything but signup, login, acceptInvitation and refreshSession needs a bearer token.
 type Mutation struct {
 }
 
 // Relay paging information.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
+	// Whether items follow this page (ask with after: endCursor).
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether items come before this page (ask with before: startCursor).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the page's first item; null for an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the page's last item; null for an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// Reads. Everything but apiInfo needs a bearer token and sees the caller's company only.
 type Query struct {
 }
 
@@ -186,7 +215,7 @@ type SendMessageInput struct {
 	Type *string `json:"type,omitempty"`
 	// An attachment of the company (from uploadMedia).
 	AttachmentID *string `json:"attachmentId,omitempty"`
-	// A template the company may use; always allowed.
+	// A template the company may use; outside the 24-hour window it must be APPROVED (else BAD_USER_INPUT).
 	TemplateID *string `json:"templateId,omitempty"`
 	// The template parameters, {{1}} first.
 	Params []string `json:"params,omitempty"`
@@ -202,13 +231,17 @@ type SendMessagePayload struct {
 
 // Creates a company and its first agent (the OWNER).
 type SignupInput struct {
+	// The owner's first name.
 	FirstName string `json:"firstName"`
-	LastName  string `json:"lastName"`
+	// The owner's last name.
+	LastName string `json:"lastName"`
 	// E.164 phone number, e.g. +94717936775.
 	Phone string `json:"phone"`
+	// The owner's email, to sign in with.
 	Email string `json:"email"`
 	// At least 8 characters.
-	Password    string `json:"password"`
+	Password string `json:"password"`
+	// The company's display name.
 	CompanyName string `json:"companyName"`
 	// The business sender, e.g. whatsapp:+14155238886.
 	WhatsappNumber *string `json:"whatsappNumber,omitempty"`
@@ -217,18 +250,23 @@ type SignupInput struct {
 // Starts (or finds) a conversation with a phone number.
 type StartNewChatInput struct {
 	// E.164, e.g. +94717936775.
-	Phone     string  `json:"phone"`
+	Phone string `json:"phone"`
+	// The contact's first name, for a new contact.
 	FirstName *string `json:"firstName,omitempty"`
-	LastName  *string `json:"lastName,omitempty"`
+	// The contact's last name, for a new contact.
+	LastName *string `json:"lastName,omitempty"`
 	// The opening template (a new contact's window is closed).
-	TemplateID *string  `json:"templateId,omitempty"`
-	Params     []string `json:"params,omitempty"`
+	TemplateID *string `json:"templateId,omitempty"`
+	// The template parameters, {{1}} first.
+	Params []string `json:"params,omitempty"`
 }
 
 // What startNewChat changed.
 type StartNewChatPayload struct {
+	// The WhatsApp conversation with the contact, found or created.
 	Conversation *db.Conversation `json:"conversation"`
-	Contact      *db.User         `json:"contact"`
+	// The contact, found by phone or created.
+	Contact *db.User `json:"contact"`
 	// The opening template message, when templateId was given.
 	Message *db.Message `json:"message,omitempty"`
 }
@@ -241,10 +279,14 @@ type StartNewChatPayload struct {
 type Subscription struct {
 }
 
+// Changes an agent of the company; omitted fields stay.
 type UpdateAgentInput struct {
-	ID     string  `json:"id"`
-	Role   *string `json:"role,omitempty"`
-	Active *bool   `json:"active,omitempty"`
+	// The agent to change.
+	ID string `json:"id"`
+	// The new role: ADMIN or AGENT.
+	Role *string `json:"role,omitempty"`
+	// false deactivates the agent (ends its sessions), true reactivates it.
+	Active *bool `json:"active,omitempty"`
 }
 
 // Changes a canned response (OWNER and ADMIN only); omitted fields stay, at least one is given.
@@ -259,28 +301,37 @@ type UpdateCannedResponseInput struct {
 
 // Changes a contact of the company; omitted fields stay.
 type UpdateContactInput struct {
-	ID        string  `json:"id"`
+	// The contact to change.
+	ID string `json:"id"`
+	// The new first name.
 	FirstName *string `json:"firstName,omitempty"`
-	LastName  *string `json:"lastName,omitempty"`
-	Phone     *string `json:"phone,omitempty"`
+	// The new last name.
+	LastName *string `json:"lastName,omitempty"`
+	// The new phone number, E.164 (e.g. +94717936775).
+	Phone *string `json:"phone,omitempty"`
 }
 
 // What updateContact changed.
 type UpdateContactPayload struct {
+	// The contact as it is now.
 	Contact *db.User `json:"contact"`
 }
 
 // Changes the signed-in agent's profile, or a contact's.
 type UpdateProfileInput struct {
 	// The user to change; defaults to the signed-in agent.
-	UserID    *string `json:"userId,omitempty"`
+	UserID *string `json:"userId,omitempty"`
+	// The new first name.
 	FirstName *string `json:"firstName,omitempty"`
-	LastName  *string `json:"lastName,omitempty"`
-	Phone     *string `json:"phone,omitempty"`
+	// The new last name.
+	LastName *string `json:"lastName,omitempty"`
+	// The new phone number, E.164 (e.g. +94717936775).
+	Phone *string `json:"phone,omitempty"`
 }
 
 // What updateProfile changed.
 type UpdateProfilePayload struct {
+	// The user as it is now.
 	User *db.User `json:"user"`
 }
 
@@ -292,14 +343,18 @@ type UploadMediaPayload struct {
 
 // A page of contacts.
 type UserConnection struct {
-	Edges    []*UserEdge `json:"edges"`
-	PageInfo *PageInfo   `json:"pageInfo"`
+	// The contacts of this page, in list order.
+	Edges []*UserEdge `json:"edges"`
+	// Where this page is in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// All contacts matching, over every page.
 	TotalCount int `json:"totalCount"`
 }
 
 // A contact and its cursor.
 type UserEdge struct {
-	Cursor string   `json:"cursor"`
-	Node   *db.User `json:"node"`
+	// The position of this contact in the list (for after/before).
+	Cursor string `json:"cursor"`
+	// The contact.
+	Node *db.User `json:"node"`
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/connectme/connectme/apperr"
+	"github.com/connectme/connectme/auth"
 	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/scalar"
 )
 
 // graphQLCode is the one table from application error codes to GraphQL codes.
@@ -53,8 +55,20 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 		if len(e.Details) > 1 {
 			ext["details"] = e.Details
 		}
-		if e.Code == apperr.RateLimited {
+		switch e.Code {
+		case apperr.RateLimited:
 			ext["retryAfter"] = e.RetryAfterSeconds()
+		case apperr.WindowClosed:
+			// null when the contact never wrote (the window never opened).
+			var closed any
+			if e.WindowClosedAt != nil {
+				closed = scalar.FormatTime(*e.WindowClosedAt)
+			}
+			ext["windowClosedAt"] = closed
+		case apperr.Unauthenticated:
+			if reason := auth.Refusal(ctx); reason != "" {
+				ext["reason"] = reason
+			}
 		}
 		gqlErr.Extensions = ext
 		return gqlErr

@@ -325,6 +325,10 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword s
 	return sessionPayload(r.Resolver.ChangePassword(ctx, currentPassword, newPassword))
 }
 
+func (r *mutationResolver) SyncTemplates(ctx context.Context) (*resolvers.TemplateSync, error) {
+	return r.Resolver.SyncTemplates(ctx)
+}
+
 func (r *mutationResolver) SetConversationStatus(ctx context.Context, conversationID string, status string, snoozedUntil *time.Time) (*db.Conversation, error) {
 	return r.setConversationStatus(ctx, conversationID, status, snoozedUntil)
 }
