@@ -71,6 +71,8 @@ type Config struct {
 	WSMaxPerAddr int
 	// EventRetention is how long the event log keeps an event (at least an hour).
 	EventRetention time.Duration
+	// Webhooks are the settings of outgoing webhooks (webhooks.go).
+	Webhooks Webhooks
 }
 
 // Var documents one environment variable for --help and the README.
@@ -115,6 +117,12 @@ var Vars = []Var{
 	{"WS_MAX_PER_AGENT", "20", "websockets one agent may hold open on this instance; more are refused (429 at the upgrade, or closed 4429 at connection_init); 0 turns the cap off"},
 	{"EVENT_RETENTION", "168h", "how long the event log keeps events (Go duration, or days such as 7d; at least 1h); a client cursor older than that gets CURSOR_EXPIRED"},
 	{"WS_MAX_PER_ADDR", "100", "websockets one client address may hold open on this instance; more are refused with 429 at the upgrade; 0 turns the cap off"},
+	{"WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints use http and loopback, private or link-local addresses (tests, on-premise); otherwise they must be public, and https in production"},
+	{"WEBHOOK_TIMEOUT", "10s", "how long a webhook receiver has to answer"},
+	{"WEBHOOK_WORKERS", "8", "webhook deliveries this instance makes at once"},
+	{"WEBHOOK_PER_ENDPOINT", "2", "deliveries in flight to one endpoint, all instances together"},
+	{"WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "waits before each retry of a failed webhook delivery (±10 % jitter)"},
+	{"WEBHOOK_DISABLE_AFTER", "24h", "an endpoint failing this long without a success is disabled"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -217,6 +225,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 
 	if err := c.loadClientLimits(get); err != nil {
+		return nil, err
+	}
+	if err := c.loadWebhooks(get); err != nil {
 		return nil, err
 	}
 	if c.PprofAddr = get("PPROF_ADDR", ""); c.PprofAddr != "" && !isLoopback(c.PprofAddr) {

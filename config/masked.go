@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Masked returns the effective configuration for the start log, secrets masked.
 func (c *Config) Masked() map[string]any {
@@ -44,6 +47,14 @@ func (c *Config) Masked() map[string]any {
 		"UPLOADS_PER_AGENT":        c.UploadsPerAgent,
 		"WS_MAX_PER_AGENT":         c.WSMaxPerAgent,
 		"WS_MAX_PER_ADDR":          c.WSMaxPerAddr,
+
+		// Outgoing webhooks (loadWebhooks).
+		"WEBHOOK_ALLOW_PRIVATE":  c.Webhooks.AllowPrivate,
+		"WEBHOOK_TIMEOUT":        c.Webhooks.Timeout.String(),
+		"WEBHOOK_WORKERS":        c.Webhooks.Workers,
+		"WEBHOOK_PER_ENDPOINT":   c.Webhooks.PerEndpoint,
+		"WEBHOOK_RETRY_SCHEDULE": fmt.Sprint(c.Webhooks.RetrySchedule),
+		"WEBHOOK_DISABLE_AFTER":  c.Webhooks.DisableAfter.String(),
 	}
 }
 
