@@ -98,7 +98,9 @@ func TestWebhooks_BadInput(t *testing.T) {
 		"not a url":          {"url": "hook", "eventTypes": []string{"MESSAGE_ADDED"}},
 		"credentials":        {"url": "https://u:p@example.com/", "eventTypes": []string{"MESSAGE_ADDED"}},
 	} {
-		t.Run(name, func(t *testing.T) { wantCode(t, strict, tm.ownerTok, create, map[string]any{"in": in}, "BAD_USER_INPUT") })
+		t.Run(name, func(t *testing.T) {
+			wantCode(t, strict, tm.ownerTok, create, map[string]any{"in": in}, "BAD_USER_INPUT")
+		})
 	}
 	ep := createEndpoint(t, strict, tm.ownerTok, "https://93.184.216.34/hook")
 	wantCode(t, strict, tm.ownerTok, `mutation($in: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $in) { id } }`,

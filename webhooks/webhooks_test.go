@@ -147,4 +147,3 @@ func TestClient_TimesOut(t *testing.T) {
 		t.Errorf("%+v", res)
 	}
 }
-
