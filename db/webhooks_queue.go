@@ -128,9 +128,10 @@ func WebhookDeliveryByID(ctx context.Context, idb bun.IDB, id int64) (*WebhookDe
 // again after the lease if the caller dies.
 func InsertClaimedWebhookDelivery(ctx context.Context, idb bun.IDB, d *WebhookDelivery, lease time.Duration) error {
 	d.Attempts = 1
-	err := idb.NewRaw(`INSERT INTO webhook_deliveries (endpoint_id, company_id, webhook_id, type, occurred_at, attempts, run_at, locked_until)
-		VALUES (?, ?, ?, ?, ?, 1, now() + make_interval(secs => ? / 1000.0), now() + make_interval(secs => ? / 1000.0))
-		RETURNING id, state, run_at, created_at`, d.EndpointID, d.CompanyID, d.WebhookID, d.Type, d.OccurredAt,
+	err := idb.NewRaw(`INSERT INTO webhook_deliveries (endpoint_id, company_id, webhook_id, type, conversation_id, message_id, occurred_at,
+			attempts, run_at, locked_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 1, now() + make_interval(secs => ? / 1000.0), now() + make_interval(secs => ? / 1000.0))
+		RETURNING id, state, run_at, created_at`, d.EndpointID, d.CompanyID, d.WebhookID, d.Type, d.ConversationID, d.MessageID, d.OccurredAt,
 		lease.Milliseconds(), lease.Milliseconds()).Scan(ctx, &d.ID, &d.State, &d.RunAt, &d.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert ping: %w", err)
