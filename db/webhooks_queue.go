@@ -62,16 +62,22 @@ func ClaimWebhookDeliveries(ctx context.Context, idb bun.IDB, n, perEndpoint int
 		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(hashtext(?))", WebhookDeliveriesChannel).Exec(ctx); err != nil {
 			return err
 		}
-		// The inner LIMIT bounds the window function under a backlog.
-		return tx.NewRaw(`WITH due AS MATERIALIZED (
-				SELECT id FROM (
-					SELECT d.id, d.run_at, row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.run_at, d.id) AS rn,
-						(SELECT count(*) FROM webhook_deliveries x WHERE x.endpoint_id = d.endpoint_id
-							AND x.state = 'PENDING' AND x.locked_until > now()) AS busy
-					FROM (SELECT * FROM webhook_deliveries WHERE state = 'PENDING' AND run_at <= now()
-						ORDER BY run_at LIMIT 1000) d
-					JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
-				) c WHERE rn + busy <= ? ORDER BY run_at LIMIT ?)
+		// cand bounds the work under a backlog (the oldest 1000 due); busy counts, once
+		// per endpoint, the claims whose lease is running.
+		return tx.NewRaw(`WITH cand AS MATERIALIZED (
+				SELECT id, endpoint_id, run_at FROM webhook_deliveries WHERE state = 'PENDING' AND run_at <= now()
+				ORDER BY run_at LIMIT 1000),
+			busy AS (
+				SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
+				WHERE state = 'PENDING' AND locked_until IS NOT NULL AND locked_until > now()
+					AND endpoint_id IN (SELECT endpoint_id FROM cand)
+				GROUP BY endpoint_id),
+			due AS MATERIALIZED (
+				SELECT c.id FROM (
+					SELECT cand.*, row_number() OVER (PARTITION BY cand.endpoint_id ORDER BY cand.run_at, cand.id) AS rn
+					FROM cand JOIN webhook_endpoints e ON e.id = cand.endpoint_id AND e.enabled) c
+				LEFT JOIN busy b ON b.endpoint_id = c.endpoint_id
+				WHERE c.rn + coalesce(b.n, 0) <= ? ORDER BY c.run_at LIMIT ?)
 			UPDATE webhook_deliveries AS d SET attempts = d.attempts + 1,
 				locked_until = now() + make_interval(secs => ? / 1000.0), run_at = now() + make_interval(secs => ? / 1000.0)
 			FROM due WHERE d.id = due.id AND d.state = 'PENDING'

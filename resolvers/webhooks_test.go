@@ -44,6 +44,7 @@ func TestWebhooks_DeliveryIsSignedAsStandardWebhooks(t *testing.T) {
 	if _, ok := byType["conversation.updated"]; !ok {
 		t.Errorf("no conversation.updated among %v", byType)
 	}
+	waitFor(t, "both attempts logged", func() bool { return len(attempts(t, app, tm.ownerTok, ep.ID)) == 2 })
 	as := attempts(t, app, tm.ownerTok, ep.ID)
 	if len(as) != 2 || as[0].HTTPStatus == nil || *as[0].HTTPStatus != 204 || as[0].Attempt != 1 || as[0].NextAttemptAt != nil {
 		t.Errorf("delivery log %+v", as)

@@ -48,11 +48,19 @@ CREATE TABLE webhook_deliveries (
 
 --bun:split
 
--- Due deliveries (the claim) and an endpoint's deliveries in flight (its limit).
+-- Due deliveries (the claim).
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (run_at) WHERE state = 'PENDING';
 
 --bun:split
 
+-- An endpoint's claims (its limit of deliveries in flight): a recorded attempt
+-- clears locked_until, so this stays as small as the work in flight.
+CREATE INDEX webhook_deliveries_claimed_idx ON webhook_deliveries (endpoint_id, locked_until)
+    WHERE state = 'PENDING' AND locked_until IS NOT NULL;
+
+--bun:split
+
+-- An endpoint's pending deliveries (cancelled when it is disabled).
 CREATE INDEX webhook_deliveries_endpoint_pending_idx ON webhook_deliveries (endpoint_id) WHERE state = 'PENDING';
 
 --bun:split
