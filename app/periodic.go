@@ -23,12 +23,14 @@ type periodicTask struct {
 // took within 24 h (quota). Hourly is often enough for both: each removes what is
 // older than a day. Ended sessions go once no token of theirs can be valid. Events
 // older than EVENT_RETENTION go every ten minutes, so each run removes a little.
+// Finished webhook deliveries go after 30 days.
 func periodicTasks(r *resolvers.Resolver) map[string]periodicTask {
 	return map[string]periodicTask{
 		"expire_held_statuses":     {every: time.Hour, run: r.ExpireHeldStatuses},
 		"purge_unattached_uploads": {every: time.Hour, run: r.PurgeUnattachedUploads},
 		"purge_ended_sessions":     {every: time.Hour, run: r.PurgeSessions},
 		"purge_old_events":         {every: 10 * time.Minute, run: r.PurgeEvents},
+		"purge_webhook_log":        {every: time.Hour, run: r.PurgeWebhookDeliveries},
 	}
 }
 

@@ -168,3 +168,16 @@ func WebhookEndpointFailed(ctx context.Context, idb bun.IDB, id int64, now time.
 		now, id).Scan(ctx, e)
 	return e, notFound(err)
 }
+
+// PurgeWebhookDeliveries deletes up to batch finished deliveries (delivered,
+// failed, cancelled) created before cutoff, with their attempts, oldest first.
+func PurgeWebhookDeliveries(ctx context.Context, idb bun.IDB, cutoff time.Time, batch int) (int, error) {
+	res, err := idb.NewRaw(`DELETE FROM webhook_deliveries WHERE id IN (
+			SELECT id FROM webhook_deliveries WHERE state <> 'PENDING' AND created_at < ? ORDER BY id LIMIT ?)`,
+		cutoff, batch).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("purge webhook deliveries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

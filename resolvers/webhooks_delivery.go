@@ -199,3 +199,19 @@ func (r *Resolver) webhookBody(ctx context.Context, d *db.WebhookDelivery) ([]by
 	}
 	return json.Marshal(webhookPayload{Type: d.Type, Timestamp: d.OccurredAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Data: data})
 }
+
+// WebhookLogRetention is how long finished deliveries stay in the delivery log.
+const WebhookLogRetention = 30 * 24 * time.Hour
+
+// PurgeWebhookDeliveries removes finished deliveries older than the retention,
+// with their attempts, in batches (a periodic task).
+func (r *Resolver) PurgeWebhookDeliveries(ctx context.Context) (int, error) {
+	cutoff, total := r.now().Add(-WebhookLogRetention), 0
+	for {
+		n, err := db.PurgeWebhookDeliveries(ctx, r.DB, cutoff, 1000)
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package resolvers_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,5 +161,30 @@ func TestWebhooks_ReenabledEndpointStartsAtTheHead(t *testing.T) {
 	got := rc.requests()
 	if len(got) != 1 || !strings.Contains(string(got[0].Body), "+94717936502") {
 		t.Errorf("deliveries %d, first %s", len(got), got[0].Body)
+	}
+}
+
+func TestWebhooks_FinishedDeliveriesArePurgedAfter30Days(t *testing.T) {
+	app := hookApp(t)
+	tm := newTeam(t, app)
+	ep := createEndpoint(t, app, tm.ownerTok, "https://example.com/hook")
+	for i, row := range []struct {
+		state string
+		age   string
+	}{{"DELIVERED", "31 days"}, {"FAILED", "31 days"}, {"PENDING", "31 days"}, {"DELIVERED", "29 days"}} {
+		if _, err := app.DB.NewRaw(`INSERT INTO webhook_deliveries (endpoint_id, company_id, webhook_id, type, occurred_at, state, created_at, run_at)
+			VALUES (?, ?, ?, 'ping', now(), ?, now() - ?::interval, now() + interval '1 hour')`,
+			ep.ID, tm.company.ID, fmt.Sprint("old", i), row.state, row.age).Exec(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := app.Resolver.PurgeWebhookDeliveries(t.Context())
+	if err != nil || n != 2 {
+		t.Fatalf("purged %d (%v), want the two finished ones older than 30 days", n, err)
+	}
+	var left []string
+	if err := app.DB.NewRaw("SELECT webhook_id FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY id", ep.ID).
+		Scan(t.Context(), &left); err != nil || fmt.Sprint(left) != "[old2 old3]" {
+		t.Errorf("left %v (%v)", left, err)
 	}
 }
