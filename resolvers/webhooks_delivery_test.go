@@ -150,7 +150,7 @@ func TestWebhooks_ReenabledEndpointStartsAtTheHead(t *testing.T) {
 		t.Errorf("disabled %+v", out.UpdateWebhookEndpoint)
 	}
 	inbound(t, app, tm.company, "+94717936501", "while disabled")
-	waitFinal(t, app, tm.company.ID)
+	waitHeadCovers(t, app, tm.company.ID)
 	gql(t, app, tm.ownerTok, update, map[string]any{"in": map[string]any{"id": ep.ID, "enabled": true}}, &out)
 	if !out.UpdateWebhookEndpoint.Enabled || out.UpdateWebhookEndpoint.DisabledReason != nil {
 		t.Errorf("enabled %+v", out.UpdateWebhookEndpoint)

@@ -27,7 +27,7 @@ func TestWebhooks_TwoInstancesFanOutEachEventOnce(t *testing.T) {
 		}
 		inbound(t, app, tm.company, fmt.Sprintf("+947179366%02d", i%4), fmt.Sprint("message ", i))
 	}
-	waitFinal(t, one, tm.company.ID)
+	waitHeadCovers(t, one, tm.company.ID)
 	var logged int
 	if err := one.DB.NewRaw("SELECT count(*) FROM events WHERE company_id = ?", tm.company.ID).Scan(t.Context(), &logged); err != nil {
 		t.Fatal(err)

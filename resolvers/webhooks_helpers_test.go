@@ -205,10 +205,10 @@ func decodePayload(t *testing.T, b []byte) payload {
 	return p
 }
 
-// waitFinal waits until the company's newest event is final (every transaction
+// waitHeadCovers waits until the company's newest event is final (every transaction
 // that could still log before it has ended: on a shared test cluster another
 // database's transactions count), so eventsHead covers it.
-func waitFinal(t *testing.T, app *testkit.App, companyID int64) {
+func waitHeadCovers(t *testing.T, app *testkit.App, companyID int64) {
 	t.Helper()
 	var newest db.Position
 	if err := app.DB.NewRaw("SELECT xid, id FROM events WHERE company_id = ? ORDER BY xid DESC, id DESC LIMIT 1", companyID).

@@ -55,7 +55,7 @@ func TestWebhooks_OnlyWantedTypesAndOnlyNewEvents(t *testing.T) {
 	app := hookApp(t)
 	tm := newTeam(t, app)
 	inbound(t, app, tm.company, "+94717936001", "before the endpoint")
-	waitFinal(t, app, tm.company.ID)
+	waitHeadCovers(t, app, tm.company.ID)
 	rc := newReceiver(t, nil)
 	createEndpoint(t, app, tm.ownerTok, rc.URL, "CONVERSATION_UPDATED")
 	inbound(t, app, tm.company, "+94717936002", "after")
