@@ -39,6 +39,8 @@ import (
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/server"
 	"github.com/connectme/connectme/twilio"
+	"github.com/connectme/connectme/webhooks"
+	"github.com/connectme/connectme/webhooks/dispatch"
 )
 
 // Options are what New takes beyond the configuration; the zero value is
@@ -76,6 +78,8 @@ type App struct {
 	Periodic *jobs.Runner[string]
 	// Snooze wakes snoozed conversations when their time comes (app/snooze.go).
 	Snooze *jobs.Runner[*db.Conversation]
+	// Webhooks fans events out to webhook endpoints and sends the deliveries.
+	Webhooks *dispatch.Runners
 	// Handler is the whole HTTP surface (REST, GraphQL, websockets, health, metrics).
 	Handler http.Handler
 
@@ -180,6 +184,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if a.Snooze, err = snoozeRunner(a.work, a.Log); err != nil {
 		return fail(err)
 	}
+	hooks := webhookSettings(cfg)
+	a.Resolver.Webhooks, a.work.Webhooks = hooks, hooks
+	if a.Webhooks, err = dispatch.New(dispatch.Config{DB: work, Resolver: a.work, Bus: a.Bus, Log: a.Log,
+		Workers: cfg.Webhooks.Workers, PerEndpoint: cfg.Webhooks.PerEndpoint, PollInterval: opts.PollInterval}); err != nil {
+		return fail(err)
+	}
 	a.closing, a.closeSockets = context.WithCancel(context.Background())
 	a.sockets = server.NewSocketGroup()
 	a.Handler = server.New(server.Deps{Config: cfg, DB: a.DB, Resolver: a.Resolver, Log: a.Log, Bus: a.Bus,
@@ -214,6 +224,7 @@ func (a *App) Start() {
 		wg.Go(func() { a.Fetcher.Run(workCtx) })
 		wg.Go(func() { a.Periodic.Run(workCtx) })
 		wg.Go(func() { a.Snooze.Run(workCtx) })
+		wg.Go(func() { a.Webhooks.Run(workCtx) })
 		go func() { wg.Wait(); close(a.workDone) }()
 	})
 }
@@ -324,4 +335,14 @@ func LogLevel(s string) slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// webhookSettings builds what outgoing webhooks need from cfg: https is required
+// in production unless WEBHOOK_ALLOW_PRIVATE=true. A claim's lease outlasts an
+// attempt (the timeout) with room to record it.
+func webhookSettings(cfg *config.Config) *resolvers.Webhooks {
+	w := cfg.Webhooks
+	policy := webhooks.Policy{AllowPrivate: w.AllowPrivate, RequireHTTPS: cfg.IsProduction()}
+	return &resolvers.Webhooks{Client: webhooks.NewClient(policy, w.Timeout), RetrySchedule: w.RetrySchedule,
+		DisableAfter: w.DisableAfter, Lease: 2*w.Timeout + 20*time.Second}
 }

@@ -77,6 +77,8 @@ type Config struct {
 	// TemplateSyncInterval is how often templates are synced by themselves (when
 	// the Twilio credentials are set).
 	TemplateSyncInterval time.Duration
+	// Webhooks are the settings of outgoing webhooks (webhooks.go).
+	Webhooks Webhooks
 }
 
 // Var documents one environment variable for --help and the README.
@@ -123,6 +125,12 @@ var Vars = []Var{
 	{"WS_MAX_PER_ADDR", "100", "websockets one client address may hold open on this instance; more are refused with 429 at the upgrade; 0 turns the cap off"},
 	{"TWILIO_CONTENT_API_BASE", "https://content.twilio.com", "Twilio's Content API, where syncTemplates reads the account's templates and their WhatsApp approval"},
 	{"TEMPLATE_SYNC_INTERVAL", "15m", "how often the templates are synced from the Content API by themselves (on one instance at a time; only when TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set)"},
+	{"WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints use http and loopback, private or link-local addresses (tests, on-premise); otherwise they must be public, and https in production"},
+	{"WEBHOOK_TIMEOUT", "10s", "how long a webhook receiver has to answer"},
+	{"WEBHOOK_WORKERS", "8", "webhook deliveries this instance makes at once"},
+	{"WEBHOOK_PER_ENDPOINT", "2", "deliveries in flight to one endpoint, all instances together"},
+	{"WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "waits before each retry of a failed webhook delivery (±10 % jitter)"},
+	{"WEBHOOK_DISABLE_AFTER", "24h", "an endpoint failing this long without a success is disabled"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -236,6 +244,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("TEMPLATE_SYNC_INTERVAL must be a duration of at least 1s such as 15m, not %q", getenv("TEMPLATE_SYNC_INTERVAL"))
 	}
 	c.TemplateSyncInterval = tsi
+	if err := c.loadWebhooks(get); err != nil {
+		return nil, err
+	}
 	if c.PprofAddr = get("PPROF_ADDR", ""); c.PprofAddr != "" && !isLoopback(c.PprofAddr) {
 		return nil, fmt.Errorf("PPROF_ADDR must be a loopback address such as 127.0.0.1:6060, not %q", c.PprofAddr)
 	}

@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Masked returns the effective configuration for the start log, secrets masked.
 func (c *Config) Masked() map[string]any {
@@ -46,6 +49,14 @@ func (c *Config) Masked() map[string]any {
 		"WS_MAX_PER_ADDR":          c.WSMaxPerAddr,
 		"TWILIO_CONTENT_API_BASE":  c.TwilioContentAPIBase,
 		"TEMPLATE_SYNC_INTERVAL":   c.TemplateSyncInterval.String(),
+
+		// Outgoing webhooks (loadWebhooks).
+		"WEBHOOK_ALLOW_PRIVATE":  c.Webhooks.AllowPrivate,
+		"WEBHOOK_TIMEOUT":        c.Webhooks.Timeout.String(),
+		"WEBHOOK_WORKERS":        c.Webhooks.Workers,
+		"WEBHOOK_PER_ENDPOINT":   c.Webhooks.PerEndpoint,
+		"WEBHOOK_RETRY_SCHEDULE": fmt.Sprint(c.Webhooks.RetrySchedule),
+		"WEBHOOK_DISABLE_AFTER":  c.Webhooks.DisableAfter.String(),
 	}
 }
 

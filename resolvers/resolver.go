@@ -62,6 +62,8 @@ type Resolver struct {
 	EventRetention time.Duration
 	// Metrics counts the messages queued for delivery; nil counts nothing.
 	Metrics *metrics.Metrics
+	// Webhooks posts outgoing webhooks (webhooks.go).
+	Webhooks *Webhooks
 }
 
 // now returns the current time in UTC from the Resolver's clock, at PostgreSQL's

@@ -9,6 +9,9 @@
 #   4. graphql-ws's own client on a second instance whose tokens live 5 s: the socket
 #      closes with 4401 at the token's expiry and the client does not reconnect
 #      (web/clientcheck/token-expiry.mjs).
+#   5. outgoing webhooks verified with the Standard Webhooks reference library
+#      (web/webhookcheck/check.mjs; the server runs with WEBHOOK_ALLOW_PRIVATE=true
+#      so that it may post to the check's receiver on 127.0.0.1).
 # It builds `connectme`, serves it on a throwaway database and a free port, waits
 # for /readyz, runs both checks, then stops the server and drops the database
 # whatever happens. Needs Go, Node.js + npm, Debian's chromium, and PostgreSQL at
@@ -42,6 +45,7 @@ trap 'exit 130' INT TERM
 echo "e2e: node dependencies (npm ci in web/checks)"
 (cd web/checks && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 (cd web/clientcheck && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+(cd web/webhookcheck && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 
 echo "e2e: build"
 go build -o "$work/connectme" ./cmd/connectme
@@ -50,7 +54,7 @@ port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 base="http://127.0.0.1:$port"
 echo "e2e: serve on $base, database $db"
 DATABASE_URL="$pg/$db?sslmode=disable" PORT="$port" LISTEN_ADDR="127.0.0.1:$port" PUBLIC_BASE_URL="$base" \
-  APP_ENV=development GRAPHQL_INTROSPECTION=true PLAYGROUND=true \
+  APP_ENV=development GRAPHQL_INTROSPECTION=true PLAYGROUND=true WEBHOOK_ALLOW_PRIVATE=true \
   JWT_SECRET="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   MEDIA_DIR="$work/media" LOG_LEVEL=warn \
   "$work/connectme" serve >"$work/server.log" 2>&1 &
@@ -100,6 +104,8 @@ if [ -z "$short_ready" ]; then
 else
   node web/clientcheck/token-expiry.mjs "http://127.0.0.1:$short_port" || failed=1
 fi
+echo "e2e: outgoing webhooks (Standard Webhooks reference library)"
+node web/webhookcheck/check.mjs "$base" || failed=1
 
 if [ "$failed" != 0 ]; then
   echo "e2e: FAILED; the server's log:" >&2

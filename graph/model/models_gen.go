@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/connectme/connectme/db"
@@ -102,6 +106,14 @@ type CreateCannedResponseInput struct {
 	ShortCode string `json:"shortCode"`
 	// 1 to 4096 characters (trimmed).
 	Content string `json:"content"`
+}
+
+// A new webhook endpoint.
+type CreateWebhookEndpointInput struct {
+	// Where deliveries are POSTed: https (http only with WEBHOOK_ALLOW_PRIVATE or outside production), a public address.
+	URL string `json:"url"`
+	// The event types to deliver; at least one.
+	EventTypes []string `json:"eventTypes"`
 }
 
 // A page of the company's event log, oldest first.
@@ -335,6 +347,18 @@ type UpdateProfilePayload struct {
 	User *db.User `json:"user"`
 }
 
+// Changes to a webhook endpoint; omitted fields stay.
+type UpdateWebhookEndpointInput struct {
+	// The endpoint to change.
+	ID string `json:"id"`
+	// A new URL (same rules as at creation).
+	URL *string `json:"url,omitempty"`
+	// New event types; at least one.
+	EventTypes []string `json:"eventTypes,omitempty"`
+	// false disables the endpoint (pending deliveries are cancelled); true re-enables it from the newest event on.
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
 // What uploadMedia stored.
 type UploadMediaPayload struct {
 	// The new attachment; send it with sendMessage(input: {attachmentId}).
@@ -357,4 +381,84 @@ type UserEdge struct {
 	Cursor string `json:"cursor"`
 	// The contact.
 	Node *db.User `json:"node"`
+}
+
+// A page of an endpoint's delivery log, newest attempt first.
+type WebhookDeliveryConnection struct {
+	// The attempts of this page.
+	Edges []*WebhookDeliveryEdge `json:"edges"`
+	// Paging (forward only: pass endCursor as after).
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An attempt and its cursor.
+type WebhookDeliveryEdge struct {
+	// Pass as after to read the attempts made before this one.
+	Cursor string `json:"cursor"`
+	// The attempt.
+	Node *db.WebhookAttempt `json:"node"`
+}
+
+// How a webhook delivery stands.
+type WebhookDeliveryState string
+
+const (
+	// Waiting for its next attempt.
+	WebhookDeliveryStatePending WebhookDeliveryState = "PENDING"
+	// A 2xx answered.
+	WebhookDeliveryStateDelivered WebhookDeliveryState = "DELIVERED"
+	// Every attempt of the retry schedule failed.
+	WebhookDeliveryStateFailed WebhookDeliveryState = "FAILED"
+	// Not attempted again: the endpoint was disabled.
+	WebhookDeliveryStateCancelled WebhookDeliveryState = "CANCELLED"
+)
+
+var AllWebhookDeliveryState = []WebhookDeliveryState{
+	WebhookDeliveryStatePending,
+	WebhookDeliveryStateDelivered,
+	WebhookDeliveryStateFailed,
+	WebhookDeliveryStateCancelled,
+}
+
+func (e WebhookDeliveryState) IsValid() bool {
+	switch e {
+	case WebhookDeliveryStatePending, WebhookDeliveryStateDelivered, WebhookDeliveryStateFailed, WebhookDeliveryStateCancelled:
+		return true
+	}
+	return false
+}
+
+func (e WebhookDeliveryState) String() string {
+	return string(e)
+}
+
+func (e *WebhookDeliveryState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookDeliveryState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookDeliveryState", str)
+	}
+	return nil
+}
+
+func (e WebhookDeliveryState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookDeliveryState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookDeliveryState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

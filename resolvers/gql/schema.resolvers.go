@@ -373,6 +373,22 @@ func (r *mutationResolver) DeleteCannedResponse(ctx context.Context, id string) 
 	return r.deleteCannedResponse(ctx, id)
 }
 
+func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*db.WebhookEndpoint, error) {
+	return r.createWebhookEndpoint(ctx, input)
+}
+
+func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, input model.UpdateWebhookEndpointInput) (*db.WebhookEndpoint, error) {
+	return r.updateWebhookEndpoint(ctx, input)
+}
+
+func (r *mutationResolver) DeleteWebhookEndpoint(ctx context.Context, id string) (bool, error) {
+	return r.deleteWebhookEndpoint(ctx, id)
+}
+
+func (r *mutationResolver) TestWebhookEndpoint(ctx context.Context, id string) (*db.WebhookAttempt, error) {
+	return r.testWebhookEndpoint(ctx, id)
+}
+
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 	info := resolvers.APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
@@ -482,6 +498,14 @@ func (r *queryResolver) RenderCannedResponse(ctx context.Context, id string, con
 	return r.renderCannedResponse(ctx, id, conversationID)
 }
 
+func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]*db.WebhookEndpoint, error) {
+	return r.Resolver.WebhookEndpoints(ctx)
+}
+
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, endpointID string, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
+	return r.webhookDeliveries(ctx, endpointID, first, after)
+}
+
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
 	return r.SubscribeMessages(ctx, events.MessageAdded, conversationID)
 }
@@ -513,6 +537,10 @@ func (r *userResolver) Company(ctx context.Context, obj *db.User) (*db.Company, 
 	return r.CompanyOf(ctx, obj)
 }
 
+func (r *webhookEndpointResolver) Secret(ctx context.Context, obj *db.WebhookEndpoint) (*string, error) {
+	return webhookSecret(obj), nil
+}
+
 func (r *Resolver) Attachment() graph.AttachmentResolver { return &attachmentResolver{r} }
 
 func (r *Resolver) Channel() graph.ChannelResolver { return &channelResolver{r} }
@@ -535,16 +563,21 @@ func (r *Resolver) Template() graph.TemplateResolver { return &templateResolver{
 
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
+func (r *Resolver) WebhookEndpoint() graph.WebhookEndpointResolver {
+	return &webhookEndpointResolver{r}
+}
+
 type (
-	attachmentResolver   struct{ *Resolver }
-	channelResolver      struct{ *Resolver }
-	conversationResolver struct{ *Resolver }
-	eventResolver        struct{ *Resolver }
-	labelResolver        struct{ *Resolver }
-	messageResolver      struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	subscriptionResolver struct{ *Resolver }
-	templateResolver     struct{ *Resolver }
-	userResolver         struct{ *Resolver }
+	attachmentResolver      struct{ *Resolver }
+	channelResolver         struct{ *Resolver }
+	conversationResolver    struct{ *Resolver }
+	eventResolver           struct{ *Resolver }
+	labelResolver           struct{ *Resolver }
+	messageResolver         struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	subscriptionResolver    struct{ *Resolver }
+	templateResolver        struct{ *Resolver }
+	userResolver            struct{ *Resolver }
+	webhookEndpointResolver struct{ *Resolver }
 )

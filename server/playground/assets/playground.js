@@ -211,6 +211,22 @@
     '  }',
     '}',
     '',
+    '# OWNER/ADMIN: send the company\'s events to your',
+    '# system. Keep the secret (shown only here) to',
+    '# verify the webhook-signature header.',
+    'mutation CreateWebhookEndpoint {',
+    '  createWebhookEndpoint(input: {',
+    '    url: "https://example.com/connectme-hooks"',
+    '    eventTypes: [MESSAGE_ADDED, CONVERSATION_UPDATED]',
+    '  }) {',
+    '    id',
+    '    url',
+    '    eventTypes',
+    '    enabled',
+    '    secret',
+    '  }',
+    '}',
+    '',
   ].join('\n');
 
   var defaultHeaders = JSON.stringify({ Authorization: 'Bearer ' }, null, 2);
