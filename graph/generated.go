@@ -3533,9 +3533,9 @@ extend type Query {
 
 extend type Mutation {
   "Adds a webhook endpoint (OWNER and ADMIN only); its secret is shown in this answer only."
-  createWebhookEndpoint(input: CreateWebhookEndpointInput!): WebhookEndpoint!
+  createWebhookEndpoint("The new endpoint." input: CreateWebhookEndpointInput!): WebhookEndpoint!
   "Changes, disables or re-enables a webhook endpoint (OWNER and ADMIN only)."
-  updateWebhookEndpoint(input: UpdateWebhookEndpointInput!): WebhookEndpoint!
+  updateWebhookEndpoint("What to change." input: UpdateWebhookEndpointInput!): WebhookEndpoint!
   "Deletes a webhook endpoint with its pending deliveries and log (OWNER and ADMIN only)."
   deleteWebhookEndpoint(
     "The endpoint."

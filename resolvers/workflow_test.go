@@ -160,7 +160,7 @@ func TestInbound_ReopensAndAgentMessagesDoNot(t *testing.T) {
 		if s, u := status(); s != "OPEN" || u != nil {
 			t.Fatalf("after an inbound message %s was %s until %v", tc.status, s, u)
 		}
-		waitFor(t, 5*time.Second, "conversationUpdated for the reopening", func() bool { return rec.count(cid) > before })
+		waitFor(t, 15*time.Second, "conversationUpdated for the reopening", func() bool { return rec.count(cid) > before })
 	}
 }
 
