@@ -53,14 +53,7 @@ func (r *Resolver) NewLoaders(companyID int64) *Loaders {
 		}, opts...),
 		UnreadCounts: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]int, []error) {
 			counts, err := db.UnreadCounts(ctx, r.DB, companyID, ids)
-			out := make([]int, len(ids))
-			if err != nil {
-				return out, fill(len(ids), err)
-			}
-			for i, id := range ids {
-				out[i] = counts[id]
-			}
-			return out, nil
+			return fromMap(ids, counts, err)
 		}, opts...),
 		Attachments: dataloadgen.NewLoader(func(ctx context.Context, ids []uuid.UUID) ([][]*db.Attachment, []error) {
 			atts, err := db.AttachmentsByMessageIDs(ctx, r.DB, companyID, ids)
@@ -102,14 +95,7 @@ func (r *Resolver) NewLoaders(companyID int64) *Loaders {
 		}, opts...),
 		LabelCounts: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]int, []error) {
 			counts, err := db.LabelConversationCounts(ctx, r.DB, companyID, ids)
-			out := make([]int, len(ids))
-			if err != nil {
-				return out, fill(len(ids), err)
-			}
-			for i, id := range ids {
-				out[i] = counts[id]
-			}
-			return out, nil
+			return fromMap(ids, counts, err)
 		}, opts...),
 		MessagesBySID: dataloadgen.NewLoader(func(ctx context.Context, sids []string) ([]*db.Message, []error) {
 			ms, err := db.MessagesByProviderSIDs(ctx, r.DB, companyID, sids)
@@ -128,6 +114,18 @@ func byKey[K comparable, V any](keys []K, items []V, err error, key func(V) K) (
 	m := make(map[K]V, len(items))
 	for _, it := range items {
 		m[key(it)] = it
+	}
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out, nil
+}
+
+// fromMap answers keys from m (the zero value where m has none), or err for each.
+func fromMap[K comparable, V any](keys []K, m map[K]V, err error) ([]V, []error) {
+	out := make([]V, len(keys))
+	if err != nil {
+		return out, fill(len(keys), err)
 	}
 	for i, k := range keys {
 		out[i] = m[k]
