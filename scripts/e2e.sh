@@ -114,6 +114,15 @@ else
   echo "e2e: a single-page app's Apollo Client (graphql-ws, token refresh; both instances)"
   node web/clientcheck/apollo-client.mjs "$base" "http://127.0.0.1:$short_port" "$spa_origin" || failed=1
 fi
+# Stop the second instance now: it shares the database, so its workers would also
+# claim webhook deliveries, and without WEBHOOK_ALLOW_PRIVATE it refuses to post to
+# the webhook check's receiver on 127.0.0.1 (the check then times out).
+if [ -n "$short_pid" ] && kill -0 "$short_pid" 2>/dev/null; then
+  kill -TERM "$short_pid" 2>/dev/null || true
+  wait "$short_pid" 2>/dev/null || true
+fi
+short_pid=""
+echo
 echo "e2e: outgoing webhooks (Standard Webhooks reference library)"
 node web/webhookcheck/check.mjs "$base" || failed=1
 
