@@ -9,6 +9,11 @@
 #   4. graphql-ws's own client on a second instance whose tokens live 5 s: the socket
 #      closes with 4401 at the token's expiry and the client does not reconnect
 #      (web/clientcheck/token-expiry.mjs).
+#   4b. a single-page app's Apollo Client (+ graphql-ws) against both instances:
+#      signup and login, inbox paging with fetchMore, an idempotent send, a live
+#      message spliced into the cached list by its cursor, CORS for a dev server's
+#      origin, and token refresh on TOKEN_EXPIRED (HTTP) and on 4401 (websocket)
+#      (web/clientcheck/apollo-client.mjs).
 #   5. outgoing webhooks verified with the Standard Webhooks reference library
 #      (web/webhookcheck/check.mjs; the server runs with WEBHOOK_ALLOW_PRIVATE=true
 #      so that it may post to the check's receiver on 127.0.0.1).
@@ -52,9 +57,11 @@ go build -o "$work/connectme" ./cmd/connectme
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 base="http://127.0.0.1:$port"
+spa_origin="http://localhost:5173" # a Vite dev server's origin, for the SPA check
 echo "e2e: serve on $base, database $db"
 DATABASE_URL="$pg/$db?sslmode=disable" PORT="$port" LISTEN_ADDR="127.0.0.1:$port" PUBLIC_BASE_URL="$base" \
   APP_ENV=development GRAPHQL_INTROSPECTION=true PLAYGROUND=true WEBHOOK_ALLOW_PRIVATE=true \
+  CORS_ORIGINS="$spa_origin" \
   JWT_SECRET="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   MEDIA_DIR="$work/media" LOG_LEVEL=warn \
   "$work/connectme" serve >"$work/server.log" 2>&1 &
@@ -103,7 +110,19 @@ if [ -z "$short_ready" ]; then
   failed=1
 else
   node web/clientcheck/token-expiry.mjs "http://127.0.0.1:$short_port" || failed=1
+  echo
+  echo "e2e: a single-page app's Apollo Client (graphql-ws, token refresh; both instances)"
+  node web/clientcheck/apollo-client.mjs "$base" "http://127.0.0.1:$short_port" "$spa_origin" || failed=1
 fi
+# Stop the second instance now: it shares the database, so its workers would also
+# claim webhook deliveries, and without WEBHOOK_ALLOW_PRIVATE it refuses to post to
+# the webhook check's receiver on 127.0.0.1 (the check then times out).
+if [ -n "$short_pid" ] && kill -0 "$short_pid" 2>/dev/null; then
+  kill -TERM "$short_pid" 2>/dev/null || true
+  wait "$short_pid" 2>/dev/null || true
+fi
+short_pid=""
+echo
 echo "e2e: outgoing webhooks (Standard Webhooks reference library)"
 node web/webhookcheck/check.mjs "$base" || failed=1
 
