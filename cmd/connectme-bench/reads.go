@@ -77,9 +77,10 @@ const conversationsQuery = `query Inbox { conversations(first: 20) { edges { cur
   pageInfo { hasNextPage endCursor } } }`
 
 // myOpenQuery is the team inbox's "mine" tab: OPEN conversations assigned to the
-// caller, a keyset page on conversations_assignee_status_updated_idx.
+// caller, a keyset page on conversations_assignee_status_updated_idx. It asks the
+// fields of conversationsQuery, so that the two rows differ by the filter alone.
 const myOpenQuery = `query MyOpen { conversations(first: 20, filter: {status: [OPEN], assignee: ME}) { edges { cursor node { id
-  status assignee { id } lastUpdateTime lastFreeMessageTime contact { id firstName lastName phone }
+  lastUpdateTime lastFreeMessageTime contact { id firstName lastName phone }
   lastMessage { id direction content datetime status } unreadCount } } pageInfo { hasNextPage endCursor } } }`
 
 const inboxCountsQuery = `query Counts { inboxCounts { open pending snoozed resolved mine unassigned unread } }`
