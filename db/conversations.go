@@ -109,7 +109,7 @@ func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 		}
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Where("conversation.status IN (?)", bun.In(f.Statuses))
+		q = q.Where("conversation.status IN (?)", bun.List(f.Statuses))
 	}
 	if f.Assigned != nil {
 		if *f.Assigned {

@@ -50,7 +50,7 @@ func TestPlayground_ExamplesAreValidAgainstTheSchema(t *testing.T) {
 		lit = strings.NewReplacer(`\'`, `'`, `\"`, `"`, `\\`, `\`).Replace(lit)
 		doc.WriteString(lit + "\n")
 	}
-	q, errs := gqlparser.LoadQuery(schema, doc.String())
+	q, errs := gqlparser.LoadQueryWithRules(schema, doc.String(), nil) // nil: the default rules
 	if len(errs) > 0 {
 		t.Fatalf("the playground's examples are not valid: %v", errs)
 	}
