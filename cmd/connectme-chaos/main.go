@@ -3,7 +3,8 @@
 // postgres OS user, its own port and data directory), builds and runs the real
 // server binary against a fake Twilio that fails, stalls and cuts connections on
 // purpose, and reports for each experiment how many messages were sent, stored,
-// delivered once, duplicated and lost. `make chaos` runs it. It exits non-zero when
+// delivered once, duplicated and lost (webhook-kill: the same for outgoing
+// webhooks, at least once). `make chaos` runs it. It exits non-zero when
 // anything acknowledged was lost, a bad input got a 5xx, or (by default) a message
 // reached the provider twice.
 package main
@@ -94,6 +95,7 @@ func all(o options) []experiment {
 	return []experiment{
 		{"flaky-provider", flakyProvider},
 		{"kill-9", kill9},
+		{"webhook-kill", webhookKill},
 		{"db-outage", func(ctx context.Context, e *env) (*result, error) { return dbOutage(ctx, e, o.outage) }},
 		{"slow-clients", func(ctx context.Context, e *env) (*result, error) { return slowClients(ctx, e, o.slow) }},
 		{"bad-input", badInput},
