@@ -167,18 +167,7 @@ func (c *Client) Send(ctx context.Context, m *Message) (*Result, error) {
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &Error{HTTPStatus: resp.StatusCode}
-		var answer struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(body, &answer) == nil {
-			e.Code, e.Message = answer.Code, answer.Message
-		}
-		if e.Message == "" {
-			e.Message = http.StatusText(resp.StatusCode)
-		}
-		return nil, e
+		return nil, errorOf(resp.StatusCode, body)
 	}
 	var answer struct {
 		SID       string          `json:"sid"`
@@ -200,4 +189,21 @@ func rawCode(raw json.RawMessage) string {
 		return ""
 	}
 	return s
+}
+
+// errorOf is Twilio's error answer (status and body) as an *Error: its code and
+// message when the body carries them, else the status text.
+func errorOf(status int, body []byte) *Error {
+	e := &Error{HTTPStatus: status}
+	var answer struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &answer) == nil {
+		e.Code, e.Message = answer.Code, answer.Message
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	return e
 }

@@ -178,18 +178,7 @@ func (c *ContentClient) getPage(ctx context.Context, hc *http.Client, u string, 
 		return fmt.Errorf("twilio content: read: %w", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &Error{HTTPStatus: resp.StatusCode}
-		var answer struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(body, &answer) == nil {
-			e.Code, e.Message = answer.Code, answer.Message
-		}
-		if e.Message == "" {
-			e.Message = http.StatusText(resp.StatusCode)
-		}
-		return e
+		return errorOf(resp.StatusCode, body)
 	}
 	if err := json.Unmarshal(body, into); err != nil {
 		return fmt.Errorf("twilio content: unreadable page: %w", err)
