@@ -13,7 +13,7 @@ run:
 test:
 	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) ./...
 
-## generate: regenerate graph/ from schema.graphqls with gqlgen
+## generate: regenerate graph/ from schema.graphqls and schema/*.graphqls with gqlgen
 generate:
 	$(GO) run github.com/99designs/gqlgen generate --config gqlgen.yml
 

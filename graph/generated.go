@@ -461,6 +461,10 @@ type MutationResolver interface {
 	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error)
 	UpdateContact(ctx context.Context, input model.UpdateContactInput) (*model.UpdateContactPayload, error)
 	MarkConversationRead(ctx context.Context, conversationID string) (*model.MarkConversationReadPayload, error)
+	CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*db.WebhookEndpoint, error)
+	UpdateWebhookEndpoint(ctx context.Context, input model.UpdateWebhookEndpointInput) (*db.WebhookEndpoint, error)
+	DeleteWebhookEndpoint(ctx context.Context, id string) (bool, error)
+	TestWebhookEndpoint(ctx context.Context, id string) (*db.WebhookAttempt, error)
 	InviteAgent(ctx context.Context, input model.InviteAgentInput) (*model.Invitation, error)
 	RevokeInvitation(ctx context.Context, id string) (bool, error)
 	AcceptInvitation(ctx context.Context, input model.AcceptInvitationInput) (*model.AuthPayload, error)
@@ -480,10 +484,6 @@ type MutationResolver interface {
 	CreateCannedResponse(ctx context.Context, input model.CreateCannedResponseInput) (*db.CannedResponse, error)
 	UpdateCannedResponse(ctx context.Context, input model.UpdateCannedResponseInput) (*db.CannedResponse, error)
 	DeleteCannedResponse(ctx context.Context, id string) (bool, error)
-	CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*db.WebhookEndpoint, error)
-	UpdateWebhookEndpoint(ctx context.Context, input model.UpdateWebhookEndpointInput) (*db.WebhookEndpoint, error)
-	DeleteWebhookEndpoint(ctx context.Context, id string) (bool, error)
-	TestWebhookEndpoint(ctx context.Context, id string) (*db.WebhookAttempt, error)
 }
 type QueryResolver interface {
 	APIInfo(ctx context.Context) (*model.APIInfo, error)
@@ -496,16 +496,16 @@ type QueryResolver interface {
 	Contact(ctx context.Context, id string) (*db.User, error)
 	Templates(ctx context.Context) ([]*db.Template, error)
 	ChatWindow(ctx context.Context, conversationID string) (*model.ChatWindow, error)
-	Agents(ctx context.Context, includeInactive *bool) ([]*db.User, error)
-	Invitations(ctx context.Context) ([]*model.Invitation, error)
 	Events(ctx context.Context, after *string, first *int) (*model.EventConnection, error)
 	EventsHead(ctx context.Context) (string, error)
+	WebhookEndpoints(ctx context.Context) ([]*db.WebhookEndpoint, error)
+	WebhookDeliveries(ctx context.Context, endpointID string, first *int, after *string) (*model.WebhookDeliveryConnection, error)
+	Agents(ctx context.Context, includeInactive *bool) ([]*db.User, error)
+	Invitations(ctx context.Context) ([]*model.Invitation, error)
 	InboxCounts(ctx context.Context) (*db.InboxCounts, error)
 	Labels(ctx context.Context) ([]*db.Label, error)
 	CannedResponses(ctx context.Context, search *string) ([]*db.CannedResponse, error)
 	RenderCannedResponse(ctx context.Context, id string, conversationID string) (string, error)
-	WebhookEndpoints(ctx context.Context) ([]*db.WebhookEndpoint, error)
-	WebhookDeliveries(ctx context.Context, endpointID string, first *int, after *string) (*model.WebhookDeliveryConnection, error)
 }
 type SubscriptionResolver interface {
 	MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error)
@@ -2961,162 +2961,8 @@ type Subscription {
   "Conversations that changed (new message, window reopened, marked read)."
   conversationUpdated: Conversation!
 }
-
-# ---------------------------------------------------------------------------------
-# Teams and sessions (CONTRACT §5)
-# ---------------------------------------------------------------------------------
-
-extend type User {
-  "False for a deactivated agent (it cannot sign in); always true for contacts."
-  active: Boolean!
-  "First and last name, or the phone when both are empty."
-  displayName: String!
-}
-
-extend type AuthPayload {
-  """
-  Exchanged for a new access token (refreshSession) before or after the access
-  token expires; valid 30 days from its issue, single use (each refresh answers a
-  new one; presenting a used one again ends the session). Keep it secret.
-  """
-  refreshToken: String!
-}
-
-"An invitation to join the company, pending until accepted, revoked or expired (7 days)."
-type Invitation {
-  "The invitation's id (for revokeInvitation)."
-  id: ID!
-  "The email the invited agent signs in with."
-  email: String!
-  "The invited agent's first name."
-  firstName: String!
-  "The invited agent's last name."
-  lastName: String!
-  "The role the agent gets on accepting (ADMIN or AGENT)."
-  role: Role!
-  "When the invitation stops working (7 days after it was made)."
-  expiresAt: Time!
-  "The agent who sent the invitation."
-  invitedBy: User!
-  """
-  The secret of the invitation link PUBLIC_BASE_URL/invite#<token>: only in
-  inviteAgent's answer (the server keeps only a hash); null elsewhere.
-  """
-  token: String
-}
-
-"Invites an agent to the caller's company."
-input InviteAgentInput {
-  "The email the agent will sign in with."
-  email: String!
-  "The agent's first name."
-  firstName: String!
-  "The agent's last name."
-  lastName: String!
-  "ADMIN or AGENT."
-  role: Role!
-}
-
-"Accepts an invitation: the invited agent's password (and phone)."
-input AcceptInvitationInput {
-  "The secret of the invitation link (after #)."
-  token: String!
-  "The new agent's password, at least 8 characters."
-  password: String!
-  "E.164 phone number; optional."
-  phone: String
-}
-
-"Changes an agent of the company; omitted fields stay."
-input UpdateAgentInput {
-  "The agent to change."
-  id: ID!
-  "The new role: ADMIN or AGENT."
-  role: Role
-  "false deactivates the agent (ends its sessions), true reactivates it."
-  active: Boolean
-}
-
-extend type Query {
-  "The company's agents, by first then last name; deactivated ones only with includeInactive."
-  agents("Whether deactivated agents are listed too." includeInactive: Boolean = false): [User!]!
-  "Pending invitations (OWNER and ADMIN only)."
-  invitations: [Invitation!]!
-}
-
-extend type Mutation {
-  "Invites an agent (OWNER and ADMIN only); inviting a pending email again replaces its invitation."
-  inviteAgent("Who is invited, and as what." input: InviteAgentInput!): Invitation!
-  "Revokes a pending invitation (OWNER and ADMIN only)."
-  revokeInvitation("The pending invitation." id: ID!): Boolean!
-  "Creates the invited agent and signs it in; no bearer token needed."
-  acceptInvitation("The invitation's token and the new agent's password." input: AcceptInvitationInput!): AuthPayload!
-  "Changes an agent's role or deactivates/reactivates it (OWNER and ADMIN only); ends its sessions."
-  updateAgent("Which agent and what changes." input: UpdateAgentInput!): User!
-  "Exchanges a refresh token for a new session token pair (rotation)."
-  refreshSession("The refresh token of the session's latest pair." refreshToken: String!): AuthPayload!
-  "Ends this session, or every session of the caller."
-  logout("true ends every session of the caller, not only this one." allSessions: Boolean = false): Boolean!
-  "Changes the caller's password; ends every other session of the caller."
-  changePassword("The password now." currentPassword: String!, "The new password, at least 8 characters." newPassword: String!): AuthPayload!
-}
-
-# ---------------------------------------------------------------------------------
-# Templates from Twilio's Content API (CONTRACT §8)
-# ---------------------------------------------------------------------------------
-
-"Where a template stands at WhatsApp, as Twilio's Content API reports it."
-enum TemplateApprovalStatus {
-  "Approved by WhatsApp: may be sent outside the 24-hour window."
-  APPROVED
-  "Submitted (or received) and awaiting WhatsApp's review."
-  PENDING
-  "Refused by WhatsApp."
-  REJECTED
-  "Paused by WhatsApp (poor quality ratings); cannot be sent until it resumes."
-  PAUSED
-  "Disabled by WhatsApp."
-  DISABLED
-  "Never submitted for WhatsApp's approval."
-  UNSUBMITTED
-}
-
-extend type Template {
-  "WhatsApp's category (UTILITY, MARKETING, AUTHENTICATION…); null when unknown."
-  category: String
-  """
-  Whether WhatsApp approved it. Outside the 24-hour window a template with a
-  contentSid must be APPROVED; templates without one always count as APPROVED.
-  """
-  approvalStatus: TemplateApprovalStatus!
-  """
-  The sample values of its variables as given at Twilio, {{1}} first; empty for
-  templates that did not come from the Content API.
-  """
-  variables: [String!]!
-}
-
-"What a template sync changed."
-type TemplateSync {
-  "Templates new at Twilio (or back after a deletion)."
-  added: Int!
-  "Templates whose content, language, category, variables or approval changed."
-  updated: Int!
-  "Templates deleted at Twilio: gone from the lists; messages that used them keep them."
-  removed: Int!
-}
-
-extend type Mutation {
-  """
-  Reads every template of the deployment's Twilio account from the Content API and
-  keeps them as shared templates keyed by contentSid (OWNER and ADMIN only). It also
-  runs by itself every TEMPLATE_SYNC_INTERVAL; UNAVAILABLE when Twilio cannot be
-  reached or no credentials are configured.
-  """
-  syncTemplates: TemplateSync!
-}
-
-# ---------------------------------------------------------------------------------
+`, BuiltIn: false},
+	{Name: "../schema/events.graphqls", Input: `# ---------------------------------------------------------------------------------
 # The event log (CONTRACT §7)
 # ---------------------------------------------------------------------------------
 
@@ -3187,230 +3033,6 @@ extend type Subscription {
   now. An expired cursor is refused with CURSOR_EXPIRED.
   """
   events("A cursor from an event or from eventsHead." after: String): Event!
-}
-
-# ---------------------------------------------------------------------------------
-# The team's workflow (CONTRACT §6): status, snooze, assignment, notes
-# ---------------------------------------------------------------------------------
-
-"Where a conversation is in the team's work."
-enum ConversationStatus {
-  "Needs the team's attention. New conversations start here; a message from the contact brings any other status back here."
-  OPEN
-  "Waiting on the contact."
-  PENDING
-  "Put aside until snoozedUntil, when it becomes OPEN again by itself."
-  SNOOZED
-  "Done."
-  RESOLVED
-}
-
-"Whose conversations a list keeps."
-enum AssigneeFilter {
-  "Those assigned to the signed-in agent."
-  ME
-  "Those assigned to nobody."
-  UNASSIGNED
-  "Those assigned to some agent."
-  ANYONE
-}
-
-extend enum MessageType {
-  "An agent's private note: never sent to the contact, never shown to legacy REST clients."
-  NOTE
-}
-
-extend type Conversation {
-  "Where the conversation is in the team's work."
-  status: ConversationStatus!
-  "When a SNOOZED conversation becomes OPEN again; null unless SNOOZED."
-  snoozedUntil: Time
-  "The agent working the conversation; null when unassigned."
-  assignee: User
-}
-
-extend input ConversationFilter {
-  "Only conversations in one of these statuses; omitted or empty keeps every status."
-  status: [ConversationStatus!]
-  "Only the signed-in agent's, the unassigned or the assigned conversations."
-  assignee: AssigneeFilter
-  "Only the conversations assigned to this agent of the company."
-  assigneeId: ID
-}
-
-"How many conversations each inbox tab holds."
-type InboxCounts {
-  "OPEN conversations."
-  open: Int!
-  "PENDING conversations."
-  pending: Int!
-  "SNOOZED conversations."
-  snoozed: Int!
-  "RESOLVED conversations."
-  resolved: Int!
-  "OPEN conversations assigned to the signed-in agent."
-  mine: Int!
-  "OPEN conversations assigned to nobody."
-  unassigned: Int!
-  "OPEN conversations with received messages not yet READ."
-  unread: Int!
-}
-
-extend type Query {
-  "The numbers of the inbox tabs, counted in one go."
-  inboxCounts: InboxCounts!
-}
-
-extend type Mutation {
-  """
-  Changes a conversation's status. SNOOZED needs snoozedUntil, in the future and at
-  most 90 days ahead; any other status with snoozedUntil is BAD_USER_INPUT.
-  """
-  setConversationStatus(
-    "The conversation."
-    conversationId: ID!
-    "The new status."
-    status: ConversationStatus!
-    "When a SNOOZED conversation becomes OPEN again (SNOOZED only)."
-    snoozedUntil: Time
-  ): Conversation!
-  """
-  Assigns a conversation to an active agent of the company, or unassigns it (null).
-  A contact or an inactive agent is BAD_USER_INPUT.
-  """
-  assignConversation(
-    "The conversation."
-    conversationId: ID!
-    "The agent; null unassigns."
-    assigneeId: ID
-  ): Conversation!
-  """
-  Assigns a conversation to the signed-in agent if it is unassigned or already
-  theirs; CONFLICT when another agent has it. Of concurrent claims exactly one wins.
-  """
-  claimConversation(
-    "The conversation."
-    conversationId: ID!
-  ): Conversation!
-  """
-  Writes a private note (type NOTE, 1–4096 characters) in a conversation: never sent
-  to the contact, allowed whatever the 24-hour window; it changes neither the window,
-  lastUpdateTime, lastMessage nor unreadCount. Published as messageAdded.
-  """
-  addNote(
-    "The conversation."
-    conversationId: ID!
-    "The note's text."
-    text: String!
-  ): Message!
-}
-
-
-# ---------------------------------------------------------------------------------
-# Labels and canned responses (CONTRACT §6)
-# ---------------------------------------------------------------------------------
-
-"""
-A tag of the company for conversations. Names are unique in the company without
-regard to case (VIP and vip are one label); a label is created the first time
-addLabels uses its name.
-"""
-type Label {
-  "Opaque id."
-  id: ID!
-  "1 to 40 characters, as first written (later uses in another case keep it)."
-  name: String!
-  "#rrggbb, lower case; #1f93ff until changed."
-  color: String!
-  "How many of the company's conversations carry it."
-  conversationCount: Int!
-}
-
-"A saved reply agents insert into a conversation; its content may hold placeholders."
-type CannedResponse {
-  "Opaque id."
-  id: ID!
-  "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
-  shortCode: String!
-  """
-  1 to 4096 characters. renderCannedResponse fills {{contact.firstName}},
-  {{contact.lastName}}, {{contact.phone}}, {{agent.firstName}} and {{agent.lastName}}.
-  """
-  content: String!
-}
-
-"A new canned response (OWNER and ADMIN only)."
-input CreateCannedResponseInput {
-  "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
-  shortCode: String!
-  "1 to 4096 characters (trimmed)."
-  content: String!
-}
-
-"Changes a canned response (OWNER and ADMIN only); omitted fields stay, at least one is given."
-input UpdateCannedResponseInput {
-  "The canned response to change."
-  id: ID!
-  "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
-  shortCode: String
-  "1 to 4096 characters (trimmed)."
-  content: String
-}
-
-extend type Conversation {
-  "The labels the conversation carries, by name."
-  labels: [Label!]!
-}
-
-extend input ConversationFilter {
-  """
-  Only conversations carrying every one of these labels (names compare without
-  regard to case; an unknown name matches no conversation). At most 20.
-  """
-  labels: [String!]
-}
-
-extend type Query {
-  "The company's labels, by name."
-  labels: [Label!]!
-  """
-  The company's canned responses by short code; search keeps those whose short code
-  starts with it or whose content contains it, without regard to case.
-  """
-  cannedResponses("At most 200 characters; empty or null lists all." search: String): [CannedResponse!]!
-  """
-  A canned response's content with its placeholders filled for a conversation: the
-  conversation's contact and the signed-in agent. Unknown placeholders stay as written.
-  """
-  renderCannedResponse("The canned response." id: ID!, "The conversation it is for." conversationId: ID!): String!
-}
-
-extend type Mutation {
-  """
-  Puts labels on a conversation; names are trimmed, 1 to 40 characters, at most 20,
-  and a name the company has no label for yet creates the label. Publishes
-  conversationUpdated when the conversation gained a label.
-  """
-  addLabels("The conversation." conversationId: ID!, "Label names (any case)." names: [String!]!): Conversation!
-  """
-  Takes labels off a conversation (names it does not carry are ignored). Publishes
-  conversationUpdated when the conversation lost a label.
-  """
-  removeLabels("The conversation." conversationId: ID!, "Label names (any case)." names: [String!]!): Conversation!
-  """
-  Renames or recolors a label (OWNER and ADMIN only); at least one of name and color.
-  A name another label has (without regard to case) is CONFLICT. Publishes no
-  conversation events: clients refetch labels.
-  """
-  updateLabel("The label." id: ID!, "1 to 40 characters (trimmed)." name: String, "#rrggbb." color: String): Label!
-  "Deletes a label and takes it off every conversation (OWNER and ADMIN only)."
-  deleteLabel("The label." id: ID!): Boolean!
-  "Creates a canned response (OWNER and ADMIN only); a short code in use is CONFLICT."
-  createCannedResponse("The new canned response." input: CreateCannedResponseInput!): CannedResponse!
-  "Changes a canned response (OWNER and ADMIN only); a short code in use is CONFLICT."
-  updateCannedResponse("What to change." input: UpdateCannedResponseInput!): CannedResponse!
-  "Deletes a canned response (OWNER and ADMIN only)."
-  deleteCannedResponse("The canned response." id: ID!): Boolean!
 }
 
 # ---------------------------------------------------------------------------------
@@ -3546,6 +3168,383 @@ extend type Mutation {
     "The endpoint."
     id: ID!
   ): WebhookDelivery!
+}
+`, BuiltIn: false},
+	{Name: "../schema/team.graphqls", Input: `# ---------------------------------------------------------------------------------
+# Teams and sessions (CONTRACT §5)
+# ---------------------------------------------------------------------------------
+
+extend type User {
+  "False for a deactivated agent (it cannot sign in); always true for contacts."
+  active: Boolean!
+  "First and last name, or the phone when both are empty."
+  displayName: String!
+}
+
+extend type AuthPayload {
+  """
+  Exchanged for a new access token (refreshSession) before or after the access
+  token expires; valid 30 days from its issue, single use (each refresh answers a
+  new one; presenting a used one again ends the session). Keep it secret.
+  """
+  refreshToken: String!
+}
+
+"An invitation to join the company, pending until accepted, revoked or expired (7 days)."
+type Invitation {
+  "The invitation's id (for revokeInvitation)."
+  id: ID!
+  "The email the invited agent signs in with."
+  email: String!
+  "The invited agent's first name."
+  firstName: String!
+  "The invited agent's last name."
+  lastName: String!
+  "The role the agent gets on accepting (ADMIN or AGENT)."
+  role: Role!
+  "When the invitation stops working (7 days after it was made)."
+  expiresAt: Time!
+  "The agent who sent the invitation."
+  invitedBy: User!
+  """
+  The secret of the invitation link PUBLIC_BASE_URL/invite#<token>: only in
+  inviteAgent's answer (the server keeps only a hash); null elsewhere.
+  """
+  token: String
+}
+
+"Invites an agent to the caller's company."
+input InviteAgentInput {
+  "The email the agent will sign in with."
+  email: String!
+  "The agent's first name."
+  firstName: String!
+  "The agent's last name."
+  lastName: String!
+  "ADMIN or AGENT."
+  role: Role!
+}
+
+"Accepts an invitation: the invited agent's password (and phone)."
+input AcceptInvitationInput {
+  "The secret of the invitation link (after #)."
+  token: String!
+  "The new agent's password, at least 8 characters."
+  password: String!
+  "E.164 phone number; optional."
+  phone: String
+}
+
+"Changes an agent of the company; omitted fields stay."
+input UpdateAgentInput {
+  "The agent to change."
+  id: ID!
+  "The new role: ADMIN or AGENT."
+  role: Role
+  "false deactivates the agent (ends its sessions), true reactivates it."
+  active: Boolean
+}
+
+extend type Query {
+  "The company's agents, by first then last name; deactivated ones only with includeInactive."
+  agents("Whether deactivated agents are listed too." includeInactive: Boolean = false): [User!]!
+  "Pending invitations (OWNER and ADMIN only)."
+  invitations: [Invitation!]!
+}
+
+extend type Mutation {
+  "Invites an agent (OWNER and ADMIN only); inviting a pending email again replaces its invitation."
+  inviteAgent("Who is invited, and as what." input: InviteAgentInput!): Invitation!
+  "Revokes a pending invitation (OWNER and ADMIN only)."
+  revokeInvitation("The pending invitation." id: ID!): Boolean!
+  "Creates the invited agent and signs it in; no bearer token needed."
+  acceptInvitation("The invitation's token and the new agent's password." input: AcceptInvitationInput!): AuthPayload!
+  "Changes an agent's role or deactivates/reactivates it (OWNER and ADMIN only); ends its sessions."
+  updateAgent("Which agent and what changes." input: UpdateAgentInput!): User!
+  "Exchanges a refresh token for a new session token pair (rotation)."
+  refreshSession("The refresh token of the session's latest pair." refreshToken: String!): AuthPayload!
+  "Ends this session, or every session of the caller."
+  logout("true ends every session of the caller, not only this one." allSessions: Boolean = false): Boolean!
+  "Changes the caller's password; ends every other session of the caller."
+  changePassword("The password now." currentPassword: String!, "The new password, at least 8 characters." newPassword: String!): AuthPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/templates.graphqls", Input: `# ---------------------------------------------------------------------------------
+# Templates from Twilio's Content API (CONTRACT §8)
+# ---------------------------------------------------------------------------------
+
+"Where a template stands at WhatsApp, as Twilio's Content API reports it."
+enum TemplateApprovalStatus {
+  "Approved by WhatsApp: may be sent outside the 24-hour window."
+  APPROVED
+  "Submitted (or received) and awaiting WhatsApp's review."
+  PENDING
+  "Refused by WhatsApp."
+  REJECTED
+  "Paused by WhatsApp (poor quality ratings); cannot be sent until it resumes."
+  PAUSED
+  "Disabled by WhatsApp."
+  DISABLED
+  "Never submitted for WhatsApp's approval."
+  UNSUBMITTED
+}
+
+extend type Template {
+  "WhatsApp's category (UTILITY, MARKETING, AUTHENTICATION…); null when unknown."
+  category: String
+  """
+  Whether WhatsApp approved it. Outside the 24-hour window a template with a
+  contentSid must be APPROVED; templates without one always count as APPROVED.
+  """
+  approvalStatus: TemplateApprovalStatus!
+  """
+  The sample values of its variables as given at Twilio, {{1}} first; empty for
+  templates that did not come from the Content API.
+  """
+  variables: [String!]!
+}
+
+"What a template sync changed."
+type TemplateSync {
+  "Templates new at Twilio (or back after a deletion)."
+  added: Int!
+  "Templates whose content, language, category, variables or approval changed."
+  updated: Int!
+  "Templates deleted at Twilio: gone from the lists; messages that used them keep them."
+  removed: Int!
+}
+
+extend type Mutation {
+  """
+  Reads every template of the deployment's Twilio account from the Content API and
+  keeps them as shared templates keyed by contentSid (OWNER and ADMIN only). It also
+  runs by itself every TEMPLATE_SYNC_INTERVAL; UNAVAILABLE when Twilio cannot be
+  reached or no credentials are configured.
+  """
+  syncTemplates: TemplateSync!
+}
+`, BuiltIn: false},
+	{Name: "../schema/workflow.graphqls", Input: `# ---------------------------------------------------------------------------------
+# The team's workflow (CONTRACT §6): status, snooze, assignment, notes
+# ---------------------------------------------------------------------------------
+
+"Where a conversation is in the team's work."
+enum ConversationStatus {
+  "Needs the team's attention. New conversations start here; a message from the contact brings any other status back here."
+  OPEN
+  "Waiting on the contact."
+  PENDING
+  "Put aside until snoozedUntil, when it becomes OPEN again by itself."
+  SNOOZED
+  "Done."
+  RESOLVED
+}
+
+"Whose conversations a list keeps."
+enum AssigneeFilter {
+  "Those assigned to the signed-in agent."
+  ME
+  "Those assigned to nobody."
+  UNASSIGNED
+  "Those assigned to some agent."
+  ANYONE
+}
+
+extend enum MessageType {
+  "An agent's private note: never sent to the contact, never shown to legacy REST clients."
+  NOTE
+}
+
+extend type Conversation {
+  "Where the conversation is in the team's work."
+  status: ConversationStatus!
+  "When a SNOOZED conversation becomes OPEN again; null unless SNOOZED."
+  snoozedUntil: Time
+  "The agent working the conversation; null when unassigned."
+  assignee: User
+}
+
+extend input ConversationFilter {
+  "Only conversations in one of these statuses; omitted or empty keeps every status."
+  status: [ConversationStatus!]
+  "Only the signed-in agent's, the unassigned or the assigned conversations."
+  assignee: AssigneeFilter
+  "Only the conversations assigned to this agent of the company."
+  assigneeId: ID
+}
+
+"How many conversations each inbox tab holds."
+type InboxCounts {
+  "OPEN conversations."
+  open: Int!
+  "PENDING conversations."
+  pending: Int!
+  "SNOOZED conversations."
+  snoozed: Int!
+  "RESOLVED conversations."
+  resolved: Int!
+  "OPEN conversations assigned to the signed-in agent."
+  mine: Int!
+  "OPEN conversations assigned to nobody."
+  unassigned: Int!
+  "OPEN conversations with received messages not yet READ."
+  unread: Int!
+}
+
+extend type Query {
+  "The numbers of the inbox tabs, counted in one go."
+  inboxCounts: InboxCounts!
+}
+
+extend type Mutation {
+  """
+  Changes a conversation's status. SNOOZED needs snoozedUntil, in the future and at
+  most 90 days ahead; any other status with snoozedUntil is BAD_USER_INPUT.
+  """
+  setConversationStatus(
+    "The conversation."
+    conversationId: ID!
+    "The new status."
+    status: ConversationStatus!
+    "When a SNOOZED conversation becomes OPEN again (SNOOZED only)."
+    snoozedUntil: Time
+  ): Conversation!
+  """
+  Assigns a conversation to an active agent of the company, or unassigns it (null).
+  A contact or an inactive agent is BAD_USER_INPUT.
+  """
+  assignConversation(
+    "The conversation."
+    conversationId: ID!
+    "The agent; null unassigns."
+    assigneeId: ID
+  ): Conversation!
+  """
+  Assigns a conversation to the signed-in agent if it is unassigned or already
+  theirs; CONFLICT when another agent has it. Of concurrent claims exactly one wins.
+  """
+  claimConversation(
+    "The conversation."
+    conversationId: ID!
+  ): Conversation!
+  """
+  Writes a private note (type NOTE, 1–4096 characters) in a conversation: never sent
+  to the contact, allowed whatever the 24-hour window; it changes neither the window,
+  lastUpdateTime, lastMessage nor unreadCount. Published as messageAdded.
+  """
+  addNote(
+    "The conversation."
+    conversationId: ID!
+    "The note's text."
+    text: String!
+  ): Message!
+}
+
+# ---------------------------------------------------------------------------------
+# Labels and canned responses (CONTRACT §6)
+# ---------------------------------------------------------------------------------
+
+"""
+A tag of the company for conversations. Names are unique in the company without
+regard to case (VIP and vip are one label); a label is created the first time
+addLabels uses its name.
+"""
+type Label {
+  "Opaque id."
+  id: ID!
+  "1 to 40 characters, as first written (later uses in another case keep it)."
+  name: String!
+  "#rrggbb, lower case; #1f93ff until changed."
+  color: String!
+  "How many of the company's conversations carry it."
+  conversationCount: Int!
+}
+
+"A saved reply agents insert into a conversation; its content may hold placeholders."
+type CannedResponse {
+  "Opaque id."
+  id: ID!
+  "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
+  shortCode: String!
+  """
+  1 to 4096 characters. renderCannedResponse fills {{contact.firstName}},
+  {{contact.lastName}}, {{contact.phone}}, {{agent.firstName}} and {{agent.lastName}}.
+  """
+  content: String!
+}
+
+"A new canned response (OWNER and ADMIN only)."
+input CreateCannedResponseInput {
+  "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
+  shortCode: String!
+  "1 to 4096 characters (trimmed)."
+  content: String!
+}
+
+"Changes a canned response (OWNER and ADMIN only); omitted fields stay, at least one is given."
+input UpdateCannedResponseInput {
+  "The canned response to change."
+  id: ID!
+  "1 to 30 characters of a-z, 0-9, _ and -; unique in the company."
+  shortCode: String
+  "1 to 4096 characters (trimmed)."
+  content: String
+}
+
+extend type Conversation {
+  "The labels the conversation carries, by name."
+  labels: [Label!]!
+}
+
+extend input ConversationFilter {
+  """
+  Only conversations carrying every one of these labels (names compare without
+  regard to case; an unknown name matches no conversation). At most 20.
+  """
+  labels: [String!]
+}
+
+extend type Query {
+  "The company's labels, by name."
+  labels: [Label!]!
+  """
+  The company's canned responses by short code; search keeps those whose short code
+  starts with it or whose content contains it, without regard to case.
+  """
+  cannedResponses("At most 200 characters; empty or null lists all." search: String): [CannedResponse!]!
+  """
+  A canned response's content with its placeholders filled for a conversation: the
+  conversation's contact and the signed-in agent. Unknown placeholders stay as written.
+  """
+  renderCannedResponse("The canned response." id: ID!, "The conversation it is for." conversationId: ID!): String!
+}
+
+extend type Mutation {
+  """
+  Puts labels on a conversation; names are trimmed, 1 to 40 characters, at most 20,
+  and a name the company has no label for yet creates the label. Publishes
+  conversationUpdated when the conversation gained a label.
+  """
+  addLabels("The conversation." conversationId: ID!, "Label names (any case)." names: [String!]!): Conversation!
+  """
+  Takes labels off a conversation (names it does not carry are ignored). Publishes
+  conversationUpdated when the conversation lost a label.
+  """
+  removeLabels("The conversation." conversationId: ID!, "Label names (any case)." names: [String!]!): Conversation!
+  """
+  Renames or recolors a label (OWNER and ADMIN only); at least one of name and color.
+  A name another label has (without regard to case) is CONFLICT. Publishes no
+  conversation events: clients refetch labels.
+  """
+  updateLabel("The label." id: ID!, "1 to 40 characters (trimmed)." name: String, "#rrggbb." color: String): Label!
+  "Deletes a label and takes it off every conversation (OWNER and ADMIN only)."
+  deleteLabel("The label." id: ID!): Boolean!
+  "Creates a canned response (OWNER and ADMIN only); a short code in use is CONFLICT."
+  createCannedResponse("The new canned response." input: CreateCannedResponseInput!): CannedResponse!
+  "Changes a canned response (OWNER and ADMIN only); a short code in use is CONFLICT."
+  updateCannedResponse("What to change." input: UpdateCannedResponseInput!): CannedResponse!
+  "Deletes a canned response (OWNER and ADMIN only)."
+  deleteCannedResponse("The canned response." id: ID!): Boolean!
 }
 `, BuiltIn: false},
 }
@@ -8390,6 +8389,182 @@ func (ec *executionContext) fieldContext_Mutation_markConversationRead(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createWebhookEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateWebhookEndpoint(ctx, fc.Args["input"].(model.CreateWebhookEndpointInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.WebhookEndpoint) graphql.Marshaler {
+			return ec.marshalNWebhookEndpoint2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookEndpoint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEndpoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateWebhookEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWebhookEndpoint(ctx, fc.Args["input"].(model.UpdateWebhookEndpointInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.WebhookEndpoint) graphql.Marshaler {
+			return ec.marshalNWebhookEndpoint2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookEndpoint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEndpoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWebhookEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebhookEndpoint(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_testWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_testWebhookEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TestWebhookEndpoint(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.WebhookAttempt) graphql.Marshaler {
+			return ec.marshalNWebhookDelivery2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookAttempt(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_testWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookDelivery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_testWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_inviteAgent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9214,182 +9389,6 @@ func (ec *executionContext) fieldContext_Mutation_deleteCannedResponse(ctx conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_createWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createWebhookEndpoint(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateWebhookEndpoint(ctx, fc.Args["input"].(model.CreateWebhookEndpointInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.WebhookEndpoint) graphql.Marshaler {
-			return ec.marshalNWebhookEndpoint2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookEndpoint(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_createWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_WebhookEndpoint(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_updateWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_updateWebhookEndpoint(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateWebhookEndpoint(ctx, fc.Args["input"].(model.UpdateWebhookEndpointInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.WebhookEndpoint) graphql.Marshaler {
-			return ec.marshalNWebhookEndpoint2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookEndpoint(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_updateWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_WebhookEndpoint(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_deleteWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_deleteWebhookEndpoint(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteWebhookEndpoint(ctx, fc.Args["id"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_deleteWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, errors.New("field of type Boolean does not have child fields")
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deleteWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_testWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_testWebhookEndpoint(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TestWebhookEndpoint(ctx, fc.Args["id"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.WebhookAttempt) graphql.Marshaler {
-			return ec.marshalNWebhookDelivery2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookAttempt(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_testWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_WebhookDelivery(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_testWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9886,6 +9885,149 @@ func (ec *executionContext) fieldContext_Query_chatWindow(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_events(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Events(ctx, fc.Args["after"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EventConnection) graphql.Marshaler {
+			return ec.marshalNEventConnection2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_eventsHead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_eventsHead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().EventsHead(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_eventsHead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_webhookEndpoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webhookEndpoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WebhookEndpoints(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.WebhookEndpoint) graphql.Marshaler {
+			return ec.marshalNWebhookEndpoint2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookEndpointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webhookEndpoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEndpoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webhookDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webhookDeliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WebhookDeliveries(ctx, fc.Args["endpointId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookDeliveryConnection) graphql.Marshaler {
+			return ec.marshalNWebhookDeliveryConnection2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐWebhookDeliveryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webhookDeliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookDeliveryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_webhookDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_agents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9960,73 +10102,6 @@ func (ec *executionContext) fieldContext_Query_invitations(_ context.Context, fi
 		},
 	}
 	return fc, nil
-}
-
-func (ec *executionContext) _Query_events(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_events(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Events(ctx, fc.Args["after"].(*string), fc.Args["first"].(*int))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EventConnection) graphql.Marshaler {
-			return ec.marshalNEventConnection2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐEventConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_EventConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_eventsHead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_eventsHead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().EventsHead(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_eventsHead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query_inboxCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -10175,82 +10250,6 @@ func (ec *executionContext) fieldContext_Query_renderCannedResponse(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_renderCannedResponse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_webhookEndpoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_webhookEndpoints(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().WebhookEndpoints(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*db.WebhookEndpoint) graphql.Marshaler {
-			return ec.marshalNWebhookEndpoint2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookEndpointᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_webhookEndpoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_WebhookEndpoint(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_webhookDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_webhookDeliveries(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().WebhookDeliveries(ctx, fc.Args["endpointId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookDeliveryConnection) graphql.Marshaler {
-			return ec.marshalNWebhookDeliveryConnection2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐWebhookDeliveryConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_webhookDeliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_WebhookDeliveryConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_webhookDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15277,6 +15276,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createWebhookEndpoint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createWebhookEndpoint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateWebhookEndpoint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateWebhookEndpoint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWebhookEndpoint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWebhookEndpoint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "testWebhookEndpoint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_testWebhookEndpoint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "inviteAgent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_inviteAgent(ctx, field)
@@ -15406,34 +15433,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteCannedResponse":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteCannedResponse(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "createWebhookEndpoint":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createWebhookEndpoint(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "updateWebhookEndpoint":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_updateWebhookEndpoint(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "deleteWebhookEndpoint":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_deleteWebhookEndpoint(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "testWebhookEndpoint":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_testWebhookEndpoint(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -15582,18 +15581,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_chatWindow(ctx, field)
 				})
-		case "agents":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_agents(ctx, field)
-				})
-		case "invitations":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_invitations(ctx, field)
-				})
 		case "events":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -15605,6 +15592,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_eventsHead(ctx, field)
+				})
+		case "webhookEndpoints":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webhookEndpoints(ctx, field)
+				})
+		case "webhookDeliveries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webhookDeliveries(ctx, field)
+				})
+		case "agents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_agents(ctx, field)
+				})
+		case "invitations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_invitations(ctx, field)
 				})
 		case "inboxCounts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -15629,18 +15640,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_renderCannedResponse(ctx, field)
-				})
-		case "webhookEndpoints":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_webhookEndpoints(ctx, field)
-				})
-		case "webhookDeliveries":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_webhookDeliveries(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {

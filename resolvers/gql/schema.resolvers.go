@@ -8,7 +8,6 @@ package gql
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/connectme/connectme/db"
@@ -84,44 +83,6 @@ func (r *conversationResolver) Messages(ctx context.Context, obj *db.Conversatio
 
 func (r *conversationResolver) Cursor(ctx context.Context, obj *db.Conversation) (string, error) {
 	return conversationCursor(obj), nil
-}
-
-func (r *conversationResolver) Assignee(ctx context.Context, obj *db.Conversation) (*db.User, error) {
-	return r.assignee(ctx, obj)
-}
-
-func (r *conversationResolver) Labels(ctx context.Context, obj *db.Conversation) ([]*db.Label, error) {
-	return r.ConversationLabels(ctx, obj)
-}
-
-func (r *eventResolver) Cursor(ctx context.Context, obj *db.Event) (string, error) {
-	return resolvers.EventCursor(obj.Position()), nil
-}
-
-func (r *eventResolver) Conversation(ctx context.Context, obj *db.Event) (*db.Conversation, error) {
-	if obj.ConversationID == nil {
-		return nil, nil
-	}
-	l, err := r.RequestLoaders(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return l.Conversations.Load(ctx, *obj.ConversationID)
-}
-
-func (r *eventResolver) Message(ctx context.Context, obj *db.Event) (*db.Message, error) {
-	if obj.MessageID == nil {
-		return nil, nil
-	}
-	l, err := r.RequestLoaders(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return l.Messages.Load(ctx, *obj.MessageID)
-}
-
-func (r *labelResolver) ConversationCount(ctx context.Context, obj *db.Label) (int, error) {
-	return r.LabelConversationCount(ctx, obj)
 }
 
 func (r *messageResolver) Conversation(ctx context.Context, obj *db.Message) (*db.Conversation, error) {
@@ -297,98 +258,6 @@ func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversatio
 	return &model.MarkConversationReadPayload{Conversation: c, MarkedCount: n}, nil
 }
 
-func (r *mutationResolver) InviteAgent(ctx context.Context, input model.InviteAgentInput) (*model.Invitation, error) {
-	return r.inviteAgent(ctx, input)
-}
-
-func (r *mutationResolver) RevokeInvitation(ctx context.Context, id string) (bool, error) {
-	return r.revokeInvitation(ctx, id)
-}
-
-func (r *mutationResolver) AcceptInvitation(ctx context.Context, input model.AcceptInvitationInput) (*model.AuthPayload, error) {
-	return sessionPayload(r.Resolver.AcceptInvitation(ctx, resolvers.AcceptInput{Token: input.Token, Password: input.Password, Phone: input.Phone}))
-}
-
-func (r *mutationResolver) UpdateAgent(ctx context.Context, input model.UpdateAgentInput) (*db.User, error) {
-	return r.updateAgent(ctx, input)
-}
-
-func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error) {
-	return sessionPayload(r.Resolver.RefreshSession(ctx, refreshToken))
-}
-
-func (r *mutationResolver) Logout(ctx context.Context, allSessions *bool) (bool, error) {
-	return r.Resolver.Logout(ctx, allSessions != nil && *allSessions)
-}
-
-func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error) {
-	return sessionPayload(r.Resolver.ChangePassword(ctx, currentPassword, newPassword))
-}
-
-func (r *mutationResolver) SyncTemplates(ctx context.Context) (*resolvers.TemplateSync, error) {
-	return r.Resolver.SyncTemplates(ctx)
-}
-
-func (r *mutationResolver) SetConversationStatus(ctx context.Context, conversationID string, status string, snoozedUntil *time.Time) (*db.Conversation, error) {
-	return r.setConversationStatus(ctx, conversationID, status, snoozedUntil)
-}
-
-func (r *mutationResolver) AssignConversation(ctx context.Context, conversationID string, assigneeID *string) (*db.Conversation, error) {
-	return r.assignConversation(ctx, conversationID, assigneeID)
-}
-
-func (r *mutationResolver) ClaimConversation(ctx context.Context, conversationID string) (*db.Conversation, error) {
-	return r.claimConversation(ctx, conversationID)
-}
-
-func (r *mutationResolver) AddNote(ctx context.Context, conversationID string, text string) (*db.Message, error) {
-	return r.addNote(ctx, conversationID, text)
-}
-
-func (r *mutationResolver) AddLabels(ctx context.Context, conversationID string, names []string) (*db.Conversation, error) {
-	return r.changeLabels(ctx, conversationID, names, true)
-}
-
-func (r *mutationResolver) RemoveLabels(ctx context.Context, conversationID string, names []string) (*db.Conversation, error) {
-	return r.changeLabels(ctx, conversationID, names, false)
-}
-
-func (r *mutationResolver) UpdateLabel(ctx context.Context, id string, name *string, color *string) (*db.Label, error) {
-	return r.updateLabel(ctx, id, name, color)
-}
-
-func (r *mutationResolver) DeleteLabel(ctx context.Context, id string) (bool, error) {
-	return r.deleteLabel(ctx, id)
-}
-
-func (r *mutationResolver) CreateCannedResponse(ctx context.Context, input model.CreateCannedResponseInput) (*db.CannedResponse, error) {
-	return r.Resolver.CreateCannedResponse(ctx, resolvers.CannedInput{ShortCode: input.ShortCode, Content: input.Content})
-}
-
-func (r *mutationResolver) UpdateCannedResponse(ctx context.Context, input model.UpdateCannedResponseInput) (*db.CannedResponse, error) {
-	return r.updateCannedResponse(ctx, input)
-}
-
-func (r *mutationResolver) DeleteCannedResponse(ctx context.Context, id string) (bool, error) {
-	return r.deleteCannedResponse(ctx, id)
-}
-
-func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*db.WebhookEndpoint, error) {
-	return r.createWebhookEndpoint(ctx, input)
-}
-
-func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, input model.UpdateWebhookEndpointInput) (*db.WebhookEndpoint, error) {
-	return r.updateWebhookEndpoint(ctx, input)
-}
-
-func (r *mutationResolver) DeleteWebhookEndpoint(ctx context.Context, id string) (bool, error) {
-	return r.deleteWebhookEndpoint(ctx, id)
-}
-
-func (r *mutationResolver) TestWebhookEndpoint(ctx context.Context, id string) (*db.WebhookAttempt, error) {
-	return r.testWebhookEndpoint(ctx, id)
-}
-
 func (r *queryResolver) APIInfo(ctx context.Context) (*model.APIInfo, error) {
 	info := resolvers.APIInformation()
 	return &model.APIInfo{Name: info.Name, Version: info.Version, GraphqlURL: info.GraphQL, PlaygroundURL: info.Playground, OpenapiURL: info.OpenAPI}, nil
@@ -466,46 +335,6 @@ func (r *queryResolver) ChatWindow(ctx context.Context, conversationID string) (
 	return chatWindowModel(w), nil
 }
 
-func (r *queryResolver) Agents(ctx context.Context, includeInactive *bool) ([]*db.User, error) {
-	return r.Resolver.Agents(ctx, includeInactive != nil && *includeInactive)
-}
-
-func (r *queryResolver) Invitations(ctx context.Context) ([]*model.Invitation, error) {
-	return r.invitations(ctx)
-}
-
-func (r *queryResolver) Events(ctx context.Context, after *string, first *int) (*model.EventConnection, error) {
-	return r.events(ctx, after, first)
-}
-
-func (r *queryResolver) EventsHead(ctx context.Context) (string, error) {
-	return r.Resolver.EventsHead(ctx)
-}
-
-func (r *queryResolver) InboxCounts(ctx context.Context) (*db.InboxCounts, error) {
-	return r.Resolver.InboxCounts(ctx)
-}
-
-func (r *queryResolver) Labels(ctx context.Context) ([]*db.Label, error) {
-	return r.labels(ctx)
-}
-
-func (r *queryResolver) CannedResponses(ctx context.Context, search *string) ([]*db.CannedResponse, error) {
-	return r.Resolver.CannedResponses(ctx, search)
-}
-
-func (r *queryResolver) RenderCannedResponse(ctx context.Context, id string, conversationID string) (string, error) {
-	return r.renderCannedResponse(ctx, id, conversationID)
-}
-
-func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]*db.WebhookEndpoint, error) {
-	return r.Resolver.WebhookEndpoints(ctx)
-}
-
-func (r *queryResolver) WebhookDeliveries(ctx context.Context, endpointID string, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
-	return r.webhookDeliveries(ctx, endpointID, first, after)
-}
-
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID *string) (<-chan *db.Message, error) {
 	return r.SubscribeMessages(ctx, events.MessageAdded, conversationID)
 }
@@ -516,10 +345,6 @@ func (r *subscriptionResolver) MessageStatusChanged(ctx context.Context, convers
 
 func (r *subscriptionResolver) ConversationUpdated(ctx context.Context) (<-chan *db.Conversation, error) {
 	return r.SubscribeConversations(ctx)
-}
-
-func (r *subscriptionResolver) Events(ctx context.Context, after *string) (<-chan *db.Event, error) {
-	return r.SubscribeEvents(ctx, after)
 }
 
 func (r *templateResolver) Shared(ctx context.Context, obj *db.Template) (bool, error) {
@@ -537,19 +362,11 @@ func (r *userResolver) Company(ctx context.Context, obj *db.User) (*db.Company, 
 	return r.CompanyOf(ctx, obj)
 }
 
-func (r *webhookEndpointResolver) Secret(ctx context.Context, obj *db.WebhookEndpoint) (*string, error) {
-	return webhookSecret(obj), nil
-}
-
 func (r *Resolver) Attachment() graph.AttachmentResolver { return &attachmentResolver{r} }
 
 func (r *Resolver) Channel() graph.ChannelResolver { return &channelResolver{r} }
 
 func (r *Resolver) Conversation() graph.ConversationResolver { return &conversationResolver{r} }
-
-func (r *Resolver) Event() graph.EventResolver { return &eventResolver{r} }
-
-func (r *Resolver) Label() graph.LabelResolver { return &labelResolver{r} }
 
 func (r *Resolver) Message() graph.MessageResolver { return &messageResolver{r} }
 
@@ -563,21 +380,14 @@ func (r *Resolver) Template() graph.TemplateResolver { return &templateResolver{
 
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
-func (r *Resolver) WebhookEndpoint() graph.WebhookEndpointResolver {
-	return &webhookEndpointResolver{r}
-}
-
 type (
-	attachmentResolver      struct{ *Resolver }
-	channelResolver         struct{ *Resolver }
-	conversationResolver    struct{ *Resolver }
-	eventResolver           struct{ *Resolver }
-	labelResolver           struct{ *Resolver }
-	messageResolver         struct{ *Resolver }
-	mutationResolver        struct{ *Resolver }
-	queryResolver           struct{ *Resolver }
-	subscriptionResolver    struct{ *Resolver }
-	templateResolver        struct{ *Resolver }
-	userResolver            struct{ *Resolver }
-	webhookEndpointResolver struct{ *Resolver }
+	attachmentResolver   struct{ *Resolver }
+	channelResolver      struct{ *Resolver }
+	conversationResolver struct{ *Resolver }
+	messageResolver      struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	templateResolver     struct{ *Resolver }
+	userResolver         struct{ *Resolver }
 )
