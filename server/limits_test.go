@@ -106,6 +106,14 @@ func TestConcurrencyCap_Answers503InEachSurfacesShape(t *testing.T) {
 		resp.Body.Close()
 		held <- resp.StatusCode
 	}()
+	// Probe only once that request waits on the lock: a probe sent before it arrives
+	// would take the slot itself and turn it away.
+	eventually(t, 10*time.Second, "the request waits on the lock", func() bool {
+		var waiting int
+		_ = app.DB.NewRaw("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'conversations'::regclass").
+			Scan(t.Context(), &waiting)
+		return waiting > 0
+	})
 	eventually(t, 10*time.Second, "the server is full", func() bool {
 		return app.Do("GET", "/", "", nil).Status == http.StatusServiceUnavailable
 	})
