@@ -15,7 +15,7 @@ test:
 
 ## generate: regenerate graph/ from schema.graphqls and schema/*.graphqls with gqlgen
 generate:
-	$(GO) run github.com/99designs/gqlgen generate --config gqlgen.yml
+	$(GO) run ./cmd/gqlgen -config gqlgen.yml
 
 ## check-generated: fail when the committed generated code is stale
 check-generated: generate

@@ -35,6 +35,20 @@ func (r *Resolver) ConversationByID(ctx context.Context, id int64) (*db.Conversa
 	return c, err
 }
 
+// ConversationWithSummary is ConversationByID with the conversation's summary
+// (contact, newest message, unread count) in the same statement.
+func (r *Resolver) ConversationWithSummary(ctx context.Context, id int64) (*db.Conversation, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := db.ConversationWithSummary(ctx, r.DB, p.CompanyID, id)
+	if err == nil && c == nil {
+		return nil, ErrNoConversationAccess
+	}
+	return c, err
+}
+
 // ConversationFilter narrows ListConversations.
 type ConversationFilter struct {
 	UnreadOnly bool

@@ -32,7 +32,7 @@ func (r *conversationResolver) Contact(ctx context.Context, obj *db.Conversation
 		}
 		return s.Contact, nil
 	}
-	l, err := r.RequestLoaders(ctx)
+	l, err := r.conversationLoaders(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (r *conversationResolver) LastMessage(ctx context.Context, obj *db.Conversa
 		m := *s.LastMessage // the summary is shared: each answer gets its own copy
 		return &m, nil
 	}
-	l, err := r.RequestLoaders(ctx)
+	l, err := r.conversationLoaders(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (r *conversationResolver) UnreadCount(ctx context.Context, obj *db.Conversa
 	if s := obj.Summary; s != nil {
 		return s.Unread, nil
 	}
-	l, err := r.RequestLoaders(ctx)
+	l, err := r.conversationLoaders(ctx, obj)
 	if err != nil {
 		return 0, err
 	}
@@ -287,6 +287,9 @@ func (r *queryResolver) Conversation(ctx context.Context, id string) (*db.Conver
 	cid, err := resolvers.ParseID("id", id)
 	if err != nil {
 		return nil, err
+	}
+	if wantsSummary(ctx) {
+		return r.ConversationWithSummary(ctx, cid)
 	}
 	return r.ConversationByID(ctx, cid)
 }

@@ -29,7 +29,7 @@ func (r *conversationResolver) assignee(ctx context.Context, obj *db.Conversatio
 	if obj.AssigneeID == nil {
 		return nil, nil
 	}
-	l, err := r.RequestLoaders(ctx)
+	l, err := r.conversationLoaders(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -70,4 +70,11 @@ func (r *mutationResolver) addNote(ctx context.Context, conversationID, text str
 		return nil, err
 	}
 	return r.Resolver.AddNote(ctx, id, text)
+}
+
+func (r *conversationResolver) conversationLabels(ctx context.Context, obj *db.Conversation) ([]*db.Label, error) {
+	if _, err := r.conversationLoaders(ctx, obj); err != nil {
+		return nil, err
+	}
+	return r.ConversationLabels(ctx, obj)
 }

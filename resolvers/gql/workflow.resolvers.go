@@ -20,7 +20,7 @@ func (r *conversationResolver) Assignee(ctx context.Context, obj *db.Conversatio
 }
 
 func (r *conversationResolver) Labels(ctx context.Context, obj *db.Conversation) ([]*db.Label, error) {
-	return r.ConversationLabels(ctx, obj)
+	return r.conversationLabels(ctx, obj)
 }
 
 func (r *labelResolver) ConversationCount(ctx context.Context, obj *db.Label) (int, error) {

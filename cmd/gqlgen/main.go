@@ -1,0 +1,138 @@
+// Command gqlgen is gqlgen's code generator with our plugin, inline: make generate
+// runs it. It generates graph/ as `gqlgen generate` does, with two changes that take
+// goroutines out of the execution of a query (BENCHMARKS.md measures what they cost):
+//
+//   - The objects named in inlineObjects resolve their fields one after the other
+//     in the goroutine that marshals the object, as gqlgen does for the Mutation
+//     type, instead of a goroutine for each field with a resolver whenever two or
+//     more are asked. The plugin sets that (codegen.Object.DisableConcurrency)
+//     before gqlgen writes the executor.
+//   - Lists of objects go through their elements in order (gqlexec.MarshalSlice,
+//     which says when it still goes concurrent) instead of a goroutine each.
+//     gqlgen offers no setting for that: its template calls
+//     graphql.MarshalSliceConcurrently for every list of objects, and a plugin's
+//     hooks all run before the template. So the plugin rewrites that one call, by
+//     syntax tree, in the file gqlgen has just written.
+//
+// make check-generated proves the committed graph/ is this command's output.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"os"
+
+	"github.com/99designs/gqlgen/api"
+	"github.com/99designs/gqlgen/codegen"
+	"github.com/99designs/gqlgen/codegen/config"
+	"golang.org/x/tools/go/ast/astutil"
+)
+
+// inlineObjects are the objects whose fields never wait for one another, with why.
+// A field that waits for a dataloader's batch would wait alone here, one after the
+// other: only an object whose resolvers read what the object already holds belongs
+// in this list.
+var inlineObjects = map[string]string{
+	// A conversation of a list, of conversation(id) and of conversationUpdated
+	// carries its summary (contact, newest message, unread count: one statement
+	// with the conversation, resolvers/gql/connections.go and queries.go); its
+	// other resolver fields compute from the row (cursor, channel, chatWindow) or
+	// are a single loader read (assignee, labels: primed by lists).
+	"Conversation": "its resolvers read the summary that came with it",
+}
+
+// inline is the plugin: it marks inlineObjects before gqlgen writes the executor.
+type inline struct{}
+
+func (inline) Name() string { return "inline" }
+
+// GenerateCode implements plugin.CodeGenerator; gqlgen calls it with the data the
+// executor is written from.
+func (inline) GenerateCode(data *codegen.Data) error {
+	found := 0
+	for _, obj := range data.Objects {
+		if _, ok := inlineObjects[obj.Name]; ok {
+			obj.DisableConcurrency = true
+			found++
+		}
+	}
+	if found != len(inlineObjects) {
+		return fmt.Errorf("inlineObjects names %d objects; the schema has %d of them", len(inlineObjects), found)
+	}
+	return nil
+}
+
+// gqlexecPath is the import path of the run-time half of the plugin.
+const gqlexecPath = "github.com/connectme/connectme/gqlexec"
+
+func main() {
+	configFile := flag.String("config", "gqlgen.yml", "gqlgen's configuration")
+	flag.Parse()
+	if err := generate(*configFile); err != nil {
+		fmt.Fprintln(os.Stderr, "gqlgen:", err)
+		os.Exit(1)
+	}
+}
+
+func generate(configFile string) error {
+	cfg, err := config.LoadConfig(configFile)
+	if err != nil {
+		return err
+	}
+	if err := api.Generate(cfg, api.AddPlugin(inline{})); err != nil {
+		return err
+	}
+	n, err := inlineLists(cfg.Exec.Filename)
+	if err != nil {
+		return fmt.Errorf("%s: %w", cfg.Exec.Filename, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: no call of graphql.MarshalSliceConcurrently to replace; has gqlgen's template changed?", cfg.Exec.Filename)
+	}
+	return nil
+}
+
+// inlineLists replaces each call of graphql.MarshalSliceConcurrently in the Go file
+// by gqlexec.MarshalSlice (same arguments, same answer) and reports how many it
+// replaced.
+func inlineLists(file string) (int, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, nil, parser.ParseComments)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	ast.Inspect(f, func(node ast.Node) bool {
+		call, ok := node.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "graphql" && sel.Sel.Name == "MarshalSliceConcurrently" {
+			if len(call.Args) != 5 {
+				err = fmt.Errorf("graphql.MarshalSliceConcurrently takes %d arguments here; gqlexec.MarshalSlice takes 5", len(call.Args))
+				return false
+			}
+			pkg.Name, sel.Sel.Name = "gqlexec", "MarshalSlice"
+			n++
+		}
+		return true
+	})
+	if err != nil || n == 0 {
+		return n, err
+	}
+	astutil.AddImport(fset, f, gqlexecPath)
+	var out bytes.Buffer
+	if err := format.Node(&out, fset, f); err != nil {
+		return 0, err
+	}
+	return n, os.WriteFile(file, out.Bytes(), 0o644)
+}

@@ -1,0 +1,198 @@
+package gqlexec
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// responseContext is a context as gqlgen's executor gives a list marshaler: one that
+// collects errors, under the list field's own field context.
+func responseContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter,
+		func(context.Context, any) error { return errors.New("internal system error") })
+	return graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{}})
+}
+
+// element records what marshalElement saw and answers the element's index.
+type element struct {
+	running, most atomic.Int32
+	indexes       []int
+	mu            sync.Mutex
+}
+
+func (e *element) marshal(pause func(i int)) func(ctx context.Context, i int) graphql.Marshaler {
+	return func(ctx context.Context, i int) graphql.Marshaler {
+		n := e.running.Add(1)
+		defer e.running.Add(-1)
+		for {
+			m := e.most.Load()
+			if n <= m || e.most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		e.mu.Lock()
+		e.indexes = append(e.indexes, *graphql.GetFieldContext(ctx).Index)
+		e.mu.Unlock()
+		if pause != nil {
+			pause(i)
+		}
+		return graphql.MarshalInt(i)
+	}
+}
+
+func checkAnswer(t *testing.T, ret graphql.Array, n int) {
+	t.Helper()
+	if len(ret) != n {
+		t.Fatalf("got %d elements, want %d", len(ret), n)
+	}
+	for i, m := range ret {
+		var b strings.Builder
+		m.MarshalGQL(&b)
+		if b.String() != strconv.Itoa(i) {
+			t.Errorf("element %d is %s", i, b.String())
+		}
+	}
+}
+
+func TestMarshalSlice_QuickElementsOneAfterTheOther(t *testing.T) {
+	// Quick here means under a second: the race detector and a loaded machine make
+	// a few microseconds' work take a hundred now and then.
+	defer func(d time.Duration) { slowElement = d }(slowElement)
+	slowElement = time.Second
+	var e element
+	ret := MarshalSlice(responseContext(t), 50, 0, false, e.marshal(nil))
+	checkAnswer(t, ret, 50)
+	if e.most.Load() != 1 {
+		t.Fatalf("%d elements ran at once; quick elements must run one after the other", e.most.Load())
+	}
+	for i, idx := range e.indexes {
+		if idx != i {
+			t.Fatalf("element %d ran as index %d: order or field context wrong (%v)", i, idx, e.indexes)
+		}
+	}
+}
+
+func TestMarshalSlice_AfterASlowElementTheRestRunTogether(t *testing.T) {
+	const n = 10
+	var e element
+	var arrived atomic.Int32
+	all := make(chan struct{})
+	pause := func(i int) {
+		switch {
+		case i == 0:
+			time.Sleep(3 * slowElement) // as a loader's wait would
+		default:
+			// Each of the other nine waits until all nine run: only concurrent
+			// marshaling gets past this.
+			if arrived.Add(1) == n-1 {
+				close(all)
+			}
+			select {
+			case <-all:
+			case <-time.After(5 * time.Second):
+				t.Errorf("element %d waited for the others in vain: the rest did not run concurrently", i)
+			}
+		}
+	}
+	ret := MarshalSlice(responseContext(t), n, 0, false, e.marshal(pause))
+	checkAnswer(t, ret, n)
+	if e.most.Load() != n-1 {
+		t.Fatalf("at most %d elements ran at once, want %d", e.most.Load(), n-1)
+	}
+	seen := map[int]bool{}
+	for _, idx := range e.indexes {
+		seen[idx] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("field context indexes %v: want each of 0..%d once", e.indexes, n-1)
+	}
+}
+
+func TestMarshalSlice_WorkerLimitBoundsTheConcurrentRest(t *testing.T) {
+	var e element
+	pause := func(i int) {
+		if i == 0 {
+			time.Sleep(3 * slowElement)
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	ret := MarshalSlice(responseContext(t), 12, 3, false, e.marshal(pause))
+	checkAnswer(t, ret, 12)
+	if m := e.most.Load(); m > 3 || m < 2 {
+		t.Fatalf("at most %d elements ran at once with a worker limit of 3", m)
+	}
+}
+
+func TestMarshalSlice_PanicBecomesNullAndError(t *testing.T) {
+	for _, slowFirst := range []bool{false, true} {
+		ctx := responseContext(t)
+		ret := MarshalSlice(ctx, 4, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+			if slowFirst && i == 0 {
+				time.Sleep(3 * slowElement)
+			}
+			if i == 2 {
+				panic("element two broke")
+			}
+			return graphql.MarshalInt(i)
+		})
+		if ret[2] != graphql.Null {
+			t.Errorf("slowFirst=%v: the element that panicked is %v, want null", slowFirst, ret[2])
+		}
+		if ret[3] == graphql.Null || ret[1] == graphql.Null {
+			t.Errorf("slowFirst=%v: a panic in one element nulled another: %v", slowFirst, ret)
+		}
+		errs := graphql.GetErrors(ctx)
+		if len(errs) != 1 {
+			t.Fatalf("slowFirst=%v: %d errors, want 1: %v", slowFirst, len(errs), errs)
+		}
+		var ge *gqlerror.Error
+		if !errors.As(errs[0], &ge) || len(ge.Path) == 0 || ge.Path[len(ge.Path)-1] != ast.PathIndex(2) {
+			t.Errorf("slowFirst=%v: the error's path %v does not end at index 2", slowFirst, errs[0].Path)
+		}
+	}
+}
+
+func TestMarshalSlice_EmptyAndCanceled(t *testing.T) {
+	if ret := MarshalSlice(responseContext(t), 0, 0, false, nil); len(ret) != 0 {
+		t.Fatalf("an empty list marshaled to %d elements", len(ret))
+	}
+	// Element 0 is slow, so the rest go concurrent with one worker; element 1 holds
+	// it until the request is canceled, so elements 2 to 5 never get to run.
+	ctx, cancel := context.WithCancel(responseContext(t))
+	var ran atomic.Int32
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	ret := MarshalSlice(ctx, 6, 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		ran.Add(1)
+		switch i {
+		case 0:
+			time.Sleep(3 * slowElement)
+		case 1:
+			<-ctx.Done()
+			time.Sleep(5 * time.Millisecond)
+		}
+		return graphql.MarshalInt(i)
+	})
+	if len(ret) != 6 || ran.Load() != 2 {
+		t.Fatalf("got %d elements, %d marshaled; want 6 and 2", len(ret), ran.Load())
+	}
+	for i := 2; i < 6; i++ {
+		if ret[i] != graphql.Null {
+			t.Errorf("element %d of a canceled request is %v, want null", i, ret[i])
+		}
+	}
+	if errs := graphql.GetErrors(ctx); len(errs) != 1 || !strings.Contains(errs[0].Message, "canceled") {
+		t.Errorf("errors %v, want the cancellation", errs)
+	}
+}
