@@ -23,6 +23,9 @@ func FuzzDecodeCursors(f *testing.F) {
 	f.Add(messageCursor(&db.Message{ID: id, Datetime: at}))
 	f.Add(searchCursor(&db.SearchHit{Message: db.Message{ID: id, Datetime: at}, Rank: 0.25}))
 	f.Add(contactCursor(&db.User{ID: 9, FirstName: "Nimal", LastName: "Perera"}))
+	// Cursors written as JSON before the binary ones (a client may hold one).
+	f.Add(encodeCursor(cursor{Kind: cursorMessage, Time: &at, ID: db.HexID(id)}))
+	f.Add(encodeCursor(cursor{Kind: cursorConversation, Time: &at, N: 42}))
 	f.Add("")
 	f.Add("not base64!")
 	f.Add(base64.RawURLEncoding.EncodeToString([]byte(`{"k":"m","t":"not a time","i":"x"}`)))
@@ -102,3 +105,47 @@ func FuzzDecodeCursors(f *testing.F) {
 func ptr(s string) *string { return &s }
 
 func second[T any](_ T, err error) error { return err }
+
+// The binary cursors keep the position exactly, are refused by another list, and
+// the JSON cursors given out before them still work.
+func TestCursors_BinaryAndJSON(t *testing.T) {
+	at := time.Date(2026, 5, 1, 12, 0, 0, 123456000, time.FixedZone("Colombo", 19800))
+	id := uuid.MustParse("0190a3b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b")
+	mc := messageCursor(&db.Message{ID: id, Datetime: at})
+	if len(mc) > 40 {
+		t.Errorf("message cursor %q is %d characters", mc, len(mc))
+	}
+	m, err := decodeMessageCursor(&mc)
+	if err != nil || m.ID != id || !m.Datetime.Equal(at) {
+		t.Fatalf("message cursor: %+v %v", m, err)
+	}
+	cc := conversationCursor(&db.Conversation{ID: 42, LastUpdateTime: &at})
+	c, err := decodeConversationCursor(&cc)
+	if err != nil || c.ID != 42 || c.LastUpdate == nil || !c.LastUpdate.Equal(at) {
+		t.Fatalf("conversation cursor: %+v %v", c, err)
+	}
+	nc := conversationCursor(&db.Conversation{ID: 7})
+	if c, err := decodeConversationCursor(&nc); err != nil || c.ID != 7 || c.LastUpdate != nil {
+		t.Fatalf("conversation cursor without a time: %+v %v", c, err)
+	}
+	if _, err := decodeConversationCursor(&mc); err == nil {
+		t.Error("a message cursor was taken as a conversation's")
+	}
+	if _, err := decodeMessageCursor(&cc); err == nil {
+		t.Error("a conversation cursor was taken as a message's")
+	}
+	old := encodeCursor(cursor{Kind: cursorMessage, Time: &at, ID: db.HexID(id)})
+	if m, err := decodeMessageCursor(&old); err != nil || m.ID != id || !m.Datetime.Equal(at) {
+		t.Fatalf("a JSON message cursor of before: %+v %v", m, err)
+	}
+	oldC := encodeCursor(cursor{Kind: cursorConversation, Time: &at, N: 42})
+	if c, err := decodeConversationCursor(&oldC); err != nil || c.ID != 42 || !c.LastUpdate.Equal(at) {
+		t.Fatalf("a JSON conversation cursor of before: %+v %v", c, err)
+	}
+	// A time outside Unix nanoseconds' range keeps the JSON form, exactly.
+	far := time.Date(2400, 1, 1, 0, 0, 0, 0, time.UTC)
+	fc := messageCursor(&db.Message{ID: id, Datetime: far})
+	if m, err := decodeMessageCursor(&fc); err != nil || !m.Datetime.Equal(far) {
+		t.Fatalf("a cursor of 2400: %+v %v", m, err)
+	}
+}
