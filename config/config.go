@@ -79,6 +79,9 @@ type Config struct {
 	TemplateSyncInterval time.Duration
 	// Webhooks are the settings of outgoing webhooks (webhooks.go).
 	Webhooks Webhooks
+	// GCPercent is the garbage collector's target percentage (debug.SetGCPercent);
+	// -1 is off. The environment's GOGC, when set, wins (gc.go).
+	GCPercent int
 }
 
 // Var documents one environment variable for --help and the README.
@@ -131,6 +134,7 @@ var Vars = []Var{
 	{"WEBHOOK_PER_ENDPOINT", "2", "deliveries in flight to one endpoint, all instances together"},
 	{"WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "waits before each retry of a failed webhook delivery (±10 % jitter)"},
 	{"WEBHOOK_DISABLE_AFTER", "24h", "an endpoint failing this long without a success is disabled"},
+	{"GC_PERCENT", "400", "the garbage collector's target: the heap may grow this many percent over the live data before a collection (Go's GOGC, whose default is 100); off turns collection off but under GOMEMLIMIT; GOGC, when set, wins"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
@@ -245,6 +249,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.TemplateSyncInterval = tsi
 	if err := c.loadWebhooks(get); err != nil {
+		return nil, err
+	}
+	if err := c.loadGC(get); err != nil {
 		return nil, err
 	}
 	if c.PprofAddr = get("PPROF_ADDR", ""); c.PprofAddr != "" && !isLoopback(c.PprofAddr) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -95,6 +96,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		log.Warn("TWILIO_AUTH_TOKEN is not set: webhooks accept unsigned calls and messages are only logged (development)")
 	}
 	log.Info("configuration", "config", cfg.Masked(), "version", version)
+	applyGC(cfg.GCPercent, log)
 	if cfg.PprofAddr != "" {
 		stopPprof, err := startPprof(cfg.PprofAddr, log)
 		if err != nil {
@@ -111,6 +113,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	}
 	fmt.Fprintf(stdout, "CONNECTME is serving on %s — GraphQL %s/graphql, playground %s/playground\n", cfg.ListenAddr, cfg.PublicBaseURL, cfg.PublicBaseURL)
 	return a.Run(ctx)
+}
+
+// applyGC sets the collector's target to GC_PERCENT, unless the environment sets
+// GOGC: Go has read that already, and an operator who sets it means it.
+func applyGC(percent int, log *slog.Logger) {
+	if v, ok := os.LookupEnv("GOGC"); ok {
+		log.Info("GOGC is set: GC_PERCENT is ignored", "GOGC", v)
+		return
+	}
+	debug.SetGCPercent(percent)
 }
 
 // pgdriverLog sends pgdriver's log lines to the JSON log as warnings.
