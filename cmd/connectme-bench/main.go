@@ -45,6 +45,7 @@ type options struct {
 	workers     int
 	serverBin   string
 	peer        bool
+	baseline    string
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -72,6 +73,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.only, "only", "", "comma-separated scenario groups to run: reads,peer,search,webhooks,sending,growth,subs (default all)")
 	fs.IntVar(&o.workers, "delivery-workers", 128, "DELIVERY_WORKERS of the server under test (0: the server's default of 4, meant for development)")
 	fs.BoolVar(&o.peer, "peer", true, "measure PostGraphile 4 side by side on the same database (the peer group; needs node and npm, skipped with a note where they are missing)")
+	fs.StringVar(&o.baseline, "baseline", "", "an older server binary the peer group alternates with ours and PostGraphile, so one run shows what a change bought (GraphQL rows only)")
 	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./cmd/connectme (to compare two builds)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

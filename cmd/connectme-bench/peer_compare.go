@@ -15,6 +15,10 @@ const peerRounds = 3
 // peerTarget is issue 20's: our GraphQL at twice PostGraphile's rate.
 const peerTarget = 2.0
 
+// cpuTarget is issue 20's other: a GraphQL page's server CPU per request at most
+// this many times its REST twin's.
+const cpuTarget = 1.3
+
 // sideRun accumulates one contender's runs of one query over the rounds.
 type sideRun struct {
 	fn      attempt
@@ -105,14 +109,31 @@ func (r *runner) sideBySide(ctx context.Context, root string, t *target) error {
 	if err := p.check(ctx, t); err != nil {
 		return fmt.Errorf("correctness (PostGraphile): %w", err)
 	}
+	// With -baseline, an older binary serves the same database beside ours, and its
+	// GraphQL joins the rounds.
+	var old *target
+	if r.o.baseline != "" {
+		old = &target{bdb: t.bdb, sizes: t.sizes, srv: &server{name: "baseline"}, dsnForServer: t.dsnForServer}
+		if err := r.startBinary(ctx, old, r.o.baseline, false); err != nil {
+			return fmt.Errorf("baseline %s: %w", r.o.baseline, err)
+		}
+		defer old.srv.stop()
+	}
 	for _, q := range []struct {
 		what, gqlName, restName string
 		gql, rest, peer         attempt
+		oldGQL                  func(*target) attempt
 	}{
-		{"messages page", "GraphQL messages page", "REST message page", t.gqlMessages, t.restMessages, p.messages(t)},
-		{"conversation list", "GraphQL conversation list", "REST conversation list", t.gqlConversations, t.restConversations, p.conversations(t)},
+		{"messages page", "GraphQL messages page", "REST message page", t.gqlMessages, t.restMessages, p.messages(t),
+			func(o *target) attempt { return o.gqlMessages }},
+		{"conversation list", "GraphQL conversation list", "REST conversation list", t.gqlConversations, t.restConversations, p.conversations(t),
+			func(o *target) attempt { return o.gqlConversations }},
 	} {
-		if err := r.compare(ctx, t, p, q.what, q.gqlName, q.restName, q.gql, q.rest, q.peer); err != nil {
+		var oldFn attempt
+		if old != nil {
+			oldFn = q.oldGQL(old)
+		}
+		if err := r.compare(ctx, t, p, q.what, q.gqlName, q.restName, q.gql, q.rest, q.peer, old, oldFn); err != nil {
 			return err
 		}
 	}
@@ -123,7 +144,8 @@ func (r *runner) sideBySide(ctx context.Context, root string, t *target) error {
 // the peer one after the other, starting with a different one each round, so all
 // three see the same background load; then it adds the peer's row and a ratio row
 // for each of ours.
-func (r *runner) compare(ctx context.Context, t *target, p *peer, what, gqlName, restName string, gql, rest, peerFn attempt) error {
+func (r *runner) compare(ctx context.Context, t *target, p *peer, what, gqlName, restName string, gql, rest, peerFn attempt,
+	old *target, oldGQL attempt) error {
 	db := dbName(t.dsnForServer)
 	ours := func() cpuSnap { return takeCPU(t.srv.Pid(), db) }
 	theirs := func() cpuSnap {
@@ -133,8 +155,13 @@ func (r *runner) compare(ctx context.Context, t *target, p *peer, what, gqlName,
 	}
 	g, rs, pg := &sideRun{fn: gql, cpu: ours}, &sideRun{fn: rest, cpu: ours}, &sideRun{fn: peerFn, cpu: theirs}
 	order := []*sideRun{g, rs, pg}
+	var og *sideRun
+	if old != nil {
+		og = &sideRun{fn: oldGQL, cpu: func() cpuSnap { return takeCPU(old.srv.Pid(), db) }}
+		order = append(order, og)
+	}
 	c := r.o.conc
-	logf("side by side, %s: a warm-up, then %d rounds of ours (GraphQL, REST) and PostGraphile", what, peerRounds)
+	logf("side by side, %s: a warm-up, then %d rounds of ours (GraphQL, REST), PostGraphile and the baseline binary if any", what, peerRounds)
 	// Node compiles its hot paths while it runs and each worker prepares its
 	// statements on first use: every contender gets a full warm-up before the rounds.
 	for _, s := range order {
@@ -159,15 +186,35 @@ func (r *runner) compare(ctx context.Context, t *target, p *peer, what, gqlName,
 		if err := t.srv.alive(); err != nil {
 			return err
 		}
+		if old != nil {
+			if err := old.srv.alive(); err != nil {
+				return err
+			}
+		}
 	}
 	peerRow := pg.row("PostGraphile "+what, c)
 	peerRow.Note = fmt.Sprintf("PostGraphile %s, %d workers, no authentication; req/s by round %s", p.sum.Version, p.sum.Workers, rates(pg.rps))
 	r.addPeerRow(peerRow, pg.errText)
-	for _, s := range []struct {
+	// The issue's second target: the GraphQL page costs the server at most 1.3 times
+	// the CPU per request of its REST twin.
+	gRow, rRow := g.row(gqlName, c), rs.row(restName, c)
+	cpuRatio := 0.0
+	if gRow.RPS > 0 && rRow.RPS > 0 && rRow.CPU.Server > 0 {
+		cpuRatio = (gRow.CPU.Server / gRow.RPS) / (rRow.CPU.Server / rRow.RPS)
+	}
+	sides := []struct {
 		side *sideRun
 		name string
 		gql  bool
-	}{{g, gqlName, true}, {rs, restName, false}} {
+	}{{g, gqlName, true}, {rs, restName, false}}
+	if og != nil {
+		sides = append(sides, struct {
+			side *sideRun
+			name string
+			gql  bool
+		}{og, gqlName + " (baseline binary)", false})
+	}
+	for _, s := range sides {
 		row := s.side.row(s.name+" ÷ PostGraphile", c)
 		each, median := ratios(s.side.rps, pg.rps)
 		parts := make([]string, len(each))
@@ -178,8 +225,13 @@ func (r *runner) compare(ctx context.Context, t *target, p *peer, what, gqlName,
 			median, strings.Join(parts, " "), ms(row.P99), ms(peerRow.P99))
 		row.Note = "req/s by round " + rates(s.side.rps) + " (PostGraphile " + rates(pg.rps) + ")"
 		if s.gql {
-			row.Target = fmt.Sprintf("≥ ×%.0f PostGraphile's req/s", peerTarget)
-			row.Met = met(median >= peerTarget)
+			row.Measure += fmt.Sprintf("; server CPU/req ×%.2f REST's", cpuRatio)
+			if og != nil {
+				_, vsOld := ratios(g.rps, og.rps)
+				row.Measure += fmt.Sprintf("; ×%.2f the baseline binary's req/s (median)", vsOld)
+			}
+			row.Target = fmt.Sprintf("≥ ×%.0f PostGraphile's req/s; CPU/req ≤ ×%.1f REST's", peerTarget, cpuTarget)
+			row.Met = met(median >= peerTarget && cpuRatio > 0 && cpuRatio <= cpuTarget)
 		} else {
 			row.Note = "informational; " + row.Note
 		}

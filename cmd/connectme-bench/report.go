@@ -166,17 +166,19 @@ func (r *report) markdown(w *strings.Builder) {
 	fmt.Fprintf(w, "\n![Share of the ceiling and latency per scenario](%s)\n\n", filepath.Base(chartPath("x")))
 	fmt.Fprintln(w, "### Where the CPU went (cores busy during each scenario)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| scenario | server | PostgreSQL (the dataset's sessions, background processes) | load generator | whole machine | note |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "CPU per request is cores ÷ req/s: the milliseconds of CPU one request cost the server, and PostgreSQL.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| scenario | server | PostgreSQL (the dataset's sessions, background processes) | load generator | whole machine | server ms CPU/req | PostgreSQL ms CPU/req | note |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|---|")
 	for _, row := range r.rows {
 		if row.CPU.Machine == 0 {
 			if row.Note != "" {
-				fmt.Fprintf(w, "| %s | – | – | – | – | %s |\n", row.Name, row.Note)
+				fmt.Fprintf(w, "| %s | – | – | – | – | – | – | %s |\n", row.Name, row.Note)
 			}
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f | %.2f | %s |\n", row.Name, row.CPU.Server, row.CPU.Postgres,
-			row.CPU.Client, row.CPU.Machine, row.Note)
+		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f | %.2f | %s | %s | %s |\n", row.Name, row.CPU.Server, row.CPU.Postgres,
+			row.CPU.Client, row.CPU.Machine, perRequest(row.CPU.Server, row.RPS), perRequest(row.CPU.Postgres, row.RPS), row.Note)
 	}
 	for _, row := range r.rows {
 		if row.Profile == "" {
@@ -189,6 +191,14 @@ func (r *report) markdown(w *strings.Builder) {
 		fmt.Fprintf(w, "\n### Profile: %s (missed %s)\n\n%s:\n\n```\n%s\n```\n",
 			row.Name, row.Target, what, trimProfile(row.Profile))
 	}
+}
+
+// perRequest is cores ÷ req/s in milliseconds of CPU per request ("–" without a rate).
+func perRequest(cores, rps float64) string {
+	if rps <= 0 || cores <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", cores/rps*1000)
 }
 
 // trimProfile drops pprof's header lines that name local paths.

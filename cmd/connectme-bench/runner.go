@@ -41,12 +41,17 @@ func (t *target) close() { t.bdb.Close() }
 
 // start (re)starts the target's server and signs its agents in.
 func (r *runner) start(ctx context.Context, t *target, pprof bool) error {
+	return r.startBinary(ctx, t, r.bin, pprof)
+}
+
+// startBinary is start with another server binary.
+func (r *runner) startBinary(ctx context.Context, t *target, bin string, pprof bool) error {
 	var extra []string
 	if r.o.workers > 0 {
 		extra = append(extra, fmt.Sprintf("DELIVERY_WORKERS=%d", r.o.workers))
 	}
 	logf("starting %s on %s", t.srv.name, dbName(t.dsnForServer))
-	srv, err := startServer(ctx, serverConfig{Name: t.srv.name, Binary: r.bin, DatabaseURL: t.dsnForServer,
+	srv, err := startServer(ctx, serverConfig{Name: t.srv.name, Binary: bin, DatabaseURL: t.dsnForServer,
 		JWTSecret: r.jwt, Provider: r.provider.srv.URL, AccountSID: r.provider.accountSID, AuthToken: r.provider.authToken,
 		MediaDir: filepath.Join(r.tmp, "media"), Pprof: pprof, Extra: extra})
 	if err != nil {
