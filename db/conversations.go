@@ -97,19 +97,23 @@ type ConversationCursor struct {
 	ID         int64
 }
 
-func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+func (f ConversationFilter) apply(q *bun.SelectQuery, p *params) *bun.SelectQuery {
 	if f.UnreadOnly {
 		q = q.Where(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversation.id AND m.unread)`)
 	}
 	if f.WindowOpen != nil {
 		if *f.WindowOpen {
-			q = q.Where("conversation.last_free_message_time > ?", f.WindowCutoff)
+			q = q.Where("conversation.last_free_message_time > ?", p.val(f.WindowCutoff))
 		} else {
-			q = q.Where("(conversation.last_free_message_time IS NULL OR conversation.last_free_message_time <= ?)", f.WindowCutoff)
+			q = q.Where("(conversation.last_free_message_time IS NULL OR conversation.last_free_message_time <= ?)", p.val(f.WindowCutoff))
 		}
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Where("conversation.status IN (?)", bun.List(f.Statuses))
+		if p == nil {
+			q = q.Where("conversation.status IN (?)", bun.List(f.Statuses))
+		} else {
+			q = q.Where("conversation.status = ANY(?::text[])", p.arg(textArray(f.Statuses)))
+		}
 	}
 	if f.Assigned != nil {
 		if *f.Assigned {
@@ -119,14 +123,14 @@ func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 		}
 	}
 	for _, id := range f.AssigneeIDs {
-		q = q.Where("conversation.assignee_id = ?", id)
+		q = q.Where("conversation.assignee_id = ?", p.val(id))
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {
 		like := "%" + escapeLike(s) + "%"
 		digits := digitsOf(s)
 		q = q.Where(`EXISTS (SELECT 1 FROM users u WHERE u.id = conversation.user_id AND (
-			(u.first_name || ' ' || u.last_name) ILIKE ? OR (? <> '' AND u.phone LIKE ?)))`,
-			like, digits, "%"+digits+"%")
+			(u.first_name || ' ' || u.last_name) ILIKE ?::text OR (?::text <> '' AND u.phone LIKE ?::text)))`,
+			p.val(like), p.val(digits), p.val("%"+digits+"%"))
 	}
 	return q
 }
@@ -135,26 +139,26 @@ func (f ConversationFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 // cursor, most recently updated first (never-updated last), then by id descending.
 func ListConversations(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter, after *ConversationCursor, limit int) ([]*Conversation, error) {
 	var convs []*Conversation
-	if err := listConversations(idb, companyID, f, after, limit).Scan(ctx, &convs); err != nil {
+	if err := listConversations(idb, nil, companyID, f, after).Limit(limit).Scan(ctx, &convs); err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
 	return convs, nil
 }
 
-// listConversations is ListConversations' query (ListConversationSummaries wraps it).
-func listConversations(idb bun.IDB, companyID int64, f ConversationFilter, after *ConversationCursor, limit int) *bun.SelectQuery {
+// listConversations is ListConversations' query without its LIMIT (ListConversationSummaries
+// wraps it), with its values in place or, given params, as a prepared statement's.
+func listConversations(idb bun.IDB, p *params, companyID int64, f ConversationFilter, after *ConversationCursor) *bun.SelectQuery {
 	q := idb.NewSelect().Model((*Conversation)(nil)).
-		Where("conversation.company_id = ?", companyID).
-		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC").
-		Limit(limit)
-	q = f.apply(q)
-	q = labelFilter(q, companyID, f.Labels)
+		Where("conversation.company_id = ?", p.val(companyID)).
+		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC")
+	q = f.apply(q, p)
+	q = labelFilter(q, p, companyID, f.Labels)
 	if after != nil {
 		if after.LastUpdate != nil {
 			q = q.Where(`(conversation.last_update_time < ? OR (conversation.last_update_time = ? AND conversation.id < ?)
-				OR conversation.last_update_time IS NULL)`, *after.LastUpdate, *after.LastUpdate, after.ID)
+				OR conversation.last_update_time IS NULL)`, p.val(*after.LastUpdate), p.val(*after.LastUpdate), p.val(after.ID))
 		} else {
-			q = q.Where("conversation.last_update_time IS NULL AND conversation.id < ?", after.ID)
+			q = q.Where("conversation.last_update_time IS NULL AND conversation.id < ?", p.val(after.ID))
 		}
 	}
 	return q
@@ -163,8 +167,8 @@ func listConversations(idb bun.IDB, companyID int64, f ConversationFilter, after
 // CountConversations counts the company's conversations matching f.
 func CountConversations(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter) (int, error) {
 	q := idb.NewSelect().Model((*Conversation)(nil)).Where("conversation.company_id = ?", companyID)
-	q = labelFilter(q, companyID, f.Labels)
-	return f.apply(q).Count(ctx)
+	q = labelFilter(q, nil, companyID, f.Labels)
+	return f.apply(q, nil).Count(ctx)
 }
 
 // ConversationPage returns one page of the company's conversations with their

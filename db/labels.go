@@ -169,10 +169,11 @@ func LabelConversationCounts(ctx context.Context, idb bun.IDB, companyID int64, 
 // probing while it walks the inbox index newest first stops at the page's end,
 // 0.8 ms for a label on one conversation in four (BENCHMARKS.md). A label on very few
 // conversations makes the walk long (README, known limits).
-func labelFilter(q *bun.SelectQuery, companyID int64, names []string) *bun.SelectQuery {
+func labelFilter(q *bun.SelectQuery, p *params, companyID int64, names []string) *bun.SelectQuery {
 	for _, n := range names {
 		q = q.Where(`EXISTS (SELECT 1 FROM conversation_labels AS cl WHERE cl.conversation_id = conversation.id
-			AND cl.label_id = (SELECT l.id FROM labels AS l WHERE l.company_id = ? AND lower(l.name) = lower(?)) OFFSET 0)`, companyID, n)
+			AND cl.label_id = (SELECT l.id FROM labels AS l WHERE l.company_id = ? AND lower(l.name) = lower(?::text)) OFFSET 0)`,
+			p.val(companyID), p.val(n))
 	}
 	return q
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,10 +44,16 @@ const noteless = "message_type <> 'NOTE'"
 // its conversation's), so a non-empty answer also proves access to it.
 func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID int64, w MessageWindow) ([]*Message, error) {
 	var rows []*messageRow
-	q := idb.NewSelect().Model(&rows).ColumnExpr("message.*").
-		Where("conversation_id = ?", conversationID).
-		Where("company_id = ?", companyID).
-		Limit(w.Limit)
+	// On the database itself the page is a prepared statement (prepared.go); in a
+	// transaction, Bun's text with the values in place.
+	bdb, prepared := idb.(*bun.DB)
+	var p *params
+	if prepared {
+		p = &params{}
+	}
+	q := idb.NewSelect().Model(&rows).ColumnExpr(messageColumns(idb)).
+		Where("message.conversation_id = ?", p.val(conversationID)).
+		Where("message.company_id = ?", p.val(companyID))
 	if w.WithAttachments {
 		q = q.ColumnExpr(attachmentsColumn)
 	}
@@ -53,17 +61,23 @@ func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID in
 		q = q.Where(noteless)
 	}
 	if w.Before != nil {
-		q = q.Where("(datetime, id) < (?, ?)", w.Before.Datetime, w.Before.ID)
+		q = q.Where("(message.datetime, message.id) < (?, ?)", p.val(w.Before.Datetime), p.val(w.Before.ID))
 	}
 	if w.After != nil {
-		q = q.Where("(datetime, id) > (?, ?)", w.After.Datetime, w.After.ID)
+		q = q.Where("(message.datetime, message.id) > (?, ?)", p.val(w.After.Datetime), p.val(w.After.ID))
 	}
 	if w.FromOldest {
-		q = q.OrderExpr("datetime ASC, id ASC")
+		q = q.OrderExpr("message.datetime ASC, message.id ASC")
 	} else {
-		q = q.OrderExpr("datetime DESC, id DESC")
+		q = q.OrderExpr("message.datetime DESC, message.id DESC")
 	}
-	if err := q.Scan(ctx); err != nil {
+	var err error
+	if prepared {
+		err = queryPrepared(ctx, bdb, q.String()+" LIMIT "+string(p.arg(int64(w.Limit))), &rows, p.args...)
+	} else {
+		err = q.Limit(w.Limit).Scan(ctx)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
 	msgs, err := rowsToMessages(rows, w.WithAttachments)
@@ -122,6 +136,26 @@ func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int
 	}
 	return msgs, rows[0].TotalCount, true, nil
 }
+
+// messageColumns lists the columns of Message as "message.<column>", from the model
+// itself: a prepared statement names each column (prepared.go), and a new column
+// cannot be forgotten here.
+func messageColumns(idb bun.IDB) string {
+	messageColumnsOnce.Do(func() {
+		t := idb.Dialect().Tables().Get(reflect.TypeOf((*Message)(nil)).Elem())
+		parts := make([]string, len(t.Fields))
+		for i, f := range t.Fields {
+			parts[i] = "message." + string(f.SQLName)
+		}
+		messageColumnList = strings.Join(parts, ", ")
+	})
+	return messageColumnList
+}
+
+var (
+	messageColumnsOnce sync.Once
+	messageColumnList  string
+)
 
 // messageRow is a message with its attachments aggregated by attachmentsColumn: a
 // page and its attachments cost one round trip instead of two.

@@ -44,8 +44,17 @@ type summaryRow struct {
 // probe each for the contact (primary key), the newest message (the keyset index)
 // and the unread count (messages_unread_idx). An inbox page is then one round trip,
 // where the list and the summaries by ids were two, each parsed and planned.
+//
+// On the database itself it is a prepared statement (prepared.go): every filter's
+// values are parameters, so each shape of the statement (which filters it has) is
+// parsed once per connection and planned once.
 func ListConversationSummaries(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter, after *ConversationCursor, limit int, parts SummaryParts) ([]*Conversation, []*ConversationSummary, error) {
-	return summarize(ctx, idb, companyID, listConversations(idb, companyID, f, after, limit), parts)
+	if _, ok := idb.(*bun.DB); !ok {
+		return summarize(ctx, idb, nil, companyID, listConversations(idb, nil, companyID, f, after).Limit(limit), parts)
+	}
+	p := &params{}
+	src := listConversations(idb, p, companyID, f, after).String() + " LIMIT " + string(p.arg(int64(limit)))
+	return summarize(ctx, idb, p, companyID, bun.Safe(src), parts)
 }
 
 // ConversationWithSummary returns one conversation of the company with its whole
@@ -54,7 +63,7 @@ func ListConversationSummaries(ctx context.Context, idb bun.IDB, companyID int64
 func ConversationWithSummary(ctx context.Context, idb bun.IDB, companyID, id int64) (*Conversation, error) {
 	q := idb.NewSelect().Model((*Conversation)(nil)).
 		Where("conversation.id = ?", id).Where("conversation.company_id = ?", companyID)
-	convs, sums, err := summarize(ctx, idb, companyID, q, SummaryParts{Contact: true, LastMessage: true, Unread: true})
+	convs, sums, err := summarize(ctx, idb, nil, companyID, q, SummaryParts{Contact: true, LastMessage: true, Unread: true})
 	if err != nil || len(convs) == 0 {
 		return nil, err
 	}
@@ -62,9 +71,10 @@ func ConversationWithSummary(ctx context.Context, idb bun.IDB, companyID, id int
 	return convs[0], nil
 }
 
-// summarize selects the conversations of source, in the list's order, with the
-// asked-for parts of their summaries.
-func summarize(ctx context.Context, idb bun.IDB, companyID int64, source *bun.SelectQuery, parts SummaryParts) ([]*Conversation, []*ConversationSummary, error) {
+// summarize selects the conversations of source (a query, or the text of one with
+// p's placeholders), in the list's order, with the asked-for parts of their
+// summaries; given params, as a prepared statement.
+func summarize(ctx context.Context, idb bun.IDB, p *params, companyID int64, source any, parts SummaryParts) ([]*Conversation, []*ConversationSummary, error) {
 	cols := summaryColumns(idb)
 	sel := []string{"cv.*"}
 	from := []string{"(?0) AS cv"}
@@ -85,7 +95,17 @@ func summarize(ctx context.Context, idb bun.IDB, companyID int64, source *bun.Se
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + strings.Join(from, " ") +
 		" ORDER BY cv.last_update_time DESC NULLS LAST, cv.id DESC"
 	var rows []summaryRow
-	if err := idb.NewRaw(q, source, companyID).Scan(ctx, &rows); err != nil {
+	var err error
+	if bdb, ok := idb.(*bun.DB); ok && p != nil {
+		var company any = bun.Safe("NULL") // the statement names it only for a part of the summary
+		if parts.Contact || parts.LastMessage || parts.Unread {
+			company = p.arg(companyID)
+		}
+		err = queryPrepared(ctx, bdb, idb.NewRaw(q, source, company).String(), &rows, p.args...)
+	} else {
+		err = idb.NewRaw(q, source, companyID).Scan(ctx, &rows)
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("list conversations: %w", err)
 	}
 	convs := make([]*Conversation, len(rows))

@@ -14,7 +14,7 @@ func TestReceiveMessage_StatementsPerTextMessage(t *testing.T) {
 	app := testkit.NewApp(t)
 	company := testkit.Company(t, app.DB)
 	counter := &queryCounter{}
-	app.DB.AddQueryHook(counter)
+	db.AddStatementHook(app.DB, counter)
 	for i, sid := range []string{"SMfirst", "SMsecond"} {
 		counter.n.Store(0)
 		msg, dup, err := app.Resolver.ReceiveMessage(t.Context(), resolvers.InboundMessage{MessageSID: sid,

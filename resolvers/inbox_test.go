@@ -145,7 +145,7 @@ func TestInboxCounts_OneStatementOfTheCallersCompany(t *testing.T) {
 	type counts struct{ Open, Pending, Snoozed, Resolved, Mine, Unassigned, Unread int }
 	var out struct{ InboxCounts counts }
 	counter := &queryCounter{}
-	app.DB.AddQueryHook(counter)
+	db.AddStatementHook(app.DB, counter)
 	gql(t, app, in.tm.agentTok, `{ inboxCounts { open pending snoozed resolved mine unassigned unread } }`, nil, &out)
 	want := counts{Open: 4, Pending: 1, Snoozed: 1, Resolved: 1, Mine: 2, Unassigned: 1, Unread: 2}
 	if out.InboxCounts != want {

@@ -52,7 +52,7 @@ func TestInlineConversation_FieldsWithoutSummaryReadInOneBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	hook := &inFlight{hold: 150 * time.Millisecond}
-	app.DB.AddQueryHook(hook)
+	db.AddStatementHook(app.DB, hook)
 	var out struct {
 		AssignConversation struct {
 			ID          string
@@ -89,7 +89,7 @@ func TestConversationByID_SummaryInOneStatement(t *testing.T) {
 	conv := testkit.Conversation(t, app.DB, a.company.ID, ago(app, time.Minute))
 	testkit.Message(t, app.DB, conv, db.DirectionReceived, "hello", ago(app, time.Minute))
 	counter := &queryCounter{}
-	app.DB.AddQueryHook(counter)
+	db.AddStatementHook(app.DB, counter)
 	q := `query($id: ID!) { conversation(id: $id) { id contact { phone } lastMessage { content } unreadCount } }`
 	var out struct {
 		Conversation struct {

@@ -146,7 +146,7 @@ func TestConversationLabels_ConstantQueriesForTenOrHundredConversations(t *testi
 		addLabels(t, app, a.token, c, "all", fmt.Sprint("l", i%7))
 	}
 	counter := &queryCounter{}
-	app.DB.AddQueryHook(counter)
+	db.AddStatementHook(app.DB, counter)
 	q := `query($n: Int) { conversations(first: $n) { edges { node { id labels { id name color conversationCount } } } } }`
 	count := func(n int) int64 {
 		counter.n.Store(0)

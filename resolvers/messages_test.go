@@ -206,7 +206,7 @@ func TestQueryCount_ConstantForTenOrHundredConversations(t *testing.T) {
 		testkit.Message(t, app.DB, c, db.DirectionReceived, "hi", ago(app, time.Duration(i)*time.Minute))
 	}
 	counter := &queryCounter{}
-	app.DB.AddQueryHook(counter)
+	db.AddStatementHook(app.DB, counter)
 	q := `query($n: Int) { conversations(first: $n) { totalCount edges { node { id
 	  contact { firstName phone } lastMessage { content sender { id } attachments { id } template { id } } unreadCount } } } }`
 	count := func(n int) int64 {

@@ -20,7 +20,7 @@ func TestReceiveStatus_StatementsPerCallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	counter := &queryCounter{}
-	app.DB.AddQueryHook(counter)
+	db.AddStatementHook(app.DB, counter)
 	for _, sid := range []string{"SMcount", "SMnotyet"} {
 		counter.n.Store(0)
 		if err := app.Resolver.ReceiveStatus(t.Context(), "", sid, "delivered", ""); err != nil {

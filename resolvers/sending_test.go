@@ -203,7 +203,7 @@ func TestSendMessage_StatementsPerTextMessage(t *testing.T) {
 	conv := testkit.Conversation(t, app.DB, a.company.ID, ago(app, time.Hour))
 	ctx := auth.WithPrincipal(t.Context(), &auth.Principal{UserID: a.agent.ID, CompanyID: a.company.ID, Role: db.RoleOwner})
 	counter := &queryCounter{}
-	app.DB.AddQueryHook(counter)
+	db.AddStatementHook(app.DB, counter)
 	text := "hello"
 	msg, _, err := app.Resolver.SendMessage(ctx, resolvers.SendInput{To: conv.UserID, Text: &text})
 	if err != nil {

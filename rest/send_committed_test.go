@@ -53,7 +53,7 @@ func TestSendMessage_ACommittedSendIsASuccessEvenWhenThePageCannotBeRead(t *test
 			before := rowCounts(t, w.app)
 			hook := &failPageReads{}
 			hook.left.Store(tc.failures)
-			w.app.DB.AddQueryHook(hook)
+			db.AddStatementHook(w.app.DB, hook)
 
 			r := w.do(t, "POST", "/message", map[string]any{"to": conv.UserID, "text": "Your order shipped"})
 			if r.Status != http.StatusOK {

@@ -98,7 +98,7 @@ func TestSessions_CheckIsInMemory(t *testing.T) {
 	agent := testkit.Agent(t, app.DB, c.ID)
 	tok := loginToken(t, app, agent)
 	counter := &countQueries{}
-	app.DB.AddQueryHook(counter)
+	db.AddStatementHook(app.DB, counter)
 	before := counter.n.Load()
 	res := app.GraphQL(tok, `{ apiInfo { name } }`, nil)
 	if len(res.Errors) > 0 {

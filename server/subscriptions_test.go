@@ -271,7 +271,7 @@ func TestSubscriptions_ConversationUpdatedCostsTheSameForOneOrTenSubscribers(t *
 	testkit.Message(t, app.DB, conv, db.DirectionReceived, "unread one", app.Clock.Now().Add(-time.Hour))
 	const sub = `subscription { conversationUpdated { id unreadCount contact { id phone } lastMessage { id content } } }`
 	counter := &countQueries{}
-	app.DB.AddQueryHook(counter)
+	db.AddStatementHook(app.DB, counter)
 
 	queriesFor := func(n int, text string) int64 {
 		already := app.Bus.Subscribers()

@@ -1,0 +1,200 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/testkit"
+)
+
+// The hot pages run as prepared statements on the database (prepared.go) and as
+// Bun's text with the values in place in a transaction. Both must answer the same
+// rows, for every shape of the statement.
+
+// inboxFixture is a company with conversations of every status, assigned and not,
+// labelled and not, with contacts whose names need escaping, and messages.
+func inboxFixture(t *testing.T, app *testkit.App) (companyID, agentID int64, convs []*db.Conversation) {
+	t.Helper()
+	ctx := context.Background()
+	co := testkit.Company(t, app.DB)
+	agent := testkit.Agent(t, app.DB, co.ID)
+	now := time.Now()
+	statuses := []string{"OPEN", "PENDING", "SNOOZED", "RESOLVED"}
+	for i := range 24 {
+		c := testkit.Conversation(t, app.DB, co.ID, now.Add(-time.Duration(i)*time.Minute))
+		testkit.Message(t, app.DB, c, db.DirectionReceived, fmt.Sprint("hello ", i), now.Add(-time.Duration(i)*time.Minute))
+		var assignee any
+		if i%3 == 0 {
+			assignee = agent.ID
+		}
+		name := fmt.Sprintf("Nimal%d", i)
+		if i%5 == 0 {
+			name = `O"Brien\ 50%_off`
+		}
+		if _, err := app.DB.NewRaw(`UPDATE conversations SET status = ?0, snoozed_until = CASE WHEN ?0 = 'SNOOZED' THEN now() + interval '1 day' END,
+			assignee_id = ?1, last_update_time = CASE WHEN ?2 THEN NULL ELSE last_update_time END WHERE id = ?3`,
+			statuses[i%4], assignee, i%7 == 0, c.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := app.DB.NewRaw("UPDATE users SET first_name = ? WHERE id = ?", name, c.UserID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		convs = append(convs, c)
+	}
+	if _, err := app.DB.NewRaw(`WITH l AS (INSERT INTO labels (company_id, name) VALUES (?, 'Billing'), (?, 'Say "hi"\ now') RETURNING id, name)
+		INSERT INTO conversation_labels (conversation_id, label_id, company_id)
+		SELECT c.id, l.id, c.company_id FROM conversations c, l WHERE c.company_id = ? AND c.id % 2 = 0`,
+		co.ID, co.ID, co.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return co.ID, agent.ID, convs
+}
+
+func TestPrepared_InboxAnswersAsTheTextStatement(t *testing.T) {
+	app := testkit.NewApp(t)
+	ctx := context.Background()
+	company, agent, convs := inboxFixture(t, app)
+	yes, no := true, false
+	mid := convs[10]
+	cursors := []*db.ConversationCursor{nil, {LastUpdate: mid.LastUpdateTime, ID: mid.ID}, {ID: convs[len(convs)-1].ID + 1}}
+	filters := map[string]db.ConversationFilter{
+		"none":            {},
+		"open":            {Statuses: []string{"OPEN"}},
+		"open or pending": {Statuses: []string{"OPEN", "PENDING"}},
+		"mine open":       {Statuses: []string{"OPEN"}, AssigneeIDs: []int64{agent}},
+		"unassigned":      {Assigned: &no},
+		"assigned":        {Assigned: &yes},
+		"unread":          {UnreadOnly: true},
+		"window open":     {WindowOpen: &yes, WindowCutoff: time.Now().Add(-24 * time.Hour)},
+		"window closed":   {WindowOpen: &no, WindowCutoff: time.Now().Add(-24 * time.Hour)},
+		"search":          {Search: "nimal1"},
+		"search quotes":   {Search: `O"Brien\ 50%`},
+		"search digits":   {Search: "+1 555"},
+		"label":           {Labels: []string{"billing"}},
+		"labels quoted":   {Labels: []string{"Billing", `say "HI"\ now`}},
+		"everything":      {Statuses: []string{"OPEN", "SNOOZED"}, Assigned: &yes, Labels: []string{"Billing"}, Search: "n"},
+	}
+	parts := []db.SummaryParts{{}, {Contact: true}, {Contact: true, LastMessage: true, Unread: true}}
+	for name, f := range filters {
+		for ci, after := range cursors {
+			for pi, pt := range parts {
+				t.Run(fmt.Sprintf("%s/cursor%d/parts%d", name, ci, pi), func(t *testing.T) {
+					prepConvs, prepSums, err := db.ListConversationSummaries(ctx, app.DB, company, f, after, 7, pt)
+					if err != nil {
+						t.Fatalf("prepared: %v", err)
+					}
+					var textConvs []*db.Conversation
+					var textSums []*db.ConversationSummary
+					err = app.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+						textConvs, textSums, err = db.ListConversationSummaries(ctx, tx, company, f, after, 7, pt)
+						return err
+					})
+					if err != nil {
+						t.Fatalf("text: %v", err)
+					}
+					if !reflect.DeepEqual(ids(prepConvs), ids(textConvs)) {
+						t.Fatalf("prepared %v, text %v", ids(prepConvs), ids(textConvs))
+					}
+					for i := range prepSums {
+						p, x := prepSums[i], textSums[i]
+						if p.Unread != x.Unread || (p.Contact == nil) != (x.Contact == nil) || (p.LastMessage == nil) != (x.LastMessage == nil) ||
+							p.Contact != nil && p.Contact.FirstName != x.Contact.FirstName ||
+							p.LastMessage != nil && p.LastMessage.ID != x.LastMessage.ID {
+							t.Fatalf("summary %d: prepared %+v, text %+v", i, p, x)
+						}
+					}
+				})
+			}
+		}
+	}
+	// A filter that matches: the fixture is not empty where it counts.
+	if got, _, _ := db.ListConversationSummaries(ctx, app.DB, company, filters["labels quoted"], nil, 50, db.SummaryParts{}); len(got) != 12 {
+		t.Fatalf("label with quotes and a backslash: %d conversations, want 12", len(got))
+	}
+}
+
+func ids(cs []*db.Conversation) []int64 {
+	out := make([]int64, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
+}
+
+func TestPrepared_MessagesAnswerAsTheTextStatement(t *testing.T) {
+	app := testkit.NewApp(t)
+	ctx := context.Background()
+	co := testkit.Company(t, app.DB)
+	now := time.Now()
+	conv := testkit.Conversation(t, app.DB, co.ID, now)
+	var all []*db.Message
+	for i := range 30 {
+		all = append(all, testkit.Message(t, app.DB, conv, db.DirectionReceived, fmt.Sprint("m", i), now.Add(-time.Duration(i)*time.Second)))
+	}
+	if _, err := app.DB.NewRaw("UPDATE messages SET message_type = 'NOTE' WHERE conversation_id = ? AND content IN ('m3', 'm4')", conv.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := &db.MessageCursor{Datetime: all[12].Datetime, ID: all[12].ID}
+	for _, w := range []db.MessageWindow{
+		{Limit: 21}, {Limit: 5, Before: at}, {Limit: 5, After: at}, {Limit: 5, FromOldest: true},
+		{Limit: 21, WithAttachments: true, WithoutNotes: true}, {Limit: 3, After: at, FromOldest: true, WithoutNotes: true},
+	} {
+		prep, err := db.ListMessages(ctx, app.DB, co.ID, conv.ID, w)
+		if err != nil {
+			t.Fatalf("%+v prepared: %v", w, err)
+		}
+		var text []*db.Message
+		if err := app.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			text, err = db.ListMessages(ctx, tx, co.ID, conv.ID, w)
+			return err
+		}); err != nil {
+			t.Fatalf("%+v text: %v", w, err)
+		}
+		if len(prep) == 0 || len(prep) != len(text) {
+			t.Fatalf("%+v: %d prepared, %d text", w, len(prep), len(text))
+		}
+		for i := range prep {
+			if prep[i].ID != text[i].ID || !prep[i].Datetime.Equal(text[i].Datetime) || *prep[i].Content != *text[i].Content {
+				t.Fatalf("%+v row %d: prepared %+v, text %+v", w, i, prep[i], text[i])
+			}
+		}
+	}
+	// Another company's conversation: nothing, prepared as well.
+	other := testkit.Company(t, app.DB)
+	if got, err := db.ListMessages(ctx, app.DB, other.ID, conv.ID, db.MessageWindow{Limit: 21}); err != nil || len(got) != 0 {
+		t.Fatalf("another company read %d messages (%v)", len(got), err)
+	}
+}
+
+// A migration that adds a column while statements are prepared (a rolling deploy)
+// must not break them: their text names their columns, so their result type stays.
+func TestPrepared_SurviveAnAddedColumn(t *testing.T) {
+	app := testkit.NewApp(t)
+	ctx := context.Background()
+	company, _, convs := inboxFixture(t, app)
+	read := func() {
+		t.Helper()
+		for range 3 { // on more than one pooled connection
+			if _, _, err := db.ListConversationSummaries(ctx, app.DB, company, db.ConversationFilter{}, nil, 21,
+				db.SummaryParts{Contact: true, LastMessage: true, Unread: true}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ListMessages(ctx, app.DB, company, convs[0].ID, db.MessageWindow{Limit: 21, WithAttachments: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	read()
+	for _, table := range []string{"messages", "conversations", "users"} {
+		if _, err := app.DB.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN added_by_a_later_release text"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read()
+}
