@@ -113,18 +113,30 @@ func CountMessages(ctx context.Context, idb bun.IDB, companyID, conversationID i
 // count is a probe of the small messages_notes_idx).
 func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int64, offset, limit int, withoutNotes bool) (msgs []*Message, total int, found bool, err error) {
 	var rows []*messageRow
+	// On the database itself a prepared statement (prepared.go), as ListMessages.
+	bdb, prepared := idb.(*bun.DB)
+	var p *params
+	if prepared {
+		p = &params{}
+	}
+	conv, company := p.val(conversationID), p.val(companyID)
 	count := `(SELECT count(*) FROM messages AS c WHERE c.conversation_id = ?0 AND c.company_id = ?1)`
 	if withoutNotes {
 		count += ` - (SELECT count(*) FROM messages AS c WHERE c.conversation_id = ?0 AND c.company_id = ?1
 			AND c.message_type = 'NOTE')`
 	}
-	q := idb.NewSelect().Model(&rows).ColumnExpr("message.*").ColumnExpr(attachmentsColumn).
-		ColumnExpr(count+` AS total_count`, conversationID, companyID).
-		Where("conversation_id = ?", conversationID).Where("company_id = ?", companyID)
+	q := idb.NewSelect().Model(&rows).ColumnExpr(messageColumns(idb)).ColumnExpr(attachmentsColumn).
+		ColumnExpr(count+` AS total_count`, conv, company).
+		Where("message.conversation_id = ?", conv).Where("message.company_id = ?", company)
 	if withoutNotes {
 		q = q.Where(noteless)
 	}
-	err = q.OrderExpr("datetime DESC, id DESC").Offset(offset).Limit(limit).Scan(ctx)
+	q = q.OrderExpr("message.datetime DESC, message.id DESC")
+	if prepared {
+		err = queryPrepared(ctx, bdb, q.String()+" LIMIT "+string(p.arg(int64(limit)))+" OFFSET "+string(p.arg(int64(offset))), &rows, p.args...)
+	} else {
+		err = q.Offset(offset).Limit(limit).Scan(ctx)
+	}
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("message page: %w", err)
 	}

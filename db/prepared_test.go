@@ -165,6 +165,36 @@ func TestPrepared_MessagesAnswerAsTheTextStatement(t *testing.T) {
 			}
 		}
 	}
+	// The legacy page (offset and limit, with the count).
+	for _, pg := range []struct {
+		offset, limit int
+		noNotes       bool
+	}{{0, 20, false}, {5, 10, true}, {25, 20, false}, {40, 20, true}} {
+		prep, ptotal, pfound, err := db.MessagePage(ctx, app.DB, co.ID, conv.ID, pg.offset, pg.limit, pg.noNotes)
+		if err != nil {
+			t.Fatalf("%+v prepared: %v", pg, err)
+		}
+		var text []*db.Message
+		var ttotal int
+		var tfound bool
+		if err := app.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			text, ttotal, tfound, err = db.MessagePage(ctx, tx, co.ID, conv.ID, pg.offset, pg.limit, pg.noNotes)
+			return err
+		}); err != nil {
+			t.Fatalf("%+v text: %v", pg, err)
+		}
+		if ptotal != ttotal || pfound != tfound || len(prep) != len(text) || (pg.offset < 25 && len(prep) == 0) {
+			t.Fatalf("%+v: prepared %d rows of %d (%v), text %d of %d (%v)", pg, len(prep), ptotal, pfound, len(text), ttotal, tfound)
+		}
+		for i := range prep {
+			if prep[i].ID != text[i].ID {
+				t.Fatalf("%+v row %d differs", pg, i)
+			}
+		}
+		if want := map[bool]int{false: 30, true: 28}[pg.noNotes]; pfound && ptotal != want {
+			t.Fatalf("%+v: total %d, want %d", pg, ptotal, want)
+		}
+	}
 	// Another company's conversation: nothing, prepared as well.
 	other := testkit.Company(t, app.DB)
 	if got, err := db.ListMessages(ctx, app.DB, other.ID, conv.ID, db.MessageWindow{Limit: 21}); err != nil || len(got) != 0 {
