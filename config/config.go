@@ -79,8 +79,9 @@ type Config struct {
 	TemplateSyncInterval time.Duration
 	// Webhooks are the settings of outgoing webhooks (webhooks.go).
 	Webhooks Webhooks
-	// GCPercent is the garbage collector's target percentage (debug.SetGCPercent);
-	// -1 is off. The environment's GOGC, when set, wins (gc.go).
+	// GCPercent is the garbage collector's target percentage (debug.SetGCPercent):
+	// GCAuto follows the live heap, -1 is off. The environment's GOGC, when set,
+	// wins (gc.go).
 	GCPercent int
 }
 
@@ -134,7 +135,7 @@ var Vars = []Var{
 	{"WEBHOOK_PER_ENDPOINT", "2", "deliveries in flight to one endpoint, all instances together"},
 	{"WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "waits before each retry of a failed webhook delivery (±10 % jitter)"},
 	{"WEBHOOK_DISABLE_AFTER", "24h", "an endpoint failing this long without a success is disabled"},
-	{"GC_PERCENT", "400", "the garbage collector's target: the heap may grow this many percent over the live data before a collection (Go's GOGC, whose default is 100); off turns collection off but under GOMEMLIMIT; GOGC, when set, wins"},
+	{"GC_PERCENT", "auto", "the garbage collector's target: the heap may grow this many percent over the live data before a collection (Go's GOGC, whose default is 100); auto is 400 while the live heap is small and falls to 100 as it nears 128 MiB; off turns collection off but under GOMEMLIMIT; GOGC, when set, wins"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil).

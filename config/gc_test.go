@@ -11,7 +11,8 @@ func TestLoad_GCPercent(t *testing.T) {
 		want  int
 		bad   bool
 	}{
-		{"", DefaultGCPercent, false},
+		{"", GCAuto, false},
+		{"Auto", GCAuto, false},
 		{"100", 100, false},
 		{" 800 ", 800, false},
 		{"OFF", -1, false},

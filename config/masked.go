@@ -39,7 +39,7 @@ func (c *Config) Masked() map[string]any {
 		"PPROF_ADDR":              c.PprofAddr,
 		"MEDIA_QUOTA_PER_COMPANY": c.MediaQuotaPerCompany,
 		"EVENT_RETENTION":         c.EventRetention.String(),
-		"GC_PERCENT":              c.GCPercent,
+		"GC_PERCENT":              gcPercentText(c.GCPercent),
 
 		// Client limits (loadClientLimits).
 		"AUTH_RATE_LIMIT_PER_ADDR": c.AuthRateLimitPerAddr,

@@ -19,6 +19,7 @@ import (
 
 	"github.com/connectme/connectme/app"
 	"github.com/connectme/connectme/config"
+	"github.com/connectme/connectme/internal/gctune"
 	"github.com/connectme/connectme/logging"
 	"github.com/connectme/connectme/seed"
 )
@@ -96,7 +97,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		log.Warn("TWILIO_AUTH_TOKEN is not set: webhooks accept unsigned calls and messages are only logged (development)")
 	}
 	log.Info("configuration", "config", cfg.Masked(), "version", version)
-	applyGC(cfg.GCPercent, log)
+	applyGC(ctx, cfg.GCPercent, log)
 	if cfg.PprofAddr != "" {
 		stopPprof, err := startPprof(cfg.PprofAddr, log)
 		if err != nil {
@@ -115,11 +116,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	return a.Run(ctx)
 }
 
-// applyGC sets the collector's target to GC_PERCENT, unless the environment sets
-// GOGC: Go has read that already, and an operator who sets it means it.
-func applyGC(percent int, log *slog.Logger) {
+// applyGC sets the collector's target to GC_PERCENT (auto: from the live heap,
+// internal/gctune), unless the environment sets GOGC: Go has read that already,
+// and an operator who sets it means it.
+func applyGC(ctx context.Context, percent int, log *slog.Logger) {
 	if v, ok := os.LookupEnv("GOGC"); ok {
 		log.Info("GOGC is set: GC_PERCENT is ignored", "GOGC", v)
+		return
+	}
+	if percent == config.GCAuto {
+		go gctune.Run(ctx, time.Second)
 		return
 	}
 	debug.SetGCPercent(percent)
