@@ -116,17 +116,36 @@ type InboxCounts struct {
 // statement, one pass over the company's rows of conversations_status_updated_idx
 // (a probe of messages_unread_idx per OPEN conversation).
 func CountInbox(ctx context.Context, idb bun.IDB, companyID, agentID int64) (*InboxCounts, error) {
-	out := new(InboxCounts)
-	err := idb.NewRaw(`SELECT
+	// unread counts the OPEN conversations among those of the company's unread
+	// messages (messages_company_unread_idx): agents keep those few, where a probe
+	// per OPEN conversation grew with the inbox. On the database itself a prepared
+	// statement (prepared.go).
+	bdb, prepared := idb.(*bun.DB)
+	var p *params
+	if prepared {
+		p = &params{}
+	}
+	agent, company := p.val(agentID), p.val(companyID)
+	q := idb.NewRaw(`SELECT
 			count(*) FILTER (WHERE status = 'OPEN') AS open,
 			count(*) FILTER (WHERE status = 'PENDING') AS pending,
 			count(*) FILTER (WHERE status = 'SNOOZED') AS snoozed,
 			count(*) FILTER (WHERE status = 'RESOLVED') AS resolved,
-			count(*) FILTER (WHERE status = 'OPEN' AND assignee_id = ?) AS mine,
+			count(*) FILTER (WHERE status = 'OPEN' AND assignee_id = ?0) AS mine,
 			count(*) FILTER (WHERE status = 'OPEN' AND assignee_id IS NULL) AS unassigned,
-			count(*) FILTER (WHERE status = 'OPEN' AND EXISTS (SELECT 1 FROM messages AS m
-				WHERE m.conversation_id = c.id AND m.company_id = c.company_id AND m.unread)) AS unread
-		FROM conversations AS c WHERE c.company_id = ?`, agentID, companyID).Scan(ctx, out)
+			(SELECT count(*) FROM conversations AS o WHERE o.company_id = ?1 AND o.status = 'OPEN'
+				AND o.id IN (SELECT m.conversation_id FROM messages AS m WHERE m.company_id = ?1 AND m.unread)) AS unread
+		FROM conversations AS c WHERE c.company_id = ?1`, agent, company)
+	out := new(InboxCounts)
+	var err error
+	if prepared {
+		var rows []InboxCounts
+		if err = queryPrepared(ctx, bdb, q.String(), &rows, p.args...); err == nil && len(rows) == 1 {
+			*out = rows[0]
+		}
+	} else {
+		err = q.Scan(ctx, out)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("inbox counts: %w", err)
 	}
