@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -53,7 +54,10 @@ func ListConversationSummaries(ctx context.Context, idb bun.IDB, companyID int64
 		return summarize(ctx, idb, nil, companyID, listConversations(idb, nil, companyID, f, after).Limit(limit), parts)
 	}
 	p := &params{}
-	src := listConversations(idb, p, companyID, f, after).String() + " LIMIT " + string(p.arg(int64(limit)))
+	// The page size stays in the text: a generic plan that does not know its LIMIT
+	// may hash and sort a label's conversations rather than walk a few of them (there
+	// are a handful of page sizes, so a handful of statements).
+	src := listConversations(idb, p, companyID, f, after).String() + " LIMIT " + strconv.Itoa(limit)
 	return summarize(ctx, idb, p, companyID, bun.Safe(src), parts)
 }
 
