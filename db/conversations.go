@@ -3,7 +3,10 @@ package db
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -112,7 +115,14 @@ func (f ConversationFilter) apply(q *bun.SelectQuery, p *params) *bun.SelectQuer
 		if p == nil {
 			q = q.Where("conversation.status IN (?)", bun.List(f.Statuses))
 		} else {
-			q = q.Where("conversation.status = ANY(?::text[])", p.arg(textArray(f.Statuses)))
+			// One parameter per status (IN ($2) is status = $2): a generic plan keeps
+			// walking conversations_assignee_status_updated_idx in order, which it
+			// did not for = ANY($2::text[]).
+			marks := make([]string, len(f.Statuses))
+			for i, st := range f.Statuses {
+				marks[i] = string(p.arg(st))
+			}
+			q = q.Where("conversation.status IN (" + strings.Join(marks, ", ") + ")")
 		}
 	}
 	if f.Assigned != nil {
@@ -196,11 +206,23 @@ func CountConversations(ctx context.Context, idb bun.IDB, companyID int64, f Con
 // past the end, which has no row to carry the count, costs a second one.
 func ConversationPage(ctx context.Context, idb bun.IDB, companyID int64, offset, limit int) ([]*Conversation, int, error) {
 	var rows []*conversationPageRow
-	err := idb.NewSelect().Model(&rows).ColumnExpr("conversation.*").Relation("User").
-		ColumnExpr("(SELECT count(*) FROM conversations AS c WHERE c.company_id = ?) AS total_count", companyID).
-		Where("conversation.company_id = ?", companyID).
-		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC").
-		Offset(offset).Limit(limit).Scan(ctx)
+	// On the database itself a prepared statement (prepared.go).
+	bdb, prepared := idb.(*bun.DB)
+	var p *params
+	if prepared {
+		p = &params{}
+	}
+	company := p.val(companyID)
+	q := idb.NewSelect().Model(&rows).ColumnExpr(conversationColumns(idb)).Relation("User").
+		ColumnExpr("(SELECT count(*) FROM conversations AS c WHERE c.company_id = ?) AS total_count", company).
+		Where("conversation.company_id = ?", company).
+		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC")
+	var err error
+	if prepared {
+		err = queryPrepared(ctx, bdb, q.String()+" LIMIT "+strconv.Itoa(limit)+" OFFSET "+string(p.arg(int64(offset))), &rows, p.args...)
+	} else {
+		err = q.Offset(offset).Limit(limit).Scan(ctx)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("conversation page: %w", err)
 	}
@@ -214,6 +236,25 @@ func ConversationPage(ctx context.Context, idb bun.IDB, companyID int64, offset,
 	}
 	return convs, rows[0].TotalCount, nil
 }
+
+// conversationColumns lists the columns of Conversation as
+// "conversation".<column>, from the model (a prepared statement names each one).
+func conversationColumns(idb bun.IDB) string {
+	conversationColumnsOnce.Do(func() {
+		t := idb.Dialect().Tables().Get(reflect.TypeOf((*Conversation)(nil)).Elem())
+		parts := make([]string, len(t.Fields))
+		for i, f := range t.Fields {
+			parts[i] = `"conversation".` + string(f.SQLName)
+		}
+		conversationColumnList = strings.Join(parts, ", ")
+	})
+	return conversationColumnList
+}
+
+var (
+	conversationColumnsOnce sync.Once
+	conversationColumnList  string
+)
 
 // conversationPageRow is a conversation of a legacy page with the page's total.
 type conversationPageRow struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -42,23 +41,6 @@ func (p *params) val(v any) any {
 		return v
 	}
 	return p.arg(v)
-}
-
-// textArray is a PostgreSQL text[] literal of vs, for a parameter compared with
-// = ANY($n::text[]).
-func textArray(vs []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, v := range vs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v))
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String()
 }
 
 func (p *params) arg(v any) bun.Safe {

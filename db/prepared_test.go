@@ -113,6 +113,25 @@ func TestPrepared_InboxAnswersAsTheTextStatement(t *testing.T) {
 			}
 		}
 	}
+	// The legacy page (offset, limit, count, contact) as well.
+	for _, off := range []int{0, 5, 20, 40} {
+		prep, ptotal, err := db.ConversationPage(ctx, app.DB, company, off, 10)
+		if err != nil {
+			t.Fatalf("legacy page %d prepared: %v", off, err)
+		}
+		var text []*db.Conversation
+		var ttotal int
+		if err := app.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			text, ttotal, err = db.ConversationPage(ctx, tx, company, off, 10)
+			return err
+		}); err != nil {
+			t.Fatalf("legacy page %d text: %v", off, err)
+		}
+		if ptotal != 24 || ttotal != 24 || !reflect.DeepEqual(ids(prep), ids(text)) || (off < 24 && len(prep) == 0) ||
+			len(prep) > 0 && (prep[0].User == nil || prep[0].User.FirstName != text[0].User.FirstName) {
+			t.Fatalf("legacy page %d: prepared %v of %d, text %v of %d", off, ids(prep), ptotal, ids(text), ttotal)
+		}
+	}
 	// A filter that matches: the fixture is not empty where it counts.
 	if got, _, _ := db.ListConversationSummaries(ctx, app.DB, company, filters["labels quoted"], nil, 50, db.SummaryParts{}); len(got) != 12 {
 		t.Fatalf("label with quotes and a backslash: %d conversations, want 12", len(got))
