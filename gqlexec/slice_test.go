@@ -3,6 +3,7 @@ package gqlexec
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,16 +84,23 @@ func TestMarshalSlice_QuickElementsOneAfterTheOther(t *testing.T) {
 	}
 }
 
+// everyElementSlow makes every element count as slow for the rest of the test, as
+// an element that waits for a loader would, without waiting.
+func everyElementSlow(t *testing.T) {
+	t.Helper()
+	old := slowElement
+	slowElement = -1
+	t.Cleanup(func() { slowElement = old })
+}
+
 func TestMarshalSlice_AfterASlowElementTheRestRunTogether(t *testing.T) {
+	everyElementSlow(t)
 	const n = 10
 	var e element
 	var arrived atomic.Int32
 	all := make(chan struct{})
 	pause := func(i int) {
-		switch {
-		case i == 0:
-			time.Sleep(3 * slowElement) // as a loader's wait would
-		default:
+		if i > 0 {
 			// Each of the other nine waits until all nine run: only concurrent
 			// marshaling gets past this.
 			if arrived.Add(1) == n-1 {
@@ -120,28 +128,39 @@ func TestMarshalSlice_AfterASlowElementTheRestRunTogether(t *testing.T) {
 }
 
 func TestMarshalSlice_WorkerLimitBoundsTheConcurrentRest(t *testing.T) {
+	everyElementSlow(t)
 	var e element
+	// Elements 1 to 3 take the three workers and wait until all three run, so the
+	// limit is reached; the others pass.
+	var arrived atomic.Int32
+	three := make(chan struct{})
 	pause := func(i int) {
-		if i == 0 {
-			time.Sleep(3 * slowElement)
+		if i < 1 || i > 3 {
 			return
 		}
-		time.Sleep(2 * time.Millisecond)
+		if arrived.Add(1) == 3 {
+			close(three)
+		}
+		select {
+		case <-three:
+		case <-time.After(5 * time.Second):
+			t.Errorf("element %d waited in vain for three to run at once", i)
+		}
 	}
 	ret := MarshalSlice(responseContext(t), 12, 3, false, e.marshal(pause))
 	checkAnswer(t, ret, 12)
-	if m := e.most.Load(); m > 3 || m < 2 {
+	if m := e.most.Load(); m != 3 {
 		t.Fatalf("at most %d elements ran at once with a worker limit of 3", m)
 	}
 }
 
 func TestMarshalSlice_PanicBecomesNullAndError(t *testing.T) {
 	for _, slowFirst := range []bool{false, true} {
+		if slowFirst {
+			everyElementSlow(t)
+		}
 		ctx := responseContext(t)
 		ret := MarshalSlice(ctx, 4, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-			if slowFirst && i == 0 {
-				time.Sleep(3 * slowElement)
-			}
 			if i == 2 {
 				panic("element two broke")
 			}
@@ -168,19 +187,21 @@ func TestMarshalSlice_EmptyAndCanceled(t *testing.T) {
 	if ret := MarshalSlice(responseContext(t), 0, 0, false, nil); len(ret) != 0 {
 		t.Fatalf("an empty list marshaled to %d elements", len(ret))
 	}
-	// Element 0 is slow, so the rest go concurrent with one worker; element 1 holds
-	// it until the request is canceled, so elements 2 to 5 never get to run.
+	// Every element is slow, so after element 0 the rest go concurrent with one
+	// worker; element 1 holds it, cancels the request and waits until the
+	// cancellation is recorded, so elements 2 to 5 never get to run.
+	everyElementSlow(t)
 	ctx, cancel := context.WithCancel(responseContext(t))
+	defer cancel()
 	var ran atomic.Int32
-	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	ret := MarshalSlice(ctx, 6, 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		ran.Add(1)
-		switch i {
-		case 0:
-			time.Sleep(3 * slowElement)
-		case 1:
-			<-ctx.Done()
-			time.Sleep(5 * time.Millisecond)
+		if i == 1 {
+			cancel()
+			deadline := time.Now().Add(5 * time.Second)
+			for len(graphql.GetErrors(ctx)) == 0 && time.Now().Before(deadline) {
+				runtime.Gosched()
+			}
 		}
 		return graphql.MarshalInt(i)
 	})
