@@ -131,13 +131,17 @@ func TestMarshalSlice_WorkerLimitBoundsTheConcurrentRest(t *testing.T) {
 	everyElementSlow(t)
 	var e element
 	// Elements 1 to 3 take the three workers and wait until all three run, so the
-	// limit is reached; the others pass.
-	var arrived atomic.Int32
+	// limit is reached; a later element may start only once one of them is done.
+	var arrived, done atomic.Int32
 	three := make(chan struct{})
 	pause := func(i int) {
+		if i > 3 && done.Load() == 0 {
+			t.Errorf("element %d started while the three workers were busy", i)
+		}
 		if i < 1 || i > 3 {
 			return
 		}
+		defer done.Add(1)
 		if arrived.Add(1) == 3 {
 			close(three)
 		}
