@@ -3,10 +3,8 @@ package db
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -213,7 +211,7 @@ func ConversationPage(ctx context.Context, idb bun.IDB, companyID int64, offset,
 		p = &params{}
 	}
 	company := p.val(companyID)
-	q := idb.NewSelect().Model(&rows).ColumnExpr(conversationColumns(idb)).Relation("User").
+	q := idb.NewSelect().Model(&rows).ColumnExpr(summaryColumns(idb).conversations).Relation("User").
 		ColumnExpr("(SELECT count(*) FROM conversations AS c WHERE c.company_id = ?) AS total_count", company).
 		Where("conversation.company_id = ?", company).
 		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC")
@@ -236,25 +234,6 @@ func ConversationPage(ctx context.Context, idb bun.IDB, companyID int64, offset,
 	}
 	return convs, rows[0].TotalCount, nil
 }
-
-// conversationColumns lists the columns of Conversation as
-// "conversation".<column>, from the model (a prepared statement names each one).
-func conversationColumns(idb bun.IDB) string {
-	conversationColumnsOnce.Do(func() {
-		t := idb.Dialect().Tables().Get(reflect.TypeOf((*Conversation)(nil)).Elem())
-		parts := make([]string, len(t.Fields))
-		for i, f := range t.Fields {
-			parts[i] = `"conversation".` + string(f.SQLName)
-		}
-		conversationColumnList = strings.Join(parts, ", ")
-	})
-	return conversationColumnList
-}
-
-var (
-	conversationColumnsOnce sync.Once
-	conversationColumnList  string
-)
 
 // conversationPageRow is a conversation of a legacy page with the page's total.
 type conversationPageRow struct {

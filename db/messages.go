@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,7 +49,7 @@ func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID in
 	if prepared {
 		p = &params{}
 	}
-	q := idb.NewSelect().Model(&rows).ColumnExpr(messageColumns(idb)).
+	q := idb.NewSelect().Model(&rows).ColumnExpr(summaryColumns(idb).messages).
 		Where("message.conversation_id = ?", p.val(conversationID)).
 		Where("message.company_id = ?", p.val(companyID))
 	if w.WithAttachments {
@@ -125,7 +123,7 @@ func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int
 		count += ` - (SELECT count(*) FROM messages AS c WHERE c.conversation_id = ?0 AND c.company_id = ?1
 			AND c.message_type = 'NOTE')`
 	}
-	q := idb.NewSelect().Model(&rows).ColumnExpr(messageColumns(idb)).ColumnExpr(attachmentsColumn).
+	q := idb.NewSelect().Model(&rows).ColumnExpr(summaryColumns(idb).messages).ColumnExpr(attachmentsColumn).
 		ColumnExpr(count+` AS total_count`, conv, company).
 		Where("message.conversation_id = ?", conv).Where("message.company_id = ?", company)
 	if withoutNotes {
@@ -148,26 +146,6 @@ func MessagePage(ctx context.Context, idb bun.IDB, companyID, conversationID int
 	}
 	return msgs, rows[0].TotalCount, true, nil
 }
-
-// messageColumns lists the columns of Message as "message.<column>", from the model
-// itself: a prepared statement names each column (prepared.go), and a new column
-// cannot be forgotten here.
-func messageColumns(idb bun.IDB) string {
-	messageColumnsOnce.Do(func() {
-		t := idb.Dialect().Tables().Get(reflect.TypeOf((*Message)(nil)).Elem())
-		parts := make([]string, len(t.Fields))
-		for i, f := range t.Fields {
-			parts[i] = "message." + string(f.SQLName)
-		}
-		messageColumnList = strings.Join(parts, ", ")
-	})
-	return messageColumnList
-}
-
-var (
-	messageColumnsOnce sync.Once
-	messageColumnList  string
-)
 
 // messageRow is a message with its attachments aggregated by attachmentsColumn: a
 // page and its attachments cost one round trip instead of two.

@@ -129,24 +129,31 @@ func summarize(ctx context.Context, idb bun.IDB, p *params, companyID int64, sou
 	return convs, sums, nil
 }
 
-type summarySelect struct{ user, message string }
+// columnLists are models' column lists, from the models themselves (a new column
+// cannot be forgotten in a statement that names its columns): user and message as
+// summaryRow scans them (prefixed), messages and conversations as prepared
+// statements select them (prepared.go).
+type columnLists struct{ user, message, messages, conversations string }
 
 var summaryColumnsOnce sync.Once
-var summaryCols summarySelect
+var summaryCols columnLists
 
-// summaryColumns lists users' and messages' columns with the prefixes summaryRow
-// scans, from the models themselves (a new column cannot be forgotten here).
-func summaryColumns(idb bun.IDB) summarySelect {
+// summaryColumns returns the column lists, built once.
+func summaryColumns(idb bun.IDB) columnLists {
 	summaryColumnsOnce.Do(func() {
 		list := func(model any, alias, prefix string) string {
 			t := idb.Dialect().Tables().Get(reflect.TypeOf(model).Elem())
 			parts := make([]string, len(t.Fields))
 			for i, f := range t.Fields {
-				parts[i] = alias + "." + string(f.SQLName) + " AS " + prefix + f.Name
+				parts[i] = alias + "." + string(f.SQLName)
+				if prefix != "" {
+					parts[i] += " AS " + prefix + f.Name
+				}
 			}
 			return strings.Join(parts, ", ")
 		}
-		summaryCols = summarySelect{user: list((*User)(nil), "u", "u_"), message: list((*Message)(nil), "m", "m_")}
+		summaryCols = columnLists{user: list((*User)(nil), "u", "u_"), message: list((*Message)(nil), "m", "m_"),
+			messages: list((*Message)(nil), "message", ""), conversations: list((*Conversation)(nil), `"conversation"`, "")}
 	})
 	return summaryCols
 }
