@@ -23,7 +23,7 @@ func TestSaveMedia_RunnableNamesAndHiddenScriptsAreRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.send(t, e.token, fileField(tc.filename, strings.NewReader(tc.content)))
+			r := e.sendSmall(t, e.token, fileField(tc.filename, strings.NewReader(tc.content)))
 			m := expectError(t, r, http.StatusBadRequest)
 			if msg := fmt.Sprint(m["message"]); !strings.Contains(msg, "executable") {
 				t.Errorf("message %q does not say executable", msg)

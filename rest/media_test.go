@@ -110,6 +110,32 @@ func (e *mediaEnv) send(t *testing.T, token string, parts ...part) *testkit.Resp
 	return e.raw(t, token, mw.FormDataContentType(), pr)
 }
 
+// sendSmall is send with the whole (small) body built first: the request goes out
+// with its Content-Length in one write, so a server that answers a refusal before
+// reading the rest cannot race the client's last chunked write (which a streamed
+// body can lose with "use of closed network connection").
+func (e *mediaEnv) sendSmall(t *testing.T, token string, parts ...part) *testkit.Response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", p.disposition)
+		h.Set("Content-Type", "image/jpeg")
+		w, err := mw.CreatePart(h)
+		if err == nil {
+			_, err = io.Copy(w, p.content)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return e.raw(t, token, mw.FormDataContentType(), bytes.NewReader(body.Bytes()))
+}
+
 // raw posts body to /media/save with the given Content-Type.
 func (e *mediaEnv) raw(t *testing.T, token, contentType string, body io.Reader) *testkit.Response {
 	t.Helper()
