@@ -101,6 +101,20 @@ func TestPrepared_InboxAnswersAsTheTextStatement(t *testing.T) {
 					if !reflect.DeepEqual(ids(prepConvs), ids(textConvs)) {
 						t.Fatalf("prepared %v, text %v", ids(prepConvs), ids(textConvs))
 					}
+					// And the same page as the plain list's (whole rows, no
+					// summaries, no keys-first join).
+					plain, err := db.ListConversations(ctx, app.DB, company, f, after, 7)
+					if err != nil {
+						t.Fatalf("plain list: %v", err)
+					}
+					if !reflect.DeepEqual(ids(prepConvs), ids(plain)) {
+						t.Fatalf("summaries %v, plain list %v", ids(prepConvs), ids(plain))
+					}
+					for i, c := range prepConvs {
+						if !reflect.DeepEqual(c, plain[i]) {
+							t.Fatalf("conversation %d: summaries %+v, plain list %+v", i, c, plain[i])
+						}
+					}
 					for i := range prepSums {
 						p, x := prepSums[i], textSums[i]
 						if p.Unread != x.Unread || (p.Contact == nil) != (x.Contact == nil) || (p.LastMessage == nil) != (x.LastMessage == nil) ||
