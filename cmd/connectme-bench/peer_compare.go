@@ -76,6 +76,27 @@ func ratios(ours, peer []float64) ([]float64, float64) {
 	return out, (sorted[mid-1] + sorted[mid]) / 2
 }
 
+// alternate runs rounds of the contenders one after the other, each round starting
+// with another, so all see the same background load; alive checks the servers
+// after each round.
+func (r *runner) alternate(ctx context.Context, order []*sideRun, rounds int, alive func() error) error {
+	for round := range rounds {
+		for k := range order {
+			s := order[(round+k)%len(order)]
+			before := s.cpu()
+			st := runLoad(ctx, r.o.conc, r.o.warmup/2, r.o.dur/2, s.fn)
+			s.add(st, before.until(s.cpu()))
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		if err := alive(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // sideBySide starts PostGraphile on the target's database, checks its answers and
 // ours against the database, and alternates ours (GraphQL and REST) with it on the
 // two reads issue 20 names. Where node or npm is missing, or npm cannot install,
@@ -170,16 +191,7 @@ func (r *runner) compare(ctx context.Context, t *target, p *peer, what, gqlName,
 			s.errText = st.ErrorText()
 		}
 	}
-	for round := range peerRounds {
-		for k := range order {
-			s := order[(round+k)%len(order)]
-			before := s.cpu()
-			st := runLoad(ctx, c, r.o.warmup/2, r.o.dur/2, s.fn)
-			s.add(st, before.until(s.cpu()))
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-		}
+	if err := r.alternate(ctx, order, peerRounds, func() error {
 		if err := p.alive(); err != nil {
 			return err
 		}
@@ -187,10 +199,11 @@ func (r *runner) compare(ctx context.Context, t *target, p *peer, what, gqlName,
 			return err
 		}
 		if old != nil {
-			if err := old.srv.alive(); err != nil {
-				return err
-			}
+			return old.srv.alive()
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	peerRow := pg.row("PostGraphile "+what, c)
 	peerRow.Note = fmt.Sprintf("PostGraphile %s, %d workers, no authentication; req/s by round %s", p.sum.Version, p.sum.Workers, rates(pg.rps))

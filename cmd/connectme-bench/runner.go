@@ -140,6 +140,9 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 		r.measure(ctx, t, "GraphQL conversations by label", "throughput", c, t.gqlConversationsByLabel, shareAndLatency(0.05, 0.99, 40*time.Millisecond))
 		r.measure(ctx, t, "REST message page", "throughput", c, t.restMessages, shareAndLatency(0.08, 0, 0))
 		r.measure(ctx, t, "REST conversation list", "throughput", c, t.restConversations, shareAndLatency(0.05, 0, 0))
+		if err := r.teamInbox(ctx, t); err != nil {
+			return err
+		}
 	}
 	if o.runs("search") {
 		rare, rareN, commonN, total, err := t.searchTerms(ctx)
