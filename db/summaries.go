@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,12 +23,27 @@ type ConversationSummary struct {
 	LastMessage *Message
 	// Unread counts the received messages not yet READ (0 when not asked for).
 	Unread int
+	// Loaded is what was asked for: a part not loaded is not known (a reader asks
+	// elsewhere), and a narrowed part's other fields are zero.
+	Loaded SummaryParts
 }
 
 // SummaryParts says which parts of a summary to load.
 type SummaryParts struct {
 	Contact, LastMessage, Unread bool
+	// ContactColumns and MessageColumns, when not nil, are the only columns of the
+	// contact and of the newest message to read (besides their keys, see
+	// ContactKeyColumns and MessageKeyColumns); the other fields stay zero. Nil reads
+	// every column. A caller narrows them only where nothing else reads the objects.
+	ContactColumns, MessageColumns []string
 }
+
+// ContactKeyColumns and MessageKeyColumns are always read with a summary's contact
+// and newest message: what says whose they are and what they are.
+var (
+	ContactKeyColumns = []string{"id", "company_id", "kind", "active"}
+	MessageKeyColumns = []string{"id", "company_id", "conversation_id", "direction", "message_type", "datetime", "status"}
+)
 
 // summaryRow is one row of ListConversationSummaries; the joined rows' columns
 // carry a prefix each.
@@ -83,11 +99,19 @@ func summarize(ctx context.Context, idb bun.IDB, p *params, companyID int64, sou
 	sel := []string{"cv.*"}
 	from := []string{"(?0) AS cv"}
 	if parts.Contact {
-		sel = append(sel, cols.user)
+		list, err := someColumns(idb, (*User)(nil), "u", "u_", ContactKeyColumns, parts.ContactColumns, cols.user)
+		if err != nil {
+			return nil, nil, err
+		}
+		sel = append(sel, list)
 		from = append(from, "LEFT JOIN users AS u ON u.id = cv.user_id AND u.company_id = ?1")
 	}
 	if parts.LastMessage {
-		sel = append(sel, cols.message)
+		list, err := someColumns(idb, (*Message)(nil), "m", "m_", MessageKeyColumns, parts.MessageColumns, cols.message)
+		if err != nil {
+			return nil, nil, err
+		}
+		sel = append(sel, list)
 		from = append(from, `LEFT JOIN LATERAL (SELECT * FROM messages WHERE conversation_id = cv.id AND company_id = ?1
 			AND message_type <> 'NOTE' ORDER BY datetime DESC, id DESC LIMIT 1) AS m ON true`)
 	}
@@ -117,7 +141,7 @@ func summarize(ctx context.Context, idb bun.IDB, p *params, companyID int64, sou
 	for i := range rows {
 		r := &rows[i]
 		convs[i] = &r.Conversation
-		s := &ConversationSummary{ConversationID: r.ID, Unread: r.Unread}
+		s := &ConversationSummary{ConversationID: r.ID, Unread: r.Unread, Loaded: parts}
 		if parts.Contact && r.Contact.ID != 0 {
 			s.Contact = &r.Contact
 		}
@@ -137,6 +161,30 @@ type columnLists struct{ user, message, messages, conversations string }
 
 var summaryColumnsOnce sync.Once
 var summaryCols columnLists
+
+// someColumns is the column list of model's columns named in keys and only, in the
+// model's order (one statement text per set), as summaryRow scans them; all when
+// only is nil.
+func someColumns(idb bun.IDB, model any, alias, prefix string, keys, only []string, all string) (string, error) {
+	if only == nil {
+		return all, nil
+	}
+	t := idb.Dialect().Tables().Get(reflect.TypeOf(model).Elem())
+	want := make(map[string]bool, len(keys)+len(only))
+	for _, c := range append(slices.Clone(keys), only...) {
+		if _, ok := t.FieldMap[c]; !ok {
+			return "", fmt.Errorf("summary: %s has no column %q", t.Name, c)
+		}
+		want[c] = true
+	}
+	var parts []string
+	for _, f := range t.Fields {
+		if want[f.Name] {
+			parts = append(parts, alias+"."+string(f.SQLName)+" AS "+prefix+f.Name)
+		}
+	}
+	return strings.Join(parts, ", "), nil
+}
 
 // summaryColumns returns the column lists, built once.
 func summaryColumns(idb bun.IDB) columnLists {

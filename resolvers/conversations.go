@@ -124,7 +124,8 @@ func (r *Resolver) ListConversations(ctx context.Context, f ConversationFilter, 
 	// The page and the parts of its summaries the caller asks for (contact, newest
 	// message, unread count) in one statement; the loaders are primed with them.
 	pf := opt.Prefetch
-	parts := db.SummaryParts{Contact: pf.Contact, LastMessage: pf.LastMessage != nil, Unread: pf.Unread}
+	parts := db.SummaryParts{Contact: pf.Contact, LastMessage: pf.LastMessage != nil, Unread: pf.Unread,
+		ContactColumns: pf.ContactColumns, MessageColumns: pf.LastMessageColumns}
 	convs, sums, err := db.ListConversationSummaries(ctx, r.DB, p.CompanyID, df, pl.after, pl.size+1, parts)
 	if err != nil {
 		return nil, err

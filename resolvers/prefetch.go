@@ -32,6 +32,12 @@ type ConversationPrefetch struct {
 	// Labels loads the page's labels in one query, and LabelCounts their
 	// conversation counts in one more.
 	Labels, LabelCounts bool
+	// ContactColumns and LastMessageColumns, when not nil, narrow the contacts' and
+	// the newest messages' columns to those (db.SummaryParts): the caller promises
+	// that nothing of the request reads other fields of a listed conversation's
+	// contact or newest message. Narrowed objects stay on the conversations'
+	// summaries; the request's loaders only ever hold whole rows.
+	ContactColumns, LastMessageColumns []string
 }
 
 // primeConversations fills the loaders a page of conversations will ask with what
@@ -42,16 +48,19 @@ func (r *Resolver) primeConversations(ctx context.Context, convs []*db.Conversat
 	if err != nil || len(convs) == 0 {
 		return
 	}
-	for _, c := range convs {
+	for i, c := range convs {
+		c.Summary = sums[i]
 		l.Conversations.Prime(c.ID, c)
 	}
 	var msgs []*db.Message
 	for _, s := range sums {
-		if pf.Contact && s.Contact != nil {
+		if pf.Contact && s.Contact != nil && pf.ContactColumns == nil {
 			l.Users.Prime(s.Contact.ID, s.Contact)
 		}
 		if pf.LastMessage != nil {
-			l.LastMessages.Prime(s.ConversationID, s.LastMessage)
+			if pf.LastMessageColumns == nil {
+				l.LastMessages.Prime(s.ConversationID, s.LastMessage)
+			}
 			if s.LastMessage != nil {
 				msgs = append(msgs, s.LastMessage)
 			}

@@ -35,13 +35,17 @@ func startConversationLoads(ctx context.Context, l *resolvers.Loaders, obj *db.C
 		return
 	}
 	sel := parent.Field.Selections
-	if has(ctx, sel, "contact") != nil {
+	var loaded db.SummaryParts // what the conversation's summary already holds
+	if obj.Summary != nil {
+		loaded = obj.Summary.Loaded
+	}
+	if !loaded.Contact && has(ctx, sel, "contact") != nil {
 		l.Users.LoadThunk(ctx, obj.UserID)
 	}
-	if has(ctx, sel, "lastMessage") != nil {
+	if !loaded.LastMessage && has(ctx, sel, "lastMessage") != nil {
 		l.LastMessages.LoadThunk(ctx, obj.ID)
 	}
-	if has(ctx, sel, "unreadCount") != nil {
+	if !loaded.Unread && has(ctx, sel, "unreadCount") != nil {
 		l.UnreadCounts.LoadThunk(ctx, obj.ID)
 	}
 	if obj.AssigneeID != nil && has(ctx, sel, "assignee") != nil {

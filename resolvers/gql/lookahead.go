@@ -2,6 +2,7 @@ package gql
 
 import (
 	"context"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -105,5 +106,79 @@ func conversationPrefetch(ctx context.Context) resolvers.ConversationPrefetch {
 		m := messagePrefetch(ctx, last)
 		pf.LastMessage = &m
 	}
+	if pf.Contact || pf.LastMessage != nil {
+		pf.ContactColumns, pf.LastMessageColumns = narrowColumns(ctx)
+	}
 	return pf
+}
+
+// userColumns and messageColumns are the columns each field of User and Message
+// reads besides the key columns (db.ContactKeyColumns, db.MessageKeyColumns). A
+// field missing here (a new one) reads every column.
+var (
+	userColumns = map[string][]string{
+		"__typename": nil, "id": nil, "company": nil, "active": nil,
+		"firstName": {"first_name"}, "lastName": {"last_name"}, "phone": {"phone"}, "email": {"email"}, "role": {"role"},
+	}
+	messageColumns = map[string][]string{
+		"__typename": nil, "id": nil, "conversation": nil, "direction": nil, "type": nil, "datetime": nil, "status": nil,
+		"cursor": nil, "attachments": nil,
+		"content": {"content"}, "errorCode": {"error_code"}, "sender": {"sender_id"},
+		"template": {"template_id", "template_params"}, "replyTo": {"reply_to_sid"}, "location": {"location"},
+		"interactiveReply": {"interactive_reply"}, "referral": {"referral"}, "clientMessageId": {"client_message_id"},
+		"sentAt": {"sent_at"}, "deliveredAt": {"delivered_at"}, "readAt": {"read_at"}, "readBy": {"read_by"},
+	}
+)
+
+// narrowColumns returns the columns a query reads of any User and of any Message
+// (nil: every column): the fields selected on each type anywhere in the operation,
+// fragments included, mapped to their columns. Anywhere, not only below the list:
+// a listed conversation's contact may also be reached as a message's sender, or
+// the conversation itself through another field, and each path then gets the
+// object of the summary. Only queries narrow: a mutation's business logic may read
+// what its answer does not select.
+func narrowColumns(ctx context.Context) (user, message []string) {
+	oc := graphql.GetOperationContext(ctx)
+	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return nil, nil
+	}
+	fields := map[string]map[string]bool{"User": {}, "Message": {}}
+	seen := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.ObjectDefinition != nil {
+					if names, ok := fields[s.ObjectDefinition.Name]; ok {
+						names[s.Name] = true
+					}
+				}
+				walk(s.SelectionSet)
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				if !seen[s.Name] && s.Definition != nil {
+					seen[s.Name] = true
+					walk(s.Definition.SelectionSet)
+				}
+			}
+		}
+	}
+	walk(oc.Operation.SelectionSet)
+	return columnsOf(fields["User"], userColumns), columnsOf(fields["Message"], messageColumns)
+}
+
+// columnsOf maps selected fields to columns: nil when a field is not in the map.
+func columnsOf(selected map[string]bool, m map[string][]string) []string {
+	cols := []string{}
+	for name := range selected {
+		c, ok := m[name]
+		if !ok {
+			return nil
+		}
+		cols = append(cols, c...)
+	}
+	slices.Sort(cols)
+	return slices.Compact(cols)
 }

@@ -26,7 +26,7 @@ func (r *channelResolver) ID(ctx context.Context, obj *db.Channel) (string, erro
 }
 
 func (r *conversationResolver) Contact(ctx context.Context, obj *db.Conversation) (*db.User, error) {
-	if s := obj.Summary; s != nil {
+	if s := obj.Summary; s != nil && s.Loaded.Contact {
 		if s.Contact == nil {
 			return nil, resolvers.ErrNoContactAccess
 		}
@@ -48,7 +48,7 @@ func (r *conversationResolver) Channel(ctx context.Context, obj *db.Conversation
 }
 
 func (r *conversationResolver) LastMessage(ctx context.Context, obj *db.Conversation) (*db.Message, error) {
-	if s := obj.Summary; s != nil {
+	if s := obj.Summary; s != nil && s.Loaded.LastMessage {
 		if s.LastMessage == nil {
 			return nil, nil
 		}
@@ -63,7 +63,7 @@ func (r *conversationResolver) LastMessage(ctx context.Context, obj *db.Conversa
 }
 
 func (r *conversationResolver) UnreadCount(ctx context.Context, obj *db.Conversation) (int, error) {
-	if s := obj.Summary; s != nil {
+	if s := obj.Summary; s != nil && s.Loaded.Unread {
 		return s.Unread, nil
 	}
 	l, err := r.conversationLoaders(ctx, obj)
