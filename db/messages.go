@@ -31,6 +31,9 @@ type MessageWindow struct {
 	WithAttachments bool
 	// WithoutNotes leaves the agents' private notes out (the legacy surface).
 	WithoutNotes bool
+	// Columns, when not nil, are the only columns read besides MessageKeyColumns
+	// (the other fields stay zero); nil reads every column.
+	Columns []string
 }
 
 // noteless is the condition that leaves notes out of a list of messages.
@@ -49,7 +52,11 @@ func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID in
 	if prepared {
 		p = &params{}
 	}
-	q := idb.NewSelect().Model(&rows).ColumnExpr(summaryColumns(idb).messages).
+	cols, err := someColumns(idb, (*Message)(nil), "message", "", MessageKeyColumns, w.Columns, summaryColumns(idb).messages)
+	if err != nil {
+		return nil, err
+	}
+	q := idb.NewSelect().Model(&rows).ColumnExpr(cols).
 		Where("message.conversation_id = ?", p.val(conversationID)).
 		Where("message.company_id = ?", p.val(companyID))
 	if w.WithAttachments {
@@ -69,7 +76,6 @@ func ListMessages(ctx context.Context, idb bun.IDB, companyID, conversationID in
 	} else {
 		q = q.OrderExpr("message.datetime DESC, message.id DESC")
 	}
-	var err error
 	if prepared {
 		err = queryPrepared(ctx, bdb, q.String()+" LIMIT "+string(p.arg(int64(w.Limit))), &rows, p.args...)
 	} else {

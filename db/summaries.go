@@ -180,7 +180,11 @@ func someColumns(idb bun.IDB, model any, alias, prefix string, keys, only []stri
 	var parts []string
 	for _, f := range t.Fields {
 		if want[f.Name] {
-			parts = append(parts, alias+"."+string(f.SQLName)+" AS "+prefix+f.Name)
+			col := alias + "." + string(f.SQLName)
+			if prefix != "" {
+				col += " AS " + prefix + f.Name
+			}
+			parts = append(parts, col)
 		}
 	}
 	return strings.Join(parts, ", "), nil

@@ -19,6 +19,9 @@ type MessageOptions struct {
 	// WithoutNotes leaves the agents' private notes out of the page and its count
 	// (the legacy surface, whose clients would show them as sent to the customer).
 	WithoutNotes bool
+	// Columns, when not nil, narrows a cursor page's messages to those columns
+	// (db.MessageWindow): the caller promises that nothing reads other fields.
+	Columns []string
 }
 
 // ListMessages returns a page of a conversation's messages, newest first. A cursor
@@ -50,7 +53,7 @@ func (r *Resolver) ListMessages(ctx context.Context, conversationID int64, req P
 	} else {
 		// In list order (newest first) "after" a cursor is older, "before" it is newer.
 		w := db.MessageWindow{Before: pl.after, After: pl.before, Limit: pl.size + 1, FromOldest: pl.fromEnd,
-			WithAttachments: opt.Prefetch.Attachments, WithoutNotes: opt.WithoutNotes}
+			WithAttachments: opt.Prefetch.Attachments, WithoutNotes: opt.WithoutNotes, Columns: opt.Columns}
 		msgs, err := db.ListMessages(ctx, r.DB, p.CompanyID, conversationID, w)
 		if err != nil {
 			return nil, err

@@ -87,9 +87,9 @@ func leafSelection(schema *ast.Schema, f *ast.FieldDefinition) string {
 }
 
 // The inbox list reads only the columns of the contact and of the newest message
-// that the query selects (of any User and any Message in the operation). For every
-// field of both types, the list's answer must equal conversation(id)'s, which reads
-// whole rows.
+// that the query selects (of any User and any Message in the operation), and the
+// messages page only those of its messages. For every field of both types, their
+// answers must equal conversation(id)'s, which reads whole rows.
 func TestConversationList_NarrowColumnsAnswerAsWholeRows(t *testing.T) {
 	app := testkit.NewApp(t)
 	a, conv, id := narrowFixture(t, app)
@@ -124,6 +124,22 @@ func TestConversationList_NarrowColumnsAnswerAsWholeRows(t *testing.T) {
 				}
 				if !bytes.Equal(got, want) {
 					t.Fatalf("list %s\nwhole row %s", got, want)
+				}
+				if typ.name == "Message" {
+					// The messages page, narrowed the same way: its newest message.
+					var page struct {
+						Messages struct {
+							Edges []struct{ Node json.RawMessage }
+						}
+					}
+					gql(t, app, a.token, `query($id: ID!) { messages(conversationId: $id, first: 1) { edges { node { id `+
+						leafSelection(schema, f)+` } } } }`, map[string]any{"id": id}, &page)
+					if len(page.Messages.Edges) != 1 {
+						t.Fatalf("messages page of %d, want 1", len(page.Messages.Edges))
+					}
+					if got := page.Messages.Edges[0].Node; !bytes.Equal(got, want) {
+						t.Fatalf("messages page %s\nwhole row %s", got, want)
+					}
 				}
 				var v map[string]json.RawMessage
 				if err := json.Unmarshal(want, &v); err != nil {

@@ -47,7 +47,10 @@ func (r *Resolver) messages(ctx context.Context, conversationID int64, first *in
 	if err != nil {
 		return nil, err
 	}
-	pg, err := r.ListMessages(ctx, conversationID, req, resolvers.MessageOptions{Total: wantsTotal(ctx), Prefetch: nodePrefetch(ctx)})
+	// The page's messages are nobody else's (no loader holds them): they may be
+	// narrowed to the columns the query reads of its messages.
+	_, cols := narrowColumns(ctx)
+	pg, err := r.ListMessages(ctx, conversationID, req, resolvers.MessageOptions{Total: wantsTotal(ctx), Prefetch: nodePrefetch(ctx), Columns: cols})
 	if err != nil {
 		return nil, err
 	}
