@@ -92,6 +92,12 @@ type ConversationFilter struct {
 	Labels []string
 }
 
+// none reports whether f keeps every conversation.
+func (f ConversationFilter) none() bool {
+	return !f.UnreadOnly && f.WindowOpen == nil && strings.TrimSpace(f.Search) == "" && len(f.Statuses) == 0 &&
+		f.Assigned == nil && len(f.AssigneeIDs) == 0 && len(f.Labels) == 0
+}
+
 // ConversationCursor is a keyset position in a company's conversation list.
 type ConversationCursor struct {
 	LastUpdate *time.Time
@@ -191,8 +197,22 @@ func listConversations(idb bun.IDB, p *params, companyID int64, f ConversationFi
 	return q
 }
 
-// CountConversations counts the company's conversations matching f.
+// companyCount is the number of a company's conversations (the company's id its
+// one argument), from the counter migration 20260301000900 keeps.
+const companyCount = "(SELECT coalesce(sum(cc.n), 0) FROM company_conversation_counts AS cc WHERE cc.company_id = ?)"
+
+func companyConversations(ctx context.Context, idb bun.IDB, companyID int64) (int, error) {
+	var n int
+	err := idb.NewRaw("SELECT "+companyCount, companyID).Scan(ctx, &n)
+	return n, err
+}
+
+// CountConversations counts the company's conversations matching f (without a
+// filter, from the company's counter).
 func CountConversations(ctx context.Context, idb bun.IDB, companyID int64, f ConversationFilter) (int, error) {
+	if f.none() {
+		return companyConversations(ctx, idb, companyID)
+	}
 	q := idb.NewSelect().Model((*Conversation)(nil)).Where("conversation.company_id = ?", companyID)
 	q = labelFilter(q, nil, companyID, f.Labels)
 	return f.apply(q, nil).Count(ctx)
@@ -212,7 +232,7 @@ func ConversationPage(ctx context.Context, idb bun.IDB, companyID int64, offset,
 	}
 	company := p.val(companyID)
 	q := idb.NewSelect().Model(&rows).ColumnExpr(summaryColumns(idb).conversations).Relation("User").
-		ColumnExpr("(SELECT count(*) FROM conversations AS c WHERE c.company_id = ?) AS total_count", company).
+		ColumnExpr(companyCount+" AS total_count", company).
 		Where("conversation.company_id = ?", company).
 		OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC")
 	var err error
@@ -225,7 +245,7 @@ func ConversationPage(ctx context.Context, idb bun.IDB, companyID int64, offset,
 		return nil, 0, fmt.Errorf("conversation page: %w", err)
 	}
 	if len(rows) == 0 {
-		n, err := CountConversations(ctx, idb, companyID, ConversationFilter{})
+		n, err := companyConversations(ctx, idb, companyID)
 		return []*Conversation{}, n, err
 	}
 	convs := make([]*Conversation, len(rows))
