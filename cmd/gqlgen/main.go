@@ -13,6 +13,14 @@
 //     graphql.MarshalSliceConcurrently for every list of objects, and a plugin's
 //     hooks all run before the template. So the plugin rewrites that one call, by
 //     syntax tree, in the file gqlgen has just written.
+//   - An object's marshaler starts with graphql.NewDeferredGroup(ctx), which builds
+//     the object's path, a field set and a map for the fields a query @defers. Where
+//     the object's marshaler never adds one (the schema declares no @defer, so none
+//     does), the group stays empty: the rewrite makes it the zero DeferredGroup,
+//     which the marshaler's only other uses (its len(deferred.Defers), then
+//     ProcessDeferredGroup, which returns at once) read the same; where one may add
+//     a field, the group is built only when the object has a deferred field. That
+//     was a tenth of a conversation page's allocations.
 //
 // make check-generated proves the committed graph/ is this command's output.
 package main
@@ -129,10 +137,85 @@ func inlineLists(file string) (int, error) {
 	if err != nil || n == 0 {
 		return n, err
 	}
+	emptyDeferredGroups(f)
 	astutil.AddImport(fset, f, gqlexecPath)
 	var out bytes.Buffer
 	if err := format.Node(&out, fset, f); err != nil {
 		return 0, err
 	}
 	return n, os.WriteFile(file, out.Bytes(), 0o644)
+}
+
+// emptyDeferredGroups replaces `deferred := graphql.NewDeferredGroup(ctx)` by the
+// zero graphql.DeferredGroup in each function whose only other uses of deferred
+// are len(deferred.Defers) and ProcessDeferredGroup(deferred); in the others (which
+// may add the object's @defer'd fields to it) by gqlexec.DeferredGroup(ctx, fields),
+// which builds the group only when one of the object's collected fields is
+// deferred. It reports how many it replaced.
+func emptyDeferredGroups(f *ast.File) int {
+	n := 0
+	for _, decl := range f.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Body == nil {
+			continue
+		}
+		var init *ast.AssignStmt
+		uses, known, hasFields := 0, 0, false
+		ast.Inspect(fn.Body, func(node ast.Node) bool {
+			switch x := node.(type) {
+			case *ast.Ident:
+				if x.Name == "deferred" {
+					uses++
+				}
+			case *ast.AssignStmt:
+				if len(x.Lhs) == 1 && isIdent(x.Lhs[0], "fields") && x.Tok == token.DEFINE {
+					hasFields = true
+				}
+				if len(x.Lhs) == 1 && len(x.Rhs) == 1 && isIdent(x.Lhs[0], "deferred") && isCall(x.Rhs[0], "graphql", "NewDeferredGroup") {
+					init = x
+					known++
+				}
+			case *ast.CallExpr:
+				if isIdent(x.Fun, "len") && len(x.Args) == 1 {
+					if sel, ok := x.Args[0].(*ast.SelectorExpr); ok && isIdent(sel.X, "deferred") && sel.Sel.Name == "Defers" {
+						known++
+					}
+				}
+				if sel, ok := x.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "ProcessDeferredGroup" && len(x.Args) == 1 && isIdent(x.Args[0], "deferred") {
+					known++
+				}
+			}
+			return true
+		})
+		if init == nil {
+			continue
+		}
+		if uses == known {
+			init.Rhs[0] = &ast.CompositeLit{Type: &ast.SelectorExpr{X: ast.NewIdent("graphql"), Sel: ast.NewIdent("DeferredGroup")}}
+		} else if hasFields {
+			// Fields may be added (ResolveConcurrently adds the object's @defer'd
+			// fields): the group is built only when one of the object's fields is.
+			call := init.Rhs[0].(*ast.CallExpr)
+			call.Fun = &ast.SelectorExpr{X: ast.NewIdent("gqlexec"), Sel: ast.NewIdent("DeferredGroup")}
+			call.Args = append(call.Args, ast.NewIdent("fields"))
+		} else {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
+}
+
+func isCall(e ast.Expr, pkg, name string) bool {
+	call, ok := e.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	return ok && isIdent(sel.X, pkg) && sel.Sel.Name == name
 }

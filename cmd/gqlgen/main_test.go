@@ -64,3 +64,90 @@ func TestGeneratedCodeUsesMarshalSlice(t *testing.T) {
 		t.Fatalf("graph/generated.go calls gqlexec.MarshalSlice %d times; want every list of objects", n)
 	}
 }
+
+const deferredSample = `package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+func plain(ctx context.Context, ec *executionContext) graphql.Marshaler {
+	out := graphql.NewFieldSet(nil)
+	deferred := graphql.NewDeferredGroup(ctx)
+	out.Dispatch(ctx)
+	if n := len(deferred.Defers); n > 0 {
+		ec.ProcessDeferredGroup(deferred)
+	}
+	return out
+}
+
+func withDefers(ctx context.Context, ec *executionContext) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, nil, nil)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	out.ResolveConcurrently(ec.OperationContext, &deferred, 0, true, true, nil)
+	if n := len(deferred.Defers); n > 0 {
+		ec.ProcessDeferredGroup(deferred)
+	}
+	return out
+}
+
+func withDefersNoFields(ctx context.Context, ec *executionContext) graphql.Marshaler {
+	out := graphql.NewFieldSet(nil)
+	deferred := graphql.NewDeferredGroup(ctx)
+	out.ResolveConcurrently(ec.OperationContext, &deferred, 0, true, true, nil)
+	if n := len(deferred.Defers); n > 0 {
+		ec.ProcessDeferredGroup(deferred)
+	}
+	return out
+}
+
+func list(ctx context.Context, v []int) graphql.Marshaler {
+	return graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, nil)
+}
+`
+
+// An object's deferred group becomes the zero group only where nothing can add a
+// deferred field to it.
+func TestEmptyDeferredGroups(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(file, []byte(deferredSample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inlineLists(file); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := os.ReadFile(file)
+	got := string(out)
+	plain, rest, _ := strings.Cut(got[strings.Index(got, "func plain"):], "func withDefers(")
+	withDefers, noFields, _ := strings.Cut(rest, "func withDefersNoFields")
+	if !strings.Contains(plain, "deferred := graphql.DeferredGroup{}") || strings.Contains(plain, "NewDeferredGroup") {
+		t.Errorf("a group nothing adds to is still built:\n%s", plain)
+	}
+	if !strings.Contains(withDefers, "deferred := gqlexec.DeferredGroup(ctx, fields)") {
+		t.Errorf("a group ResolveConcurrently may add to is not built on demand:\n%s", withDefers)
+	}
+	if !strings.Contains(noFields, "deferred := graphql.NewDeferredGroup(ctx)") {
+		t.Errorf("a function without collected fields lost its group:\n%s", noFields)
+	}
+}
+
+// TestGeneratedCodeSkipsEmptyDeferredGroups guards the committed executor: the
+// inline objects build no deferred group.
+func TestGeneratedCodeSkipsEmptyDeferredGroups(t *testing.T) {
+	src, err := os.ReadFile("../../graph/generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	i := strings.Index(s, "func (ec *executionContext) _Conversation(")
+	if i < 0 {
+		t.Fatal("no _Conversation in graph/generated.go")
+	}
+	body, _, _ := strings.Cut(s[i:], "\n}\n")
+	if !strings.Contains(body, "deferred := graphql.DeferredGroup{}") {
+		t.Fatal("_Conversation builds a deferred group: regenerate with make generate")
+	}
+}
