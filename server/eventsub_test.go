@@ -148,7 +148,7 @@ func TestEventsSubscription_ListenerLossLosesNothing(t *testing.T) {
 	go func() {
 		defer close(done)
 		inbound(t, app, a.company, "before", 2, 10)
-		old := listenerPID(t, app)
+		old := listeningPID(t, app)
 		if _, err := app.DB.ExecContext(t.Context(), "SELECT pg_terminate_backend(?)", old); err != nil {
 			t.Error(err)
 		}
