@@ -95,24 +95,28 @@ func generate(configFile string) error {
 	if err := api.Generate(cfg, api.AddPlugin(inline{})); err != nil {
 		return err
 	}
-	n, err := inlineLists(cfg.Exec.Filename)
+	n, groups, err := inlineLists(cfg.Exec.Filename)
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.Exec.Filename, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("%s: no call of graphql.MarshalSliceConcurrently to replace; has gqlgen's template changed?", cfg.Exec.Filename)
 	}
+	if groups == 0 {
+		return fmt.Errorf("%s: no graphql.NewDeferredGroup(ctx) to replace; has gqlgen's template changed?", cfg.Exec.Filename)
+	}
 	return nil
 }
 
 // inlineLists replaces each call of graphql.MarshalSliceConcurrently in the Go file
-// by gqlexec.MarshalSlice (same arguments, same answer) and reports how many it
-// replaced.
-func inlineLists(file string) (int, error) {
+// by gqlexec.MarshalSlice (same arguments, same answer), and each object's deferred
+// group (emptyDeferredGroups); it reports how many of each it replaced, and leaves
+// a file with neither untouched.
+func inlineLists(file string) (lists, groups int, err error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, file, nil, parser.ParseComments)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	n := 0
 	ast.Inspect(f, func(node ast.Node) bool {
@@ -134,16 +138,19 @@ func inlineLists(file string) (int, error) {
 		}
 		return true
 	})
-	if err != nil || n == 0 {
-		return n, err
+	if err != nil {
+		return n, 0, err
 	}
-	emptyDeferredGroups(f)
+	groups = emptyDeferredGroups(f)
+	if n == 0 && groups == 0 {
+		return 0, 0, nil
+	}
 	astutil.AddImport(fset, f, gqlexecPath)
 	var out bytes.Buffer
 	if err := format.Node(&out, fset, f); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return n, os.WriteFile(file, out.Bytes(), 0o644)
+	return n, groups, os.WriteFile(file, out.Bytes(), 0o644)
 }
 
 // emptyDeferredGroups replaces `deferred := graphql.NewDeferredGroup(ctx)` by the

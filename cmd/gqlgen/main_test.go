@@ -30,7 +30,7 @@ func TestInlineLists(t *testing.T) {
 	if err := os.WriteFile(file, []byte(sample), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	n, err := inlineLists(file)
+	n, _, err := inlineLists(file)
 	if err != nil || n != 1 {
 		t.Fatalf("replaced %d calls (%v), want 1", n, err)
 	}
@@ -45,7 +45,7 @@ func TestInlineLists(t *testing.T) {
 		t.Errorf("a call is left:\n%s", got)
 	}
 	// A file without the call is left alone and reported as such.
-	if n, err := inlineLists(file); n != 0 || err != nil {
+	if n, _, err := inlineLists(file); n != 0 || err != nil {
 		t.Errorf("a second pass replaced %d (%v)", n, err)
 	}
 }
@@ -116,8 +116,8 @@ func TestEmptyDeferredGroups(t *testing.T) {
 	if err := os.WriteFile(file, []byte(deferredSample), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inlineLists(file); err != nil {
-		t.Fatal(err)
+	if _, groups, err := inlineLists(file); err != nil || groups != 2 {
+		t.Fatalf("replaced %d groups (%v), want 2", groups, err)
 	}
 	out, _ := os.ReadFile(file)
 	got := string(out)
