@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -54,8 +55,19 @@ type stmtKey struct {
 }
 
 // stmts are the prepared statements by database and text; each text is one shape
-// of a statement (which optional conditions it has), so there are few.
+// of a statement (which optional conditions it has, which columns it reads).
 var stmts sync.Map
+
+// MaxPreparedStatements bounds the statement texts prepared per database. The
+// shapes an application asks are a few dozen, but the columns a query reads follow
+// its selection, so a client cycling through field combinations could make
+// thousands, each prepared on every pool connection and kept by PostgreSQL for the
+// connection's life. Past the bound a new text runs unprepared (planned on each
+// call, as Bun's own statements are); the texts prepared first stay.
+var MaxPreparedStatements int64 = 256
+
+// preparedCount counts the texts prepared per database (*sql.DB → *atomic.Int64).
+var preparedCount sync.Map
 
 // statementHooks are the Bun query hooks that also see the prepared statements, by
 // database (AddStatementHook).
@@ -99,7 +111,12 @@ func queryPrepared(ctx context.Context, bdb *bun.DB, query string, dest any, arg
 			ctx = h.BeforeQuery(ctx, ev)
 		}
 	}
-	rows, err := st.QueryContext(ctx, args...)
+	var rows *sql.Rows
+	if st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = bdb.DB.QueryContext(ctx, query, args...)
+	}
 	if err == nil {
 		err = bdb.ScanRows(ctx, rows, dest)
 	}
@@ -112,19 +129,36 @@ func queryPrepared(ctx context.Context, bdb *bun.DB, query string, dest any, arg
 	return err
 }
 
-// prepare returns bdb's prepared statement of query, preparing it on first use.
+// prepare returns bdb's prepared statement of query, preparing it on first use;
+// nil (run it unprepared) once MaxPreparedStatements texts are prepared.
 func prepare(ctx context.Context, bdb *bun.DB, query string) (*sql.Stmt, error) {
 	key := stmtKey{bdb.DB, query}
 	if v, ok := stmts.Load(key); ok {
 		return v.(*sql.Stmt), nil
 	}
+	c, _ := preparedCount.LoadOrStore(bdb.DB, new(atomic.Int64))
+	count := c.(*atomic.Int64)
+	if count.Add(1) > MaxPreparedStatements {
+		count.Add(-1)
+		return nil, nil
+	}
 	st, err := bdb.DB.PrepareContext(ctx, query)
 	if err != nil {
+		count.Add(-1)
 		return nil, err
 	}
 	if v, loaded := stmts.LoadOrStore(key, st); loaded {
+		count.Add(-1)
 		_ = st.Close()
 		return v.(*sql.Stmt), nil
 	}
 	return st, nil
+}
+
+// PreparedStatements is how many statement texts are prepared for bdb.
+func PreparedStatements(bdb *bun.DB) int64 {
+	if c, ok := preparedCount.Load(bdb.DB); ok {
+		return c.(*atomic.Int64).Load()
+	}
+	return 0
 }

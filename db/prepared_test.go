@@ -261,3 +261,49 @@ func TestPrepared_SurviveAnAddedColumn(t *testing.T) {
 	}
 	read()
 }
+
+// Past MaxPreparedStatements texts a new one runs unprepared, with the same
+// answer: a client cycling through field combinations (each a column list, so a
+// text) cannot fill every connection with prepared statements.
+func TestPrepared_BoundedTextsRunUnprepared(t *testing.T) {
+	app := testkit.NewApp(t)
+	ctx := context.Background()
+	company, _, convs := inboxFixture(t, app)
+	defer func(old int64) { db.MaxPreparedStatements = old }(db.MaxPreparedStatements)
+	db.MaxPreparedStatements = 2
+	columnSets := [][]string{nil, {"first_name"}, {"last_name"}, {"phone"}, {"first_name", "phone"}}
+	for i, cols := range columnSets {
+		parts := db.SummaryParts{Contact: true, LastMessage: true, ContactColumns: cols, MessageColumns: []string{"content"}}
+		got, sums, err := db.ListConversationSummaries(ctx, app.DB, company, db.ConversationFilter{}, nil, 5, parts)
+		if err != nil {
+			t.Fatalf("column set %d: %v", i, err)
+		}
+		var want []*db.Conversation
+		var wantSums []*db.ConversationSummary
+		if err := app.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			want, wantSums, err = db.ListConversationSummaries(ctx, tx, company, db.ConversationFilter{}, nil, 5, parts)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(ids(got), ids(want)) || len(got) != 5 {
+			t.Fatalf("column set %d: %v, text statement %v", i, ids(got), ids(want))
+		}
+		for j := range sums {
+			if !reflect.DeepEqual(sums[j].Contact, wantSums[j].Contact) || !reflect.DeepEqual(sums[j].LastMessage, wantSums[j].LastMessage) {
+				t.Fatalf("column set %d, summary %d: %+v / %+v, text statement %+v / %+v", i, j,
+					sums[j].Contact, sums[j].LastMessage, wantSums[j].Contact, wantSums[j].LastMessage)
+			}
+		}
+		if n := db.PreparedStatements(app.DB); n > 2 {
+			t.Fatalf("%d texts prepared, bound 2", n)
+		}
+	}
+	if n := db.PreparedStatements(app.DB); n != 2 {
+		t.Fatalf("%d texts prepared, want the first 2", n)
+	}
+	msgs, err := db.ListMessages(ctx, app.DB, company, convs[0].ID, db.MessageWindow{Limit: 5, Columns: []string{"content"}})
+	if err != nil || len(msgs) != 1 || msgs[0].Content == nil {
+		t.Fatalf("unprepared messages page: %v %+v", err, msgs)
+	}
+}
