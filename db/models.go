@@ -130,8 +130,11 @@ type Conversation struct {
 
 	User *User `bun:"rel:belongs-to,join:user_id=id"`
 	// Summary, when set, is what the inbox shows of the conversation, loaded with
-	// it (ConversationWithSummary): its resolvers then need no query of their own.
-	// Readers share it and must not change it.
+	// it (ConversationWithSummary, an inbox page): its resolvers then need no query
+	// of their own. Readers share it and must not change it. Its contact and newest
+	// message may be narrowed to the columns the request's query reads
+	// (SummaryParts): only the GraphQL resolvers of those fields read them, never
+	// business code, even when the conversation itself sits in a request loader.
 	Summary *ConversationSummary `bun:"-"`
 }
 
