@@ -6,7 +6,6 @@ import (
 	"strings"
 )
 
-
 // teamInbox judges issue 17's target, each filtered inbox read at least as fast as
 // the unfiltered conversation list in the same run, by alternation rather than by
 // the single rows above (which run one after the other, 15 s apart, so a drift of
