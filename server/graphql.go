@@ -55,6 +55,7 @@ func newGraphQL(d Deps) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(maxComplexity))
 	srv.Use(depthLimit{max: maxQueryDepth})
+	srv.Use(noDefer{})
 	srv.Use(oneAuthField{fields: authFields})
 	if d.Metrics != nil {
 		srv.Use(graphqlMetrics{d.Metrics})

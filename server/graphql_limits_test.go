@@ -43,3 +43,31 @@ func TestDepthLimit_StandardIntrospectionQueryPasses(t *testing.T) {
 		t.Errorf("a cyclic introspection query passed: %.200s", g.Data)
 	}
 }
+
+// @defer validates (gqlgen's prelude declares it) but no transport of ours delivers
+// incremental results: the deferred fields would come back null. Every use is
+// refused with BAD_USER_INPUT instead; the same query without it answers.
+func TestDefer_IsRefusedNotSilentlyDropped(t *testing.T) {
+	app := testkit.NewApp(t)
+	token := app.Token(testkit.Agent(t, app.DB, testkit.Company(t, app.DB).ID))
+	for name, q := range map[string]string{
+		"inline fragment":          `{ me { id ... @defer { firstName } } }`,
+		"labelled":                 `{ me { id ... @defer(label: "later") { firstName } } }`,
+		"fragment spread":          `{ me { id ...Names @defer } } fragment Names on User { firstName }`,
+		"inside a fragment":        `{ me { ...Outer } } fragment Outer on User { id ... @defer { firstName } }`,
+		"if false (still refused)": `{ me { id ... @defer(if: false) { firstName } } }`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := app.GraphQL(token, q, nil)
+			if g.Code() != "BAD_USER_INPUT" || !strings.Contains(g.Errors[0].Message, "@defer") {
+				t.Fatalf("errors %+v data %s", g.Errors, g.Data)
+			}
+		})
+	}
+	// Without @defer the same shape is answered.
+	agent := testkit.Agent(t, app.DB, testkit.Company(t, app.DB).ID)
+	if g := app.GraphQL(app.Token(agent), `{ me { id ... { firstName } } }`, nil); len(g.Errors) > 0 ||
+		!strings.Contains(string(g.Data), `"firstName":"Agent"`) {
+		t.Fatalf("a query without @defer: %+v %s", g.Errors, g.Data)
+	}
+}
