@@ -3,37 +3,13 @@ package db_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/testkit"
 )
-
-// statementCapture keeps the prepared statements whose text contains a substring.
-type statementCapture struct {
-	mu      sync.Mutex
-	contain string
-	queries []string
-	args    [][]any
-}
-
-func (c *statementCapture) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-func (c *statementCapture) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
-	if !strings.Contains(ev.Query, c.contain) || len(ev.QueryArgs) == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.queries = append(c.queries, ev.Query)
-	c.args = append(c.args, ev.QueryArgs)
-}
 
 // The agent's inbox ("open, mine") runs as a prepared statement, with a generic
 // plan: its page must walk conversations_assignee_status_updated_idx in order and
@@ -70,8 +46,9 @@ func TestInboxMineOpen_GenericPlanWalksTheIndexInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	capture := &statementCapture{contain: "assignee_id"}
+	capture := &testkit.Statements{}
 	db.AddStatementHook(app.DB, capture)
+	capture.Take()
 	f := db.ConversationFilter{Statuses: []string{db.ConversationOpen}, AssigneeIDs: []int64{agents[0]}}
 	page, _, err := db.ListConversationSummaries(ctx, app.DB, companies[0], f, nil, 21,
 		db.SummaryParts{Contact: true, LastMessage: true, Unread: true})
@@ -81,13 +58,16 @@ func TestInboxMineOpen_GenericPlanWalksTheIndexInOrder(t *testing.T) {
 	if len(page) != 21 {
 		t.Fatalf("page of %d conversations, want 21", len(page))
 	}
-	capture.mu.Lock()
-	if len(capture.queries) != 1 {
-		capture.mu.Unlock()
-		t.Fatalf("%d prepared statements seen, want 1", len(capture.queries))
+	var seen []testkit.Statement
+	for _, st := range capture.Take() {
+		if strings.Contains(st.Query, "assignee_id") && len(st.Args) > 0 {
+			seen = append(seen, st)
+		}
 	}
-	query, args := capture.queries[0], capture.args[0]
-	capture.mu.Unlock()
+	if len(seen) != 1 {
+		t.Fatalf("%d prepared statements seen, want 1", len(seen))
+	}
+	query, args := seen[0].Query, seen[0].Args
 
 	// The same statement, prepared by hand on one connection and explained with the
 	// plan every later run of it uses.

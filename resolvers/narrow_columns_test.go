@@ -6,38 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/connectme/connectme/db"
 	"github.com/connectme/connectme/graph"
 	"github.com/connectme/connectme/testkit"
 )
-
-// statements records the text of every statement (Bun's and the prepared ones).
-type statements struct {
-	mu   sync.Mutex
-	text []string
-}
-
-func (s *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (s *statements) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.text = append(s.text, ev.Query)
-}
-
-func (s *statements) reset() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.text
-	s.text = nil
-	return out
-}
 
 // narrowFixture is a conversation whose contact and newest message have every
 // column set, so a field read from a column the list did not select shows up as a
@@ -161,15 +138,15 @@ func TestConversationList_NarrowColumnsAnswerAsWholeRows(t *testing.T) {
 func TestConversationList_NarrowColumnsAcrossPaths(t *testing.T) {
 	app := testkit.NewApp(t)
 	a, conv, id := narrowFixture(t, app)
-	rec := &statements{}
+	rec := &testkit.Statements{}
 	db.AddStatementHook(app.DB, rec)
-	rec.reset()
+	rec.Take()
 	gql(t, app, a.token, `{ conversations(first: 20) { edges { node { id contact { id firstName }
 		lastMessage { id content } unreadCount } } } }`, nil, nil)
 	var summary string
-	for _, q := range rec.reset() {
-		if strings.Contains(q, "AS m_") {
-			summary = q
+	for _, st := range rec.Take() {
+		if strings.Contains(st.Query, "AS m_") {
+			summary = st.Query
 		}
 	}
 	if summary == "" || strings.Contains(summary, "referral") || strings.Contains(summary, `u."phone"`) || !strings.Contains(summary, `m."content"`) {
