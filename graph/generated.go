@@ -5204,6 +5204,12 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _ApiInfo_name(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
+	{
+		v := obj.Name
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5227,6 +5233,12 @@ func (ec *executionContext) fieldContext_ApiInfo_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _ApiInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
+	{
+		v := obj.Version
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5250,6 +5262,12 @@ func (ec *executionContext) fieldContext_ApiInfo_version(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ApiInfo_graphqlUrl(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
+	{
+		v := obj.GraphqlURL
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5273,6 +5291,12 @@ func (ec *executionContext) fieldContext_ApiInfo_graphqlUrl(_ context.Context, f
 }
 
 func (ec *executionContext) _ApiInfo_playgroundUrl(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
+	{
+		v := obj.PlaygroundURL
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5296,6 +5320,12 @@ func (ec *executionContext) fieldContext_ApiInfo_playgroundUrl(_ context.Context
 }
 
 func (ec *executionContext) _ApiInfo_openapiUrl(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
+	{
+		v := obj.OpenapiURL
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5319,6 +5349,12 @@ func (ec *executionContext) fieldContext_ApiInfo_openapiUrl(_ context.Context, f
 }
 
 func (ec *executionContext) _Attachment_id(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5342,6 +5378,15 @@ func (ec *executionContext) fieldContext_Attachment_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Attachment_order(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
+	{
+		v := obj.Order
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalInt(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5365,6 +5410,12 @@ func (ec *executionContext) fieldContext_Attachment_order(_ context.Context, fie
 }
 
 func (ec *executionContext) _Attachment_type(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
+	{
+		v := obj.Type
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5388,6 +5439,12 @@ func (ec *executionContext) fieldContext_Attachment_type(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Attachment_filename(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
+	{
+		v := obj.Filename
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5411,6 +5468,12 @@ func (ec *executionContext) fieldContext_Attachment_filename(_ context.Context, 
 }
 
 func (ec *executionContext) _Attachment_filesize(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
+	{
+		v := obj.Filesize
+		if res := graphql.MarshalInt64(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5434,6 +5497,12 @@ func (ec *executionContext) fieldContext_Attachment_filesize(_ context.Context, 
 }
 
 func (ec *executionContext) _Attachment_contentType(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
+	{
+		v := obj.ContentType
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5480,6 +5549,12 @@ func (ec *executionContext) fieldContext_Attachment_url(_ context.Context, field
 }
 
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	{
+		v := obj.Token
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5503,6 +5578,12 @@ func (ec *executionContext) fieldContext_AuthPayload_token(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	{
+		v := obj.ExpiresAt
+		if res := scalar.MarshalTime(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5558,6 +5639,12 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	{
+		v := obj.RefreshToken
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5581,6 +5668,12 @@ func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Cont
 }
 
 func (ec *executionContext) _CannedResponse_id(ctx context.Context, field graphql.CollectedField, obj *db.CannedResponse) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5604,6 +5697,12 @@ func (ec *executionContext) fieldContext_CannedResponse_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _CannedResponse_shortCode(ctx context.Context, field graphql.CollectedField, obj *db.CannedResponse) (ret graphql.Marshaler) {
+	{
+		v := obj.ShortCode
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5627,6 +5726,12 @@ func (ec *executionContext) fieldContext_CannedResponse_shortCode(_ context.Cont
 }
 
 func (ec *executionContext) _CannedResponse_content(ctx context.Context, field graphql.CollectedField, obj *db.CannedResponse) (ret graphql.Marshaler) {
+	{
+		v := obj.Content
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5673,6 +5778,12 @@ func (ec *executionContext) fieldContext_Channel_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Channel_name(ctx context.Context, field graphql.CollectedField, obj *db.Channel) (ret graphql.Marshaler) {
+	{
+		v := obj.Name
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5696,6 +5807,12 @@ func (ec *executionContext) fieldContext_Channel_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _ChatWindow_isOpen(ctx context.Context, field graphql.CollectedField, obj *model.ChatWindow) (ret graphql.Marshaler) {
+	{
+		v := obj.IsOpen
+		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5719,6 +5836,15 @@ func (ec *executionContext) fieldContext_ChatWindow_isOpen(_ context.Context, fi
 }
 
 func (ec *executionContext) _ChatWindow_lastFreeMessageTime(ctx context.Context, field graphql.CollectedField, obj *model.ChatWindow) (ret graphql.Marshaler) {
+	{
+		v := obj.LastFreeMessageTime
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5742,6 +5868,15 @@ func (ec *executionContext) fieldContext_ChatWindow_lastFreeMessageTime(_ contex
 }
 
 func (ec *executionContext) _ChatWindow_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.ChatWindow) (ret graphql.Marshaler) {
+	{
+		v := obj.ExpiresAt
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5765,6 +5900,12 @@ func (ec *executionContext) fieldContext_ChatWindow_expiresAt(_ context.Context,
 }
 
 func (ec *executionContext) _ChatWindow_remainingSeconds(ctx context.Context, field graphql.CollectedField, obj *model.ChatWindow) (ret graphql.Marshaler) {
+	{
+		v := obj.RemainingSeconds
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5788,6 +5929,12 @@ func (ec *executionContext) fieldContext_ChatWindow_remainingSeconds(_ context.C
 }
 
 func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5811,6 +5958,12 @@ func (ec *executionContext) fieldContext_Company_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Company_name(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
+	{
+		v := obj.Name
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5834,6 +5987,15 @@ func (ec *executionContext) fieldContext_Company_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Company_whatsappNumber(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
+	{
+		v := obj.WhatsAppNumber
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5857,6 +6019,12 @@ func (ec *executionContext) fieldContext_Company_whatsappNumber(_ context.Contex
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5944,6 +6112,15 @@ func (ec *executionContext) fieldContext_Conversation_channel(_ context.Context,
 }
 
 func (ec *executionContext) _Conversation_lastUpdateTime(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	{
+		v := obj.LastUpdateTime
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5967,6 +6144,15 @@ func (ec *executionContext) fieldContext_Conversation_lastUpdateTime(_ context.C
 }
 
 func (ec *executionContext) _Conversation_lastFreeMessageTime(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	{
+		v := obj.LastFreeMessageTime
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6121,6 +6307,12 @@ func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Conte
 }
 
 func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	{
+		v := obj.CreatedAt
+		if res := scalar.MarshalTime(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6167,6 +6359,12 @@ func (ec *executionContext) fieldContext_Conversation_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _Conversation_status(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	{
+		v := obj.Status
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6190,6 +6388,15 @@ func (ec *executionContext) fieldContext_Conversation_status(_ context.Context, 
 }
 
 func (ec *executionContext) _Conversation_snoozedUntil(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	{
+		v := obj.SnoozedUntil
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6341,6 +6548,12 @@ func (ec *executionContext) fieldContext_ConversationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _ConversationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
+	{
+		v := obj.TotalCount
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6364,6 +6577,12 @@ func (ec *executionContext) fieldContext_ConversationConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _ConversationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEdge) (ret graphql.Marshaler) {
+	{
+		v := obj.Cursor
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6419,6 +6638,12 @@ func (ec *executionContext) fieldContext_ConversationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6465,6 +6690,12 @@ func (ec *executionContext) fieldContext_Event_cursor(_ context.Context, field g
 }
 
 func (ec *executionContext) _Event_type(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
+	{
+		v := obj.Type
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6488,6 +6719,12 @@ func (ec *executionContext) fieldContext_Event_type(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Event_occurredAt(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
+	{
+		v := obj.OccurredAt
+		if res := scalar.MarshalTime(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6639,6 +6876,12 @@ func (ec *executionContext) fieldContext_EventConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EventEdge) (ret graphql.Marshaler) {
+	{
+		v := obj.Cursor
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6694,6 +6937,12 @@ func (ec *executionContext) fieldContext_EventEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _InboxCounts_open(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
+	{
+		v := obj.Open
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6717,6 +6966,12 @@ func (ec *executionContext) fieldContext_InboxCounts_open(_ context.Context, fie
 }
 
 func (ec *executionContext) _InboxCounts_pending(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
+	{
+		v := obj.Pending
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6740,6 +6995,12 @@ func (ec *executionContext) fieldContext_InboxCounts_pending(_ context.Context, 
 }
 
 func (ec *executionContext) _InboxCounts_snoozed(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
+	{
+		v := obj.Snoozed
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6763,6 +7024,12 @@ func (ec *executionContext) fieldContext_InboxCounts_snoozed(_ context.Context, 
 }
 
 func (ec *executionContext) _InboxCounts_resolved(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
+	{
+		v := obj.Resolved
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6786,6 +7053,12 @@ func (ec *executionContext) fieldContext_InboxCounts_resolved(_ context.Context,
 }
 
 func (ec *executionContext) _InboxCounts_mine(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
+	{
+		v := obj.Mine
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6809,6 +7082,12 @@ func (ec *executionContext) fieldContext_InboxCounts_mine(_ context.Context, fie
 }
 
 func (ec *executionContext) _InboxCounts_unassigned(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
+	{
+		v := obj.Unassigned
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6832,6 +7111,12 @@ func (ec *executionContext) fieldContext_InboxCounts_unassigned(_ context.Contex
 }
 
 func (ec *executionContext) _InboxCounts_unread(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
+	{
+		v := obj.Unread
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6855,6 +7140,12 @@ func (ec *executionContext) fieldContext_InboxCounts_unread(_ context.Context, f
 }
 
 func (ec *executionContext) _InteractiveReply_text(ctx context.Context, field graphql.CollectedField, obj *db.InteractiveReply) (ret graphql.Marshaler) {
+	{
+		v := obj.Text
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6878,6 +7169,15 @@ func (ec *executionContext) fieldContext_InteractiveReply_text(_ context.Context
 }
 
 func (ec *executionContext) _InteractiveReply_payload(ctx context.Context, field graphql.CollectedField, obj *db.InteractiveReply) (ret graphql.Marshaler) {
+	{
+		v := obj.Payload
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6901,6 +7201,12 @@ func (ec *executionContext) fieldContext_InteractiveReply_payload(_ context.Cont
 }
 
 func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := graphql.MarshalID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6924,6 +7230,12 @@ func (ec *executionContext) fieldContext_Invitation_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Invitation_email(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	{
+		v := obj.Email
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6947,6 +7259,12 @@ func (ec *executionContext) fieldContext_Invitation_email(_ context.Context, fie
 }
 
 func (ec *executionContext) _Invitation_firstName(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	{
+		v := obj.FirstName
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6970,6 +7288,12 @@ func (ec *executionContext) fieldContext_Invitation_firstName(_ context.Context,
 }
 
 func (ec *executionContext) _Invitation_lastName(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	{
+		v := obj.LastName
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6993,6 +7317,12 @@ func (ec *executionContext) fieldContext_Invitation_lastName(_ context.Context, 
 }
 
 func (ec *executionContext) _Invitation_role(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	{
+		v := obj.Role
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7016,6 +7346,12 @@ func (ec *executionContext) fieldContext_Invitation_role(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	{
+		v := obj.ExpiresAt
+		if res := scalar.MarshalTime(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7071,6 +7407,15 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Invitation_token(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	{
+		v := obj.Token
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7094,6 +7439,12 @@ func (ec *executionContext) fieldContext_Invitation_token(_ context.Context, fie
 }
 
 func (ec *executionContext) _Label_id(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7117,6 +7468,12 @@ func (ec *executionContext) fieldContext_Label_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Label_name(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
+	{
+		v := obj.Name
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7140,6 +7497,12 @@ func (ec *executionContext) fieldContext_Label_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Label_color(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
+	{
+		v := obj.Color
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7232,6 +7595,15 @@ func (ec *executionContext) fieldContext_Location_longitude(_ context.Context, f
 }
 
 func (ec *executionContext) _Location_address(ctx context.Context, field graphql.CollectedField, obj *db.Location) (ret graphql.Marshaler) {
+	{
+		v := obj.Address
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7255,6 +7627,15 @@ func (ec *executionContext) fieldContext_Location_address(_ context.Context, fie
 }
 
 func (ec *executionContext) _Location_label(ctx context.Context, field graphql.CollectedField, obj *db.Location) (ret graphql.Marshaler) {
+	{
+		v := obj.Label
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7310,6 +7691,12 @@ func (ec *executionContext) fieldContext_MarkConversationReadPayload_conversatio
 }
 
 func (ec *executionContext) _MarkConversationReadPayload_markedCount(ctx context.Context, field graphql.CollectedField, obj *model.MarkConversationReadPayload) (ret graphql.Marshaler) {
+	{
+		v := obj.MarkedCount
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7333,6 +7720,12 @@ func (ec *executionContext) fieldContext_MarkConversationReadPayload_markedCount
 }
 
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalMessageID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7388,6 +7781,12 @@ func (ec *executionContext) fieldContext_Message_conversation(_ context.Context,
 }
 
 func (ec *executionContext) _Message_direction(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.Direction
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7411,6 +7810,12 @@ func (ec *executionContext) fieldContext_Message_direction(_ context.Context, fi
 }
 
 func (ec *executionContext) _Message_type(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.MessageType
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7434,6 +7839,15 @@ func (ec *executionContext) fieldContext_Message_type(_ context.Context, field g
 }
 
 func (ec *executionContext) _Message_content(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.Content
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7457,6 +7871,12 @@ func (ec *executionContext) fieldContext_Message_content(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Message_datetime(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.Datetime
+		if res := scalar.MarshalTime(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7480,6 +7900,12 @@ func (ec *executionContext) fieldContext_Message_datetime(_ context.Context, fie
 }
 
 func (ec *executionContext) _Message_status(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.Status
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7503,6 +7929,15 @@ func (ec *executionContext) fieldContext_Message_status(_ context.Context, field
 }
 
 func (ec *executionContext) _Message_errorCode(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.ErrorCode
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7750,6 +8185,15 @@ func (ec *executionContext) fieldContext_Message_referral(_ context.Context, fie
 }
 
 func (ec *executionContext) _Message_clientMessageId(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.ClientMessageID
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7773,6 +8217,15 @@ func (ec *executionContext) fieldContext_Message_clientMessageId(_ context.Conte
 }
 
 func (ec *executionContext) _Message_sentAt(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.SentAt
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7796,6 +8249,15 @@ func (ec *executionContext) fieldContext_Message_sentAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Message_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.DeliveredAt
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7819,6 +8281,15 @@ func (ec *executionContext) fieldContext_Message_deliveredAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Message_readAt(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	{
+		v := obj.ReadAt
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7961,6 +8432,12 @@ func (ec *executionContext) fieldContext_MessageConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _MessageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
+	{
+		v := obj.TotalCount
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7984,6 +8461,12 @@ func (ec *executionContext) fieldContext_MessageConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _MessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MessageEdge) (ret graphql.Marshaler) {
+	{
+		v := obj.Cursor
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9391,6 +9874,12 @@ func (ec *executionContext) fieldContext_Mutation_deleteCannedResponse(ctx conte
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	{
+		v := obj.HasNextPage
+		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9414,6 +9903,12 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	{
+		v := obj.HasPreviousPage
+		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9437,6 +9932,15 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	{
+		v := obj.StartCursor
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9460,6 +9964,15 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	{
+		v := obj.EndCursor
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10334,6 +10847,15 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _Referral_sourceType(ctx context.Context, field graphql.CollectedField, obj *db.Referral) (ret graphql.Marshaler) {
+	{
+		v := obj.SourceType
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10357,6 +10879,15 @@ func (ec *executionContext) fieldContext_Referral_sourceType(_ context.Context, 
 }
 
 func (ec *executionContext) _Referral_sourceId(ctx context.Context, field graphql.CollectedField, obj *db.Referral) (ret graphql.Marshaler) {
+	{
+		v := obj.SourceID
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10380,6 +10911,15 @@ func (ec *executionContext) fieldContext_Referral_sourceId(_ context.Context, fi
 }
 
 func (ec *executionContext) _Referral_sourceUrl(ctx context.Context, field graphql.CollectedField, obj *db.Referral) (ret graphql.Marshaler) {
+	{
+		v := obj.SourceURL
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10403,6 +10943,15 @@ func (ec *executionContext) fieldContext_Referral_sourceUrl(_ context.Context, f
 }
 
 func (ec *executionContext) _Referral_headline(ctx context.Context, field graphql.CollectedField, obj *db.Referral) (ret graphql.Marshaler) {
+	{
+		v := obj.Headline
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10426,6 +10975,15 @@ func (ec *executionContext) fieldContext_Referral_headline(_ context.Context, fi
 }
 
 func (ec *executionContext) _Referral_body(ctx context.Context, field graphql.CollectedField, obj *db.Referral) (ret graphql.Marshaler) {
+	{
+		v := obj.Body
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10773,6 +11331,12 @@ func (ec *executionContext) fieldContext_Subscription_events(ctx context.Context
 }
 
 func (ec *executionContext) _Template_id(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10796,6 +11360,12 @@ func (ec *executionContext) fieldContext_Template_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Template_name(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	{
+		v := obj.Name
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10819,6 +11389,12 @@ func (ec *executionContext) fieldContext_Template_name(_ context.Context, field 
 }
 
 func (ec *executionContext) _Template_language(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	{
+		v := obj.Language
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10842,6 +11418,12 @@ func (ec *executionContext) fieldContext_Template_language(_ context.Context, fi
 }
 
 func (ec *executionContext) _Template_content(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	{
+		v := obj.Content
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10865,6 +11447,15 @@ func (ec *executionContext) fieldContext_Template_content(_ context.Context, fie
 }
 
 func (ec *executionContext) _Template_contentSid(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	{
+		v := obj.ContentSID
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10934,6 +11525,15 @@ func (ec *executionContext) fieldContext_Template_parameterCount(_ context.Conte
 }
 
 func (ec *executionContext) _Template_category(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	{
+		v := obj.Category
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10957,6 +11557,12 @@ func (ec *executionContext) fieldContext_Template_category(_ context.Context, fi
 }
 
 func (ec *executionContext) _Template_approvalStatus(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	{
+		v := obj.ApprovalStatus
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11003,6 +11609,12 @@ func (ec *executionContext) fieldContext_Template_variables(_ context.Context, f
 }
 
 func (ec *executionContext) _TemplateSync_added(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
+	{
+		v := obj.Added
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11026,6 +11638,12 @@ func (ec *executionContext) fieldContext_TemplateSync_added(_ context.Context, f
 }
 
 func (ec *executionContext) _TemplateSync_updated(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
+	{
+		v := obj.Updated
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11049,6 +11667,12 @@ func (ec *executionContext) fieldContext_TemplateSync_updated(_ context.Context,
 }
 
 func (ec *executionContext) _TemplateSync_removed(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
+	{
+		v := obj.Removed
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11168,6 +11792,12 @@ func (ec *executionContext) fieldContext_UploadMediaPayload_attachment(_ context
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11191,6 +11821,12 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_firstName(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+	{
+		v := obj.FirstName
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11214,6 +11850,12 @@ func (ec *executionContext) fieldContext_User_firstName(_ context.Context, field
 }
 
 func (ec *executionContext) _User_lastName(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+	{
+		v := obj.LastName
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11237,6 +11879,15 @@ func (ec *executionContext) fieldContext_User_lastName(_ context.Context, field 
 }
 
 func (ec *executionContext) _User_phone(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+	{
+		v := obj.Phone
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11260,6 +11911,15 @@ func (ec *executionContext) fieldContext_User_phone(_ context.Context, field gra
 }
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+	{
+		v := obj.Email
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11283,6 +11943,15 @@ func (ec *executionContext) fieldContext_User_email(_ context.Context, field gra
 }
 
 func (ec *executionContext) _User_role(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+	{
+		v := obj.Role
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11338,6 +12007,12 @@ func (ec *executionContext) fieldContext_User_company(_ context.Context, field g
 }
 
 func (ec *executionContext) _User_active(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+	{
+		v := obj.Active
+		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11448,6 +12123,12 @@ func (ec *executionContext) fieldContext_UserConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
+	{
+		v := obj.TotalCount
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11471,6 +12152,12 @@ func (ec *executionContext) fieldContext_UserConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.UserEdge) (ret graphql.Marshaler) {
+	{
+		v := obj.Cursor
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11526,6 +12213,12 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _WebhookDelivery_id(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11549,6 +12242,12 @@ func (ec *executionContext) fieldContext_WebhookDelivery_id(_ context.Context, f
 }
 
 func (ec *executionContext) _WebhookDelivery_eventId(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.WebhookID
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11572,6 +12271,12 @@ func (ec *executionContext) fieldContext_WebhookDelivery_eventId(_ context.Conte
 }
 
 func (ec *executionContext) _WebhookDelivery_type(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.Type
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11595,6 +12300,12 @@ func (ec *executionContext) fieldContext_WebhookDelivery_type(_ context.Context,
 }
 
 func (ec *executionContext) _WebhookDelivery_attempt(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.Attempt
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11618,6 +12329,15 @@ func (ec *executionContext) fieldContext_WebhookDelivery_attempt(_ context.Conte
 }
 
 func (ec *executionContext) _WebhookDelivery_httpStatus(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.HTTPStatus
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalInt(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11641,6 +12361,12 @@ func (ec *executionContext) fieldContext_WebhookDelivery_httpStatus(_ context.Co
 }
 
 func (ec *executionContext) _WebhookDelivery_durationMs(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.DurationMS
+		if res := graphql.MarshalInt(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11664,6 +12390,15 @@ func (ec *executionContext) fieldContext_WebhookDelivery_durationMs(_ context.Co
 }
 
 func (ec *executionContext) _WebhookDelivery_error(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.Error
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11687,6 +12422,15 @@ func (ec *executionContext) fieldContext_WebhookDelivery_error(_ context.Context
 }
 
 func (ec *executionContext) _WebhookDelivery_responseBody(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.ResponseBody
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11710,6 +12454,15 @@ func (ec *executionContext) fieldContext_WebhookDelivery_responseBody(_ context.
 }
 
 func (ec *executionContext) _WebhookDelivery_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.NextAttemptAt
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11733,6 +12486,12 @@ func (ec *executionContext) fieldContext_WebhookDelivery_nextAttemptAt(_ context
 }
 
 func (ec *executionContext) _WebhookDelivery_attemptedAt(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
+	{
+		v := obj.AttemptedAt
+		if res := scalar.MarshalTime(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11820,6 +12579,12 @@ func (ec *executionContext) fieldContext_WebhookDeliveryConnection_pageInfo(_ co
 }
 
 func (ec *executionContext) _WebhookDeliveryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryEdge) (ret graphql.Marshaler) {
+	{
+		v := obj.Cursor
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11875,6 +12640,12 @@ func (ec *executionContext) fieldContext_WebhookDeliveryEdge_node(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookEndpoint_id(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
+	{
+		v := obj.ID
+		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11898,6 +12669,12 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_id(_ context.Context, f
 }
 
 func (ec *executionContext) _WebhookEndpoint_url(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
+	{
+		v := obj.URL
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11944,6 +12721,12 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_eventTypes(_ context.Co
 }
 
 func (ec *executionContext) _WebhookEndpoint_enabled(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
+	{
+		v := obj.Enabled
+		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11967,6 +12750,15 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_enabled(_ context.Conte
 }
 
 func (ec *executionContext) _WebhookEndpoint_disabledReason(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
+	{
+		v := obj.DisabledReason
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11990,6 +12782,15 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_disabledReason(_ contex
 }
 
 func (ec *executionContext) _WebhookEndpoint_disabledAt(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
+	{
+		v := obj.DisabledAt
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12013,6 +12814,15 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_disabledAt(_ context.Co
 }
 
 func (ec *executionContext) _WebhookEndpoint_failingSince(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
+	{
+		v := obj.FailingSince
+		if v == nil {
+			return graphql.Null
+		}
+		if res := scalar.MarshalTime(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12059,6 +12869,12 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_secret(_ context.Contex
 }
 
 func (ec *executionContext) _WebhookEndpoint_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
+	{
+		v := obj.CreatedAt
+		if res := scalar.MarshalTime(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12082,6 +12898,12 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_createdAt(_ context.Con
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	{
+		v := obj.Name
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12128,6 +12950,12 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	{
+		v := obj.IsRepeatable
+		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12218,6 +13046,12 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	{
+		v := obj.Name
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12310,6 +13144,12 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	{
+		v := obj.Name
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12478,6 +13318,12 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	{
+		v := obj.Name
+		if res := graphql.MarshalString(v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12556,6 +13402,15 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	{
+		v := obj.DefaultValue
+		if v == nil {
+			return graphql.Null
+		}
+		if res := graphql.MarshalString(*v); res != graphql.Null {
+			return res
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14059,7 +14914,7 @@ func (ec *executionContext) _ApiInfo(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var attachmentImplementors = []string{"Attachment"}
@@ -14123,7 +14978,7 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var authPayloadImplementors = []string{"AuthPayload"}
@@ -14171,7 +15026,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var cannedResponseImplementors = []string{"CannedResponse"}
@@ -14214,7 +15069,7 @@ func (ec *executionContext) _CannedResponse(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var channelImplementors = []string{"Channel"}
@@ -14253,7 +15108,7 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var chatWindowImplementors = []string{"ChatWindow"}
@@ -14301,7 +15156,7 @@ func (ec *executionContext) _ChatWindow(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var companyImplementors = []string{"Company"}
@@ -14344,7 +15199,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var conversationImplementors = []string{"Conversation"}
@@ -14447,7 +15302,7 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var conversationConnectionImplementors = []string{"ConversationConnection"}
@@ -14490,7 +15345,7 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var conversationEdgeImplementors = []string{"ConversationEdge"}
@@ -14528,7 +15383,7 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var eventImplementors = []string{"Event"}
@@ -14589,7 +15444,7 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var eventConnectionImplementors = []string{"EventConnection"}
@@ -14627,7 +15482,7 @@ func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var eventEdgeImplementors = []string{"EventEdge"}
@@ -14665,7 +15520,7 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var inboxCountsImplementors = []string{"InboxCounts"}
@@ -14728,7 +15583,7 @@ func (ec *executionContext) _InboxCounts(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var interactiveReplyImplementors = []string{"InteractiveReply"}
@@ -14766,7 +15621,7 @@ func (ec *executionContext) _InteractiveReply(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var invitationImplementors = []string{"Invitation"}
@@ -14834,7 +15689,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var labelImplementors = []string{"Label"}
@@ -14883,7 +15738,7 @@ func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var locationImplementors = []string{"Location"}
@@ -14931,7 +15786,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var markConversationReadPayloadImplementors = []string{"MarkConversationReadPayload"}
@@ -14969,7 +15824,7 @@ func (ec *executionContext) _MarkConversationReadPayload(ctx context.Context, se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var messageImplementors = []string{"Message"}
@@ -15109,7 +15964,7 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var messageConnectionImplementors = []string{"MessageConnection"}
@@ -15152,7 +16007,7 @@ func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var messageEdgeImplementors = []string{"MessageEdge"}
@@ -15190,7 +16045,7 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -15443,7 +16298,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -15491,7 +16346,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var queryImplementors = []string{"Query"}
@@ -15661,7 +16516,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var referralImplementors = []string{"Referral"}
@@ -15714,7 +16569,7 @@ func (ec *executionContext) _Referral(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sendMessagePayloadImplementors = []string{"SendMessagePayload"}
@@ -15752,7 +16607,7 @@ func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var startNewChatPayloadImplementors = []string{"StartNewChatPayload"}
@@ -15795,7 +16650,7 @@ func (ec *executionContext) _StartNewChatPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -15901,7 +16756,7 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var templateSyncImplementors = []string{"TemplateSync"}
@@ -15944,7 +16799,7 @@ func (ec *executionContext) _TemplateSync(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var updateContactPayloadImplementors = []string{"UpdateContactPayload"}
@@ -15977,7 +16832,7 @@ func (ec *executionContext) _UpdateContactPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
@@ -16010,7 +16865,7 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var uploadMediaPayloadImplementors = []string{"UploadMediaPayload"}
@@ -16043,7 +16898,7 @@ func (ec *executionContext) _UploadMediaPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var userImplementors = []string{"User"}
@@ -16117,7 +16972,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var userConnectionImplementors = []string{"UserConnection"}
@@ -16160,7 +17015,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var userEdgeImplementors = []string{"UserEdge"}
@@ -16198,7 +17053,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var webhookDeliveryImplementors = []string{"WebhookDelivery"}
@@ -16276,7 +17131,7 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var webhookDeliveryConnectionImplementors = []string{"WebhookDeliveryConnection"}
@@ -16314,7 +17169,7 @@ func (ec *executionContext) _WebhookDeliveryConnection(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var webhookDeliveryEdgeImplementors = []string{"WebhookDeliveryEdge"}
@@ -16352,7 +17207,7 @@ func (ec *executionContext) _WebhookDeliveryEdge(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var webhookEndpointImplementors = []string{"WebhookEndpoint"}
@@ -16426,7 +17281,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -16479,7 +17334,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -16527,7 +17382,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -16585,7 +17440,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -16643,7 +17498,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -16701,7 +17556,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -16784,10 +17639,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
-}
+	return gqlexec.Object(
 
-// endregion **************************** object.gotpl ****************************
+		// endregion **************************** object.gotpl ****************************
+		out, fields)
+}
 
 // region    ***************************** type.gotpl *****************************
 

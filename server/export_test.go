@@ -8,3 +8,6 @@ func SetShutdownGrace(d time.Duration) (restore func()) {
 	shutdownGrace = d
 	return func() { shutdownGrace = old }
 }
+
+// Use is use, for the test that it refuses a field interceptor.
+var Use = use

@@ -48,17 +48,17 @@ func newGraphQL(d Deps) http.Handler {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(maxQueryTokens)
 	if d.Config.GraphQLIntrospection {
-		srv.Use(extension.Introspection{})
+		use(srv, extension.Introspection{})
 	} else {
 		hideSchema(srv) // introspection.go
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(extension.FixedComplexityLimit(maxComplexity))
-	srv.Use(depthLimit{max: maxQueryDepth})
-	srv.Use(noDefer{})
-	srv.Use(oneAuthField{fields: authFields})
+	use(srv, extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	use(srv, extension.FixedComplexityLimit(maxComplexity))
+	use(srv, depthLimit{max: maxQueryDepth})
+	use(srv, noDefer{})
+	use(srv, oneAuthField{fields: authFields})
 	if d.Metrics != nil {
-		srv.Use(graphqlMetrics{d.Metrics})
+		use(srv, graphqlMetrics{d.Metrics})
 	}
 	srv.SetErrorPresenter(gqlResolver.PresentError)
 	srv.SetRecoverFunc(gqlResolver.RecoverPanic)
@@ -88,6 +88,17 @@ func newGraphQL(d Deps) http.Handler {
 		}
 		srv.ServeHTTP(w, r)
 	})
+}
+
+// use registers a handler extension. The generated executor answers a scalar read
+// from a struct field without gqlgen's field middleware (cmd/gqlgen/direct.go), so
+// a field interceptor would silently miss those fields: use refuses one, and
+// nothing here calls srv.AroundFields (a test checks both).
+func use(srv *handler.Server, ext graphql.HandlerExtension) {
+	if _, ok := ext.(graphql.FieldInterceptor); ok {
+		panic(fmt.Sprintf("graphql extension %s intercepts fields, which the executor's direct fields skip (cmd/gqlgen/direct.go)", ext.ExtensionName()))
+	}
+	srv.Use(ext)
 }
 
 // readGraphQLBody reads a POST body within maxGraphQLBody, so that an oversized one

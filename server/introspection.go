@@ -21,7 +21,7 @@ func hideSchema(srv *handler.Server) {
 	// back in the rules it is given when false), so both are needed.
 	srv.SetDisableSuggestion(true)
 	srv.SetValidationRulesFn(silentRules)
-	srv.Use(noIntrospection{})
+	use(srv, noIntrospection{})
 }
 
 // silentRules is gqlparser's default rule set with every rule that suggests names

@@ -1,6 +1,7 @@
 // Command gqlgen is gqlgen's code generator with our plugin, inline: make generate
-// runs it. It generates graph/ as `gqlgen generate` does, with two changes that take
-// goroutines out of the execution of a query (BENCHMARKS.md measures what they cost):
+// runs it. It generates graph/ as `gqlgen generate` does, with changes that take
+// goroutines and allocations out of the execution of a query (BENCHMARKS.md
+// measures what they cost):
 //
 //   - The objects named in inlineObjects resolve their fields one after the other
 //     in the goroutine that marshals the object, as gqlgen does for the Mutation
@@ -21,6 +22,13 @@
 //     ProcessDeferredGroup, which returns at once) read the same; where one may add
 //     a field, the group is built only when the object has a deferred field. That
 //     was a tenth of a conversation page's allocations.
+//   - A scalar field read from a struct field takes a direct path to its value
+//     (direct.go: the scalar's marshaler on the field) in front of gqlgen's
+//     ResolveField, whose field context, interceptor chain, recover and closures
+//     were half of a page's allocations; the server registers no field interceptor
+//     (server/graphql.go refuses one).
+//   - An object's marshaler returns gqlexec.Object, which writes the same JSON as
+//     gqlgen's FieldSet without a map and a copy of each field per object.
 //
 // make check-generated proves the committed graph/ is this command's output.
 package main
@@ -54,14 +62,16 @@ var inlineObjects = map[string]string{
 	"Conversation": "its resolvers read the summary that came with it",
 }
 
-// inline is the plugin: it marks inlineObjects before gqlgen writes the executor.
-type inline struct{}
+// inline is the plugin: it marks inlineObjects before gqlgen writes the executor,
+// and notes the fields that may take the direct path (directFields).
+type inline struct{ direct map[string]bool }
 
-func (inline) Name() string { return "inline" }
+func (*inline) Name() string { return "inline" }
 
 // GenerateCode implements plugin.CodeGenerator; gqlgen calls it with the data the
 // executor is written from.
-func (inline) GenerateCode(data *codegen.Data) error {
+func (p *inline) GenerateCode(data *codegen.Data) error {
+	p.direct = directFields(data)
 	found := 0
 	for _, obj := range data.Objects {
 		if _, ok := inlineObjects[obj.Name]; ok {
@@ -92,31 +102,40 @@ func generate(configFile string) error {
 	if err != nil {
 		return err
 	}
-	if err := api.Generate(cfg, api.AddPlugin(inline{})); err != nil {
+	p := &inline{}
+	if err := api.Generate(cfg, api.AddPlugin(p)); err != nil {
 		return err
 	}
-	n, groups, err := inlineLists(cfg.Exec.Filename)
+	n, err := inlineLists(cfg.Exec.Filename, p.direct)
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.Exec.Filename, err)
 	}
-	if n == 0 {
-		return fmt.Errorf("%s: no call of graphql.MarshalSliceConcurrently to replace; has gqlgen's template changed?", cfg.Exec.Filename)
-	}
-	if groups == 0 {
-		return fmt.Errorf("%s: no graphql.NewDeferredGroup(ctx) to replace; has gqlgen's template changed?", cfg.Exec.Filename)
+	for what, count := range map[string]int{
+		"call of graphql.MarshalSliceConcurrently": n.lists,
+		"graphql.NewDeferredGroup(ctx)":            n.groups,
+		"object's `return out`":                    n.objects,
+		"direct scalar field":                      n.direct,
+	} {
+		if count == 0 {
+			return fmt.Errorf("%s: no %s to rewrite; has gqlgen's template changed?", cfg.Exec.Filename, what)
+		}
 	}
 	return nil
 }
 
+// rewrites counts what inlineLists rewrote.
+type rewrites struct{ lists, groups, objects, direct int }
+
 // inlineLists replaces each call of graphql.MarshalSliceConcurrently in the Go file
-// by gqlexec.MarshalSlice (same arguments, same answer), and each object's deferred
-// group (emptyDeferredGroups); it reports how many of each it replaced, and leaves
-// a file with neither untouched.
-func inlineLists(file string) (lists, groups int, err error) {
+// by gqlexec.MarshalSlice (same arguments, same answer), each object's deferred
+// group (emptyDeferredGroups) and its final return (objectReturns), and gives the
+// direct fields their direct path (directScalars); it reports how many of each it
+// rewrote, and leaves a file with none of them untouched.
+func inlineLists(file string, direct map[string]bool) (rewrites, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, file, nil, parser.ParseComments)
 	if err != nil {
-		return 0, 0, err
+		return rewrites{}, err
 	}
 	n := 0
 	ast.Inspect(f, func(node ast.Node) bool {
@@ -139,18 +158,21 @@ func inlineLists(file string) (lists, groups int, err error) {
 		return true
 	})
 	if err != nil {
-		return n, 0, err
+		return rewrites{lists: n}, err
 	}
-	groups = emptyDeferredGroups(f)
-	if n == 0 && groups == 0 {
-		return 0, 0, nil
+	done := rewrites{lists: n, groups: emptyDeferredGroups(f), objects: objectReturns(f)}
+	if done.direct, err = directScalars(f, direct); err != nil {
+		return done, err
+	}
+	if done == (rewrites{}) {
+		return done, nil
 	}
 	astutil.AddImport(fset, f, gqlexecPath)
 	var out bytes.Buffer
 	if err := format.Node(&out, fset, f); err != nil {
-		return 0, 0, err
+		return done, err
 	}
-	return n, groups, os.WriteFile(file, out.Bytes(), 0o644)
+	return done, os.WriteFile(file, out.Bytes(), 0o644)
 }
 
 // emptyDeferredGroups replaces `deferred := graphql.NewDeferredGroup(ctx)` by the

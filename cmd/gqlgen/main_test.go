@@ -30,8 +30,8 @@ func TestInlineLists(t *testing.T) {
 	if err := os.WriteFile(file, []byte(sample), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	n, _, err := inlineLists(file)
-	if err != nil || n != 1 {
+	done, err := inlineLists(file, nil)
+	if n := done.lists; err != nil || n != 1 {
 		t.Fatalf("replaced %d calls (%v), want 1", n, err)
 	}
 	out, _ := os.ReadFile(file)
@@ -45,8 +45,8 @@ func TestInlineLists(t *testing.T) {
 		t.Errorf("a call is left:\n%s", got)
 	}
 	// A file without the call is left alone and reported as such.
-	if n, _, err := inlineLists(file); n != 0 || err != nil {
-		t.Errorf("a second pass replaced %d (%v)", n, err)
+	if done, err := inlineLists(file, nil); done.lists != 0 || err != nil {
+		t.Errorf("a second pass replaced %d (%v)", done.lists, err)
 	}
 }
 
@@ -116,8 +116,8 @@ func TestEmptyDeferredGroups(t *testing.T) {
 	if err := os.WriteFile(file, []byte(deferredSample), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, groups, err := inlineLists(file); err != nil || groups != 2 {
-		t.Fatalf("replaced %d groups (%v), want 2", groups, err)
+	if done, err := inlineLists(file, nil); err != nil || done.groups != 2 {
+		t.Fatalf("replaced %d groups (%v), want 2", done.groups, err)
 	}
 	out, _ := os.ReadFile(file)
 	got := string(out)

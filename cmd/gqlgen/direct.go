@@ -1,0 +1,354 @@
+package main
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"github.com/99designs/gqlgen/codegen"
+)
+
+// directFields names the resolver-less fields that read a field of their object's
+// Go struct: the generated function of each is "_<Object>_<field>". gqlgen resolves
+// every field through graphql.ResolveField: a field context (allocated and put in
+// the context), the interceptor chain, a deferred recover, the value boxed in an
+// interface, two closures. For a scalar read from a struct field none of that is
+// needed on the way to a value: no resolver runs, no interceptor is registered (the
+// server refuses to register one: server/graphql.go), and a scalar's marshaler
+// reads neither the context nor the selection unless its value is null. So the
+// rewrite (directScalars) puts a direct path in front of the generated body: the
+// scalar's marshaler on the struct field; when that gives null (the one answer
+// that must be reported at the field's path) the generated body runs as before.
+//
+// A field qualifies when gqlgen binds it to a struct variable (no resolver, no
+// method, no directive) that is not reached through an embedded pointer (which
+// could be nil, and whose panic the generated body would recover).
+func directFields(data *codegen.Data) map[string]bool {
+	direct := map[string]bool{}
+	for _, obj := range data.Objects {
+		if obj.Root || obj.Type == nil {
+			continue
+		}
+		st := obj.Type
+		if p, ok := st.(*types.Pointer); ok {
+			st = p.Elem()
+		}
+		for _, f := range obj.Fields {
+			if f.IsResolver || f.GoFieldType != codegen.GoFieldVariable || f.GoFieldName == "" ||
+				runtimeDirectives(f) || len(f.Args) > 0 || f.Stream {
+				continue
+			}
+			v, index, indirect := types.LookupFieldOrMethod(st, true, nil, f.GoFieldName)
+			if _, ok := v.(*types.Var); !ok || indirect || len(index) == 0 {
+				continue
+			}
+			direct["_"+obj.Name+"_"+f.Name] = true
+		}
+	}
+	return direct
+}
+
+// runtimeDirectives reports whether a directive runs when f resolves (the
+// generated body then passes a middleware to ResolveField); a scalar's
+// @specifiedBy does not.
+func runtimeDirectives(f *codegen.Field) bool {
+	for _, d := range f.Directives {
+		if !d.SkipRuntime {
+			return true
+		}
+	}
+	return false
+}
+
+// directScalars puts a direct path in front of each function named in direct whose
+// body is the expected graphql.ResolveField call and whose field's marshaler is a
+// scalar's (see scalarMarshal), and reports how many it rewrote. The direct path:
+//
+//	{ v := obj.X; if res := F(v); res != graphql.Null { return res } }
+//	{ v := obj.X; if v == nil { return graphql.Null }; if res := F(*v); res != graphql.Null { return res } }
+//
+// for a value and for a nullable pointer, F being the scalar's marshal function;
+// after it the generated body runs unchanged.
+func directScalars(f *ast.File, direct map[string]bool) (int, error) {
+	funcs := map[string]*ast.FuncDecl{}
+	for _, decl := range f.Decls {
+		if fn, ok := decl.(*ast.FuncDecl); ok && fn.Body != nil {
+			funcs[fn.Name.Name] = fn
+		}
+	}
+	n := 0
+	for name := range direct {
+		fn := funcs[name]
+		if fn == nil {
+			return n, fmt.Errorf("no function %s for a direct field", name)
+		}
+		value, marshal, ok := resolveFieldParts(fn)
+		if !ok {
+			continue // a shape we do not know: left as generated
+		}
+		m := funcs[marshal]
+		if m == nil {
+			continue
+		}
+		fast := scalarMarshal(m, value)
+		if fast == nil {
+			continue
+		}
+		fn.Body.List = append(fast, fn.Body.List...)
+		n++
+	}
+	return n, nil
+}
+
+// resolveFieldParts matches a body that is exactly
+//
+//	return graphql.ResolveField(ctx, ec.OperationContext, field, <field context>,
+//		func(ctx context.Context) (any, error) { return obj.X, nil },
+//		nil,
+//		func(ctx context.Context, selections ast.SelectionSet, v T) graphql.Marshaler {
+//			return ec.<marshal>(ctx, selections, v)
+//		}, <recover>, <nonNull>)
+//
+// and gives obj.X and the marshaler's name.
+func resolveFieldParts(fn *ast.FuncDecl) (value ast.Expr, marshal string, ok bool) {
+	if len(fn.Body.List) != 1 {
+		return nil, "", false
+	}
+	ret, isRet := fn.Body.List[0].(*ast.ReturnStmt)
+	if !isRet || len(ret.Results) != 1 {
+		return nil, "", false
+	}
+	call, isCall := ret.Results[0].(*ast.CallExpr)
+	if !isCall || !isSelector(call.Fun, "graphql", "ResolveField") || len(call.Args) != 9 {
+		return nil, "", false
+	}
+	if !isIdent(call.Args[5], "nil") { // a directive's middleware
+		return nil, "", false
+	}
+	resolver, isLit := call.Args[4].(*ast.FuncLit)
+	if !isLit || len(resolver.Body.List) != 1 {
+		return nil, "", false
+	}
+	rr, isRet := resolver.Body.List[0].(*ast.ReturnStmt)
+	if !isRet || len(rr.Results) != 2 || !isIdent(rr.Results[1], "nil") {
+		return nil, "", false
+	}
+	sel, isSel := rr.Results[0].(*ast.SelectorExpr)
+	if !isSel || !isIdent(sel.X, "obj") {
+		return nil, "", false
+	}
+	m, isLit := call.Args[6].(*ast.FuncLit)
+	if !isLit || len(m.Body.List) != 1 {
+		return nil, "", false
+	}
+	mr, isRet := m.Body.List[0].(*ast.ReturnStmt)
+	if !isRet || len(mr.Results) != 1 {
+		return nil, "", false
+	}
+	mc, isCall := mr.Results[0].(*ast.CallExpr)
+	if !isCall || len(mc.Args) != 3 || !isIdent(mc.Args[2], "v") {
+		return nil, "", false
+	}
+	ms, isSel := mc.Fun.(*ast.SelectorExpr)
+	if !isSel || !isIdent(ms.X, "ec") {
+		return nil, "", false
+	}
+	return &ast.SelectorExpr{X: ast.NewIdent("obj"), Sel: ast.NewIdent(sel.Sel.Name)}, ms.Sel.Name, true
+}
+
+// scalarMarshal matches gqlgen's two marshalers of a scalar or enum value:
+//
+//	_ = sel; res := F(v); if res == graphql.Null { <error at the field> }; return res
+//	if v == nil { return graphql.Null }; _ = sel; _ = ctx; res := F(*v); return res
+//
+// where F's arguments mention neither ctx nor sel, and gives the statements of the
+// direct path for value, or nil for any other marshaler.
+func scalarMarshal(m *ast.FuncDecl, value ast.Expr) []ast.Stmt {
+	body := m.Body.List
+	nullable := false
+	if len(body) == 5 {
+		// if v == nil { return graphql.Null }
+		ifs, ok := body[0].(*ast.IfStmt)
+		if !ok || ifs.Init != nil || ifs.Else != nil || !isNilCheck(ifs.Cond, "v") || !returnsNull(ifs.Body) {
+			return nil
+		}
+		if !isDiscard(body[1], "sel") || !isDiscard(body[2], "ctx") || !isReturnOf(body[4], "res") {
+			return nil
+		}
+		nullable = true
+		body = body[3:4]
+	} else if len(body) == 4 {
+		if !isDiscard(body[0], "sel") || !isReturnOf(body[3], "res") {
+			return nil
+		}
+		ifs, ok := body[2].(*ast.IfStmt)
+		if !ok || ifs.Init != nil || ifs.Else != nil || !isNullCheck(ifs.Cond, "res") {
+			return nil
+		}
+		body = body[1:2]
+	} else {
+		return nil
+	}
+	assign, ok := body[0].(*ast.AssignStmt)
+	if !ok || assign.Tok != token.DEFINE || len(assign.Lhs) != 1 || len(assign.Rhs) != 1 || !isIdent(assign.Lhs[0], "res") {
+		return nil
+	}
+	call, ok := assign.Rhs[0].(*ast.CallExpr)
+	if !ok || mentions(call, "ctx") || mentions(call, "sel") || !mentions(call, "v") {
+		return nil
+	}
+	marshal := copyExpr(call)
+	if marshal == nil {
+		return nil
+	}
+	null := &ast.SelectorExpr{X: ast.NewIdent("graphql"), Sel: ast.NewIdent("Null")}
+	fast := &ast.IfStmt{
+		Init: &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("res")}, Tok: token.DEFINE, Rhs: []ast.Expr{marshal}},
+		Cond: &ast.BinaryExpr{X: ast.NewIdent("res"), Op: token.NEQ, Y: null},
+		Body: &ast.BlockStmt{List: []ast.Stmt{&ast.ReturnStmt{Results: []ast.Expr{ast.NewIdent("res")}}}},
+	}
+	bind := &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("v")}, Tok: token.DEFINE, Rhs: []ast.Expr{value}}
+	var inner []ast.Stmt
+	if nullable {
+		// A nil pointer is null without an error (the field is nullable), as the
+		// generated body would answer.
+		inner = []ast.Stmt{bind, &ast.IfStmt{
+			Cond: &ast.BinaryExpr{X: ast.NewIdent("v"), Op: token.EQL, Y: ast.NewIdent("nil")},
+			Body: &ast.BlockStmt{List: []ast.Stmt{&ast.ReturnStmt{Results: []ast.Expr{null}}}},
+		}, fast}
+	} else {
+		inner = []ast.Stmt{bind, fast}
+	}
+	return []ast.Stmt{&ast.BlockStmt{List: inner}}
+}
+
+func isSelector(e ast.Expr, pkg, name string) bool {
+	sel, ok := e.(*ast.SelectorExpr)
+	return ok && isIdent(sel.X, pkg) && sel.Sel.Name == name
+}
+
+// isDiscard matches `_ = name`.
+func isDiscard(s ast.Stmt, name string) bool {
+	a, ok := s.(*ast.AssignStmt)
+	return ok && a.Tok == token.ASSIGN && len(a.Lhs) == 1 && len(a.Rhs) == 1 && isIdent(a.Lhs[0], "_") && isIdent(a.Rhs[0], name)
+}
+
+func isReturnOf(s ast.Stmt, name string) bool {
+	r, ok := s.(*ast.ReturnStmt)
+	return ok && len(r.Results) == 1 && isIdent(r.Results[0], name)
+}
+
+func isNilCheck(e ast.Expr, name string) bool {
+	b, ok := e.(*ast.BinaryExpr)
+	return ok && b.Op == token.EQL && isIdent(b.X, name) && isIdent(b.Y, "nil")
+}
+
+func isNullCheck(e ast.Expr, name string) bool {
+	b, ok := e.(*ast.BinaryExpr)
+	return ok && b.Op == token.EQL && isIdent(b.X, name) && isSelector(b.Y, "graphql", "Null")
+}
+
+func returnsNull(b *ast.BlockStmt) bool {
+	if len(b.List) != 1 {
+		return false
+	}
+	r, ok := b.List[0].(*ast.ReturnStmt)
+	return ok && len(r.Results) == 1 && isSelector(r.Results[0], "graphql", "Null")
+}
+
+// mentions reports whether e names the identifier name anywhere (a selector's
+// field name does not count).
+func mentions(e ast.Node, name string) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.SelectorExpr:
+			ast.Inspect(x.X, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok && id.Name == name {
+					found = true
+				}
+				return !found
+			})
+			return false
+		case *ast.Ident:
+			if x.Name == name {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// copyExpr copies an expression made of calls, selectors, identifiers, stars,
+// parentheses and literals, so the rewritten function shares no node with the
+// marshaler it came from; it gives nil for anything else.
+func copyExpr(e ast.Expr) ast.Expr {
+	switch x := e.(type) {
+	case *ast.Ident:
+		return ast.NewIdent(x.Name)
+	case *ast.BasicLit:
+		return &ast.BasicLit{Kind: x.Kind, Value: x.Value}
+	case *ast.SelectorExpr:
+		if inner := copyExpr(x.X); inner != nil {
+			return &ast.SelectorExpr{X: inner, Sel: ast.NewIdent(x.Sel.Name)}
+		}
+	case *ast.StarExpr:
+		if inner := copyExpr(x.X); inner != nil {
+			return &ast.StarExpr{X: inner}
+		}
+	case *ast.ParenExpr:
+		if inner := copyExpr(x.X); inner != nil {
+			return &ast.ParenExpr{X: inner}
+		}
+	case *ast.CallExpr:
+		fun := copyExpr(x.Fun)
+		if fun == nil || x.Ellipsis.IsValid() {
+			return nil
+		}
+		args := make([]ast.Expr, len(x.Args))
+		for i, a := range x.Args {
+			if args[i] = copyExpr(a); args[i] == nil {
+				return nil
+			}
+		}
+		return &ast.CallExpr{Fun: fun, Args: args}
+	}
+	return nil
+}
+
+// objectReturns replaces, in each object marshaler (a function whose body starts
+// `out := graphql.NewFieldSet(fields)`), its final `return out` by
+// `return gqlexec.Object(out, fields)`, which writes the same JSON without
+// FieldSet.MarshalGQL's per-object map and per-field copies; it reports how many it
+// replaced.
+func objectReturns(f *ast.File) int {
+	n := 0
+	for _, decl := range f.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Body == nil || len(fn.Body.List) == 0 {
+			continue
+		}
+		hasFieldSet := false
+		for _, s := range fn.Body.List {
+			a, ok := s.(*ast.AssignStmt)
+			if ok && a.Tok == token.DEFINE && len(a.Lhs) == 1 && len(a.Rhs) == 1 && isIdent(a.Lhs[0], "out") {
+				if call, ok := a.Rhs[0].(*ast.CallExpr); ok && isSelector(call.Fun, "graphql", "NewFieldSet") &&
+					len(call.Args) == 1 && isIdent(call.Args[0], "fields") {
+					hasFieldSet = true
+				}
+			}
+		}
+		last := fn.Body.List[len(fn.Body.List)-1]
+		if !hasFieldSet || !isReturnOf(last, "out") {
+			continue
+		}
+		last.(*ast.ReturnStmt).Results[0] = &ast.CallExpr{
+			Fun:  &ast.SelectorExpr{X: ast.NewIdent("gqlexec"), Sel: ast.NewIdent("Object")},
+			Args: []ast.Expr{ast.NewIdent("out"), ast.NewIdent("fields")},
+		}
+		n++
+	}
+	return n
+}

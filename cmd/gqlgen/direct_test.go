@@ -1,0 +1,190 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// directSample holds gqlgen's shapes of field functions and scalar marshalers:
+// the rewrite must take the direct path only where it answers as the generated
+// body does.
+const directSample = `package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+func (ec *executionContext) _T_name(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		}, true, true)
+}
+
+func (ec *executionContext) _T_note(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		}, true, false)
+}
+
+func (ec *executionContext) _T_guarded(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+		func(ctx context.Context) (any, error) {
+			return obj.Guarded, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver { return next },
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		}, true, true)
+}
+
+func (ec *executionContext) _T_owner(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖUser(ctx, selections, v)
+		}, true, false)
+}
+
+func (ec *executionContext) _T_undirect(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+		func(ctx context.Context) (any, error) {
+			return obj.Undirect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		}, true, true)
+}
+
+func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOUser2ᚖUser(ctx context.Context, sel ast.SelectionSet, v *User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) _T(ctx context.Context, sel ast.SelectionSet, obj *T) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, nil)
+	out := graphql.NewFieldSet(fields)
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+	return out
+}
+
+func notAnObject() graphql.Marshaler {
+	out := graphql.Null
+	return out
+}
+`
+
+func TestDirectScalarsAndObjectReturns(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(file, []byte(directSample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// _T_undirect is not named (say, reached through an embedded pointer).
+	direct := map[string]bool{"_T_name": true, "_T_note": true, "_T_guarded": true, "_T_owner": true}
+	done, err := inlineLists(file, direct)
+	if err != nil || done.direct != 2 || done.objects != 1 {
+		t.Fatalf("rewrote %+v (%v), want 2 direct fields and 1 object", done, err)
+	}
+	out, _ := os.ReadFile(file)
+	got := string(out)
+	fn := func(name string) string {
+		i := strings.Index(got, name+"(ctx")
+		if i < 0 {
+			t.Fatalf("no %s in\n%s", name, got)
+		}
+		body, _, _ := strings.Cut(got[i:], "\n}\n")
+		return body
+	}
+	if body := fn("_T_name"); !strings.Contains(body, "v := obj.Name\n\t\tif res := graphql.MarshalString(v); res != graphql.Null {\n\t\t\treturn res\n\t\t}") ||
+		!strings.Contains(body, "return graphql.ResolveField(") {
+		t.Errorf("a string field has no direct path before its generated body:\n%s", body)
+	}
+	if body := fn("_T_note"); !strings.Contains(body, "v := obj.Note\n\t\tif v == nil {\n\t\t\treturn graphql.Null\n\t\t}\n\t\tif res := graphql.MarshalString(*v); res != graphql.Null {") {
+		t.Errorf("a nullable field's direct path is wrong:\n%s", body)
+	}
+	for _, name := range []string{"_T_guarded", "_T_owner", "_T_undirect"} {
+		if body := fn(name); strings.Contains(body, "v := obj.") {
+			t.Errorf("%s (a directive, an object, an unnamed field) got a direct path:\n%s", name, body)
+		}
+	}
+	if body := fn("_T"); !strings.Contains(body, "return gqlexec.Object(out, fields)") || !strings.Contains(body, "return graphql.Null") {
+		t.Errorf("the object's return is not rewritten:\n%s", body)
+	}
+	if !strings.Contains(got, "out := graphql.Null\n\treturn out") {
+		t.Errorf("a function without a field set was rewritten:\n%s", got)
+	}
+	// The rewrite is done once: a second pass finds nothing.
+	if again, err := inlineLists(file, direct); err != nil || again != (rewrites{}) {
+		t.Errorf("a second pass rewrote %+v (%v)", again, err)
+	}
+	// A named function that is missing is an error (the schema and the data disagree).
+	if _, err := inlineLists(file, map[string]bool{"_T_gone": true}); err == nil {
+		t.Error("a missing direct field's function passed")
+	}
+}
+
+// TestGeneratedCodeHasDirectFields guards the committed executor: the scalars of a
+// message and of a conversation take the direct path, and objects are written by
+// gqlexec.Object.
+func TestGeneratedCodeHasDirectFields(t *testing.T) {
+	src, err := os.ReadFile("../../graph/generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	for _, f := range []string{"_Message_datetime", "_Message_status", "_Message_content", "_User_firstName", "_Conversation_lastUpdateTime"} {
+		i := strings.Index(s, "func (ec *executionContext) "+f+"(")
+		if i < 0 {
+			t.Fatalf("no %s in graph/generated.go", f)
+		}
+		body, _, _ := strings.Cut(s[i:], "\n}\n")
+		if !strings.Contains(body, "v := obj.") {
+			t.Errorf("%s has no direct path: regenerate with make generate\n%s", f, body)
+		}
+	}
+	if n := strings.Count(s, "return gqlexec.Object(out, fields)"); n < 30 {
+		t.Errorf("%d objects are written by gqlexec.Object: regenerate with make generate", n)
+	}
+}
