@@ -30,7 +30,7 @@ type sideRun struct {
 	// cpuPerReq is the server's CPU seconds per request, by round.
 	cpuPerReq []float64
 	cpuSum    CPUShare
-	errText string
+	errText   string
 }
 
 func (s *sideRun) add(st *Stats, cpu CPUShare) {
