@@ -1,6 +1,7 @@
 package gqlexec
 
 import (
+	"bytes"
 	"io"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -26,6 +27,11 @@ type object struct {
 }
 
 func (o *object) MarshalGQL(w io.Writer) {
+	if b, ok := w.(*bytes.Buffer); ok {
+		// What gqlgen's executor writes a response into: its methods directly.
+		o.writeTo(b)
+		return
+	}
 	_, _ = io.WriteString(w, "{")
 	first := true
 	for i := range o.fields {
@@ -46,6 +52,26 @@ func (o *object) MarshalGQL(w io.Writer) {
 		v.MarshalGQL(w)
 	}
 	_, _ = io.WriteString(w, "}")
+}
+
+func (o *object) writeTo(b *bytes.Buffer) {
+	b.WriteByte('{')
+	first := true
+	for i := range o.fields {
+		v := o.values[i]
+		if v == nil || o.written(i) {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.WriteByte('"')
+		b.WriteString(o.fields[i].Alias)
+		b.WriteString(`":`)
+		v.MarshalGQL(b)
+	}
+	b.WriteByte('}')
 }
 
 // written reports whether a field before i with a value has i's response name

@@ -2,6 +2,7 @@ package gqlexec
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -36,6 +37,12 @@ func TestObject_WritesAsFieldSet(t *testing.T) {
 			Object(out, c.fields).MarshalGQL(&g)
 			if g.String() != w.String() {
 				t.Fatalf("Object wrote %s, FieldSet %s", g.String(), w.String())
+			}
+			// Into another writer than a bytes.Buffer, the same.
+			var s strings.Builder
+			Object(out, c.fields).MarshalGQL(&s)
+			if s.String() != w.String() {
+				t.Fatalf("Object wrote %s into a strings.Builder, FieldSet %s", s.String(), w.String())
 			}
 		})
 	}

@@ -5607,6 +5607,17 @@ func (ec *executionContext) fieldContext_AuthPayload_expiresAt(_ context.Context
 }
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_AuthPayload_user(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.User
+		return ec.marshalNUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, obj.User)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6484,6 +6495,17 @@ func (ec *executionContext) fieldContext_Conversation_labels(_ context.Context, 
 }
 
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_ConversationConnection_edges(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Edges
+		return ec.marshalNConversationEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐConversationEdgeᚄ(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6516,6 +6538,17 @@ func (ec *executionContext) fieldContext_ConversationConnection_edges(_ context.
 }
 
 func (ec *executionContext) _ConversationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_ConversationConnection_pageInfo(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6606,6 +6639,17 @@ func (ec *executionContext) fieldContext_ConversationEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _ConversationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEdge) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_ConversationEdge_node(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Node
+		return ec.marshalNConversation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐConversation(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6812,6 +6856,17 @@ func (ec *executionContext) fieldContext_Event_message(_ context.Context, field 
 }
 
 func (ec *executionContext) _EventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EventConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_EventConnection_edges(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Edges
+		return ec.marshalNEventEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐEventEdgeᚄ(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6844,6 +6899,17 @@ func (ec *executionContext) fieldContext_EventConnection_edges(_ context.Context
 }
 
 func (ec *executionContext) _EventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EventConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_EventConnection_pageInfo(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6905,6 +6971,17 @@ func (ec *executionContext) fieldContext_EventEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EventEdge) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_EventEdge_node(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Node
+		return ec.marshalNEvent2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐEvent(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7375,6 +7452,17 @@ func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context,
 }
 
 func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Invitation_invitedBy(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.InvitedBy
+		return ec.marshalNUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, obj.InvitedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7659,6 +7747,17 @@ func (ec *executionContext) fieldContext_Location_label(_ context.Context, field
 }
 
 func (ec *executionContext) _MarkConversationReadPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.MarkConversationReadPayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_MarkConversationReadPayload_conversation(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Conversation
+		return ec.marshalNConversation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐConversation(ctx, field.Selections, obj.Conversation)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8089,6 +8188,17 @@ func (ec *executionContext) fieldContext_Message_replyTo(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Message_location(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_location(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Location
+		return ec.marshalOLocation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐLocation(ctx, field.Selections, obj.Location)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8121,6 +8231,17 @@ func (ec *executionContext) fieldContext_Message_location(_ context.Context, fie
 }
 
 func (ec *executionContext) _Message_interactiveReply(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_interactiveReply(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.InteractiveReply
+		return ec.marshalOInteractiveReply2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐInteractiveReply(ctx, field.Selections, obj.InteractiveReply)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8153,6 +8274,17 @@ func (ec *executionContext) fieldContext_Message_interactiveReply(_ context.Cont
 }
 
 func (ec *executionContext) _Message_referral(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_referral(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Referral
+		return ec.marshalOReferral2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐReferral(ctx, field.Selections, obj.Referral)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8368,6 +8500,17 @@ func (ec *executionContext) fieldContext_Message_cursor(_ context.Context, field
 }
 
 func (ec *executionContext) _MessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_MessageConnection_edges(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Edges
+		return ec.marshalNMessageEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageEdgeᚄ(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8400,6 +8543,17 @@ func (ec *executionContext) fieldContext_MessageConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _MessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_MessageConnection_pageInfo(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8490,6 +8644,17 @@ func (ec *executionContext) fieldContext_MessageEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _MessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MessageEdge) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_MessageEdge_node(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Node
+		return ec.marshalNMessage2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐMessage(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11007,6 +11172,17 @@ func (ec *executionContext) fieldContext_Referral_body(_ context.Context, field 
 }
 
 func (ec *executionContext) _SendMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SendMessagePayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_SendMessagePayload_message(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Message
+		return ec.marshalNMessage2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐMessage(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11039,6 +11215,17 @@ func (ec *executionContext) fieldContext_SendMessagePayload_message(_ context.Co
 }
 
 func (ec *executionContext) _SendMessagePayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.SendMessagePayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_SendMessagePayload_conversation(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Conversation
+		return ec.marshalNConversation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐConversation(ctx, field.Selections, obj.Conversation)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11071,6 +11258,17 @@ func (ec *executionContext) fieldContext_SendMessagePayload_conversation(_ conte
 }
 
 func (ec *executionContext) _StartNewChatPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.StartNewChatPayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_StartNewChatPayload_conversation(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Conversation
+		return ec.marshalNConversation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐConversation(ctx, field.Selections, obj.Conversation)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11103,6 +11301,17 @@ func (ec *executionContext) fieldContext_StartNewChatPayload_conversation(_ cont
 }
 
 func (ec *executionContext) _StartNewChatPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.StartNewChatPayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_StartNewChatPayload_contact(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Contact
+		return ec.marshalNUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, obj.Contact)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11135,6 +11344,17 @@ func (ec *executionContext) fieldContext_StartNewChatPayload_contact(_ context.C
 }
 
 func (ec *executionContext) _StartNewChatPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.StartNewChatPayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_StartNewChatPayload_message(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Message
+		return ec.marshalOMessage2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐMessage(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11586,6 +11806,17 @@ func (ec *executionContext) fieldContext_Template_approvalStatus(_ context.Conte
 }
 
 func (ec *executionContext) _Template_variables(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Template_variables(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Variables
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Variables)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11696,6 +11927,17 @@ func (ec *executionContext) fieldContext_TemplateSync_removed(_ context.Context,
 }
 
 func (ec *executionContext) _UpdateContactPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.UpdateContactPayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_UpdateContactPayload_contact(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Contact
+		return ec.marshalNUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, obj.Contact)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11728,6 +11970,17 @@ func (ec *executionContext) fieldContext_UpdateContactPayload_contact(_ context.
 }
 
 func (ec *executionContext) _UpdateProfilePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.UpdateProfilePayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_UpdateProfilePayload_user(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.User
+		return ec.marshalNUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, obj.User)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11760,6 +12013,17 @@ func (ec *executionContext) fieldContext_UpdateProfilePayload_user(_ context.Con
 }
 
 func (ec *executionContext) _UploadMediaPayload_attachment(ctx context.Context, field graphql.CollectedField, obj *model.UploadMediaPayload) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_UploadMediaPayload_attachment(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Attachment
+		return ec.marshalNAttachment2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐAttachment(ctx, field.Selections, obj.Attachment)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12059,6 +12323,17 @@ func (ec *executionContext) fieldContext_User_displayName(_ context.Context, fie
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_UserConnection_edges(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Edges
+		return ec.marshalNUserEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐUserEdgeᚄ(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12091,6 +12366,17 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 }
 
 func (ec *executionContext) _UserConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_UserConnection_pageInfo(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12181,6 +12467,17 @@ func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.UserEdge) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_UserEdge_node(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Node
+		return ec.marshalNUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12515,6 +12812,17 @@ func (ec *executionContext) fieldContext_WebhookDelivery_attemptedAt(_ context.C
 }
 
 func (ec *executionContext) _WebhookDeliveryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_WebhookDeliveryConnection_edges(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Edges
+		return ec.marshalNWebhookDeliveryEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐWebhookDeliveryEdgeᚄ(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12547,6 +12855,17 @@ func (ec *executionContext) fieldContext_WebhookDeliveryConnection_edges(_ conte
 }
 
 func (ec *executionContext) _WebhookDeliveryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryConnection) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_WebhookDeliveryConnection_pageInfo(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12608,6 +12927,17 @@ func (ec *executionContext) fieldContext_WebhookDeliveryEdge_cursor(_ context.Co
 }
 
 func (ec *executionContext) _WebhookDeliveryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryEdge) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_WebhookDeliveryEdge_node(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Node
+		return ec.marshalNWebhookDelivery2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookAttempt(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12698,6 +13028,17 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_url(_ context.Context, 
 }
 
 func (ec *executionContext) _WebhookEndpoint_eventTypes(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_WebhookEndpoint_eventTypes(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.EventTypes
+		return ec.marshalNEventType2ᚕstringᚄ(ctx, field.Selections, obj.EventTypes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12979,6 +13320,17 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext___Directive_locations(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Locations
+		return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, field.Selections, obj.Locations)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13240,6 +13592,17 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext___Field_type(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Type
+		return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13370,6 +13733,17 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext___InputValue_type(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		fc.Result = obj.Type
+		return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

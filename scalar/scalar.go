@@ -16,7 +16,9 @@ import (
 // MarshalInt64ID writes a numeric database id as a GraphQL ID (a string).
 func MarshalInt64ID(id int64) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(strconv.FormatInt(id, 10)))
+		var buf [22]byte // a quoted int64
+		b := strconv.AppendInt(append(buf[:0], '"'), id, 10)
+		_, _ = w.Write(append(b, '"'))
 	})
 }
 
@@ -45,7 +47,10 @@ func UnmarshalInt64ID(v any) (int64, error) {
 // MarshalMessageID writes a message id as 32 lowercase hex characters.
 func MarshalMessageID(id uuid.UUID) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, `"`+hex.EncodeToString(id[:])+`"`)
+		var buf [2 + 2*len(uuid.UUID{})]byte
+		buf[0], buf[len(buf)-1] = '"', '"'
+		hex.Encode(buf[1:len(buf)-1], id[:])
+		_, _ = w.Write(buf[:])
 	})
 }
 

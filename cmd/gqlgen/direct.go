@@ -83,15 +83,18 @@ func directScalars(f *ast.File, direct map[string]bool) (int, error) {
 		if fn == nil {
 			return n, fmt.Errorf("no function %s for a direct field", name)
 		}
-		value, marshal, ok := resolveFieldParts(fn)
+		parts, ok := resolveFieldParts(fn)
 		if !ok {
 			continue // a shape we do not know: left as generated
 		}
-		m := funcs[marshal]
+		m := funcs[parts.marshal]
 		if m == nil {
 			continue
 		}
-		fast := scalarMarshal(m, value)
+		fast := scalarMarshal(m, parts.value)
+		if fast == nil {
+			fast = leanPath(parts)
+		}
 		if fast == nil {
 			continue
 		}
@@ -101,60 +104,150 @@ func directScalars(f *ast.File, direct map[string]bool) (int, error) {
 	return n, nil
 }
 
+// fieldParts is what resolveFieldParts reads from a generated field function.
+type fieldParts struct {
+	value   ast.Expr // obj.X
+	marshal string   // the marshaler's name
+	context string   // the field context's constructor's name
+	vType   ast.Expr // the value's Go type
+	recover bool     // whether ResolveField recovers a panic
+}
+
 // resolveFieldParts matches a body that is exactly
 //
-//	return graphql.ResolveField(ctx, ec.OperationContext, field, <field context>,
+//	return graphql.ResolveField(ctx, ec.OperationContext, field,
+//		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+//			return ec.<context>(ctx, field)
+//		},
 //		func(ctx context.Context) (any, error) { return obj.X, nil },
 //		nil,
 //		func(ctx context.Context, selections ast.SelectionSet, v T) graphql.Marshaler {
 //			return ec.<marshal>(ctx, selections, v)
 //		}, <recover>, <nonNull>)
-//
-// and gives obj.X and the marshaler's name.
-func resolveFieldParts(fn *ast.FuncDecl) (value ast.Expr, marshal string, ok bool) {
+func resolveFieldParts(fn *ast.FuncDecl) (parts fieldParts, ok bool) {
 	if len(fn.Body.List) != 1 {
-		return nil, "", false
+		return parts, false
 	}
 	ret, isRet := fn.Body.List[0].(*ast.ReturnStmt)
 	if !isRet || len(ret.Results) != 1 {
-		return nil, "", false
+		return parts, false
 	}
 	call, isCall := ret.Results[0].(*ast.CallExpr)
 	if !isCall || !isSelector(call.Fun, "graphql", "ResolveField") || len(call.Args) != 9 {
-		return nil, "", false
+		return parts, false
 	}
 	if !isIdent(call.Args[5], "nil") { // a directive's middleware
-		return nil, "", false
+		return parts, false
+	}
+	if parts.context, ok = ecCall(call.Args[3], "ctx", "field"); !ok {
+		return parts, false
 	}
 	resolver, isLit := call.Args[4].(*ast.FuncLit)
 	if !isLit || len(resolver.Body.List) != 1 {
-		return nil, "", false
+		return parts, false
 	}
 	rr, isRet := resolver.Body.List[0].(*ast.ReturnStmt)
 	if !isRet || len(rr.Results) != 2 || !isIdent(rr.Results[1], "nil") {
-		return nil, "", false
+		return parts, false
 	}
 	sel, isSel := rr.Results[0].(*ast.SelectorExpr)
 	if !isSel || !isIdent(sel.X, "obj") {
-		return nil, "", false
+		return parts, false
 	}
-	m, isLit := call.Args[6].(*ast.FuncLit)
-	if !isLit || len(m.Body.List) != 1 {
-		return nil, "", false
+	parts.value = &ast.SelectorExpr{X: ast.NewIdent("obj"), Sel: ast.NewIdent(sel.Sel.Name)}
+	if parts.marshal, ok = ecCall(call.Args[6], "ctx", "selections", "v"); !ok {
+		return parts, false
 	}
-	mr, isRet := m.Body.List[0].(*ast.ReturnStmt)
-	if !isRet || len(mr.Results) != 1 {
-		return nil, "", false
+	m := call.Args[6].(*ast.FuncLit)
+	if params := m.Type.Params.List; len(params) == 3 && len(params[2].Names) == 1 {
+		parts.vType = params[2].Type
 	}
-	mc, isCall := mr.Results[0].(*ast.CallExpr)
-	if !isCall || len(mc.Args) != 3 || !isIdent(mc.Args[2], "v") {
-		return nil, "", false
+	parts.recover = isIdent(call.Args[7], "true")
+	return parts, parts.vType != nil && (parts.recover || isIdent(call.Args[7], "false"))
+}
+
+// ecCall matches a function literal whose body is `return ec.<name>(<args>)` with
+// exactly the identifiers args, and gives name.
+func ecCall(e ast.Expr, args ...string) (string, bool) {
+	lit, ok := e.(*ast.FuncLit)
+	if !ok || len(lit.Body.List) != 1 {
+		return "", false
 	}
-	ms, isSel := mc.Fun.(*ast.SelectorExpr)
-	if !isSel || !isIdent(ms.X, "ec") {
-		return nil, "", false
+	r, ok := lit.Body.List[0].(*ast.ReturnStmt)
+	if !ok || len(r.Results) != 1 {
+		return "", false
 	}
-	return &ast.SelectorExpr{X: ast.NewIdent("obj"), Sel: ast.NewIdent(sel.Sel.Name)}, ms.Sel.Name, true
+	call, ok := r.Results[0].(*ast.CallExpr)
+	if !ok || len(call.Args) != len(args) {
+		return "", false
+	}
+	for i, a := range args {
+		if !isIdent(call.Args[i], a) {
+			return "", false
+		}
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || !isIdent(sel.X, "ec") {
+		return "", false
+	}
+	return sel.Sel.Name, true
+}
+
+// leanPath is the direct path of a struct field whose value is a pointer or a
+// slice (an object, a list): ResolveField's steps for such a value, which is never
+// a nil interface, minus the interceptor chain and the closures around them —
+//
+//	if fc, err := ec.<context>(ctx, field); err == nil {
+//		ctx := graphql.WithFieldContext(ctx, fc)
+//		defer func() { if r := recover(); r != nil { <ResolveField's error>; ret = graphql.Null } }()
+//		fc.Result = obj.X
+//		return ec.<marshal>(ctx, field.Selections, obj.X)
+//	}
+//
+// (the recover only where the generated call recovers); a field context that
+// fails goes on to the generated body, which fails the same way.
+func leanPath(p fieldParts) []ast.Stmt {
+	switch p.vType.(type) {
+	case *ast.StarExpr, *ast.ArrayType:
+	default:
+		return nil
+	}
+	value := func() ast.Expr { return copyExpr(p.value) }
+	ec := func(name string) ast.Expr { return &ast.SelectorExpr{X: ast.NewIdent("ec"), Sel: ast.NewIdent(name)} }
+	oc := func(name string) ast.Expr {
+		return &ast.SelectorExpr{X: &ast.SelectorExpr{X: ast.NewIdent("ec"), Sel: ast.NewIdent("OperationContext")}, Sel: ast.NewIdent(name)}
+	}
+	body := []ast.Stmt{&ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("ctx")}, Tok: token.DEFINE,
+		Rhs: []ast.Expr{&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent("graphql"), Sel: ast.NewIdent("WithFieldContext")},
+			Args: []ast.Expr{ast.NewIdent("ctx"), ast.NewIdent("fc")}}}}}
+	if p.recover {
+		// defer func() { if r := recover(); r != nil { ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r)); ret = graphql.Null } }()
+		handle := &ast.IfStmt{
+			Init: &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("r")}, Tok: token.DEFINE, Rhs: []ast.Expr{&ast.CallExpr{Fun: ast.NewIdent("recover")}}},
+			Cond: &ast.BinaryExpr{X: ast.NewIdent("r"), Op: token.NEQ, Y: ast.NewIdent("nil")},
+			Body: &ast.BlockStmt{List: []ast.Stmt{
+				&ast.ExprStmt{X: &ast.CallExpr{Fun: oc("Error"), Args: []ast.Expr{ast.NewIdent("ctx"),
+					&ast.CallExpr{Fun: oc("Recover"), Args: []ast.Expr{ast.NewIdent("ctx"), ast.NewIdent("r")}}}}},
+				&ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("ret")}, Tok: token.ASSIGN,
+					Rhs: []ast.Expr{&ast.SelectorExpr{X: ast.NewIdent("graphql"), Sel: ast.NewIdent("Null")}}},
+			}},
+		}
+		body = append(body, &ast.DeferStmt{Call: &ast.CallExpr{Fun: &ast.FuncLit{
+			Type: &ast.FuncType{Params: &ast.FieldList{}},
+			Body: &ast.BlockStmt{List: []ast.Stmt{handle}},
+		}}})
+	}
+	body = append(body,
+		&ast.AssignStmt{Lhs: []ast.Expr{&ast.SelectorExpr{X: ast.NewIdent("fc"), Sel: ast.NewIdent("Result")}}, Tok: token.ASSIGN, Rhs: []ast.Expr{value()}},
+		&ast.ReturnStmt{Results: []ast.Expr{&ast.CallExpr{Fun: ec(p.marshal), Args: []ast.Expr{ast.NewIdent("ctx"),
+			&ast.SelectorExpr{X: ast.NewIdent("field"), Sel: ast.NewIdent("Selections")}, value()}}}},
+	)
+	return []ast.Stmt{&ast.IfStmt{
+		Init: &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("fc"), ast.NewIdent("err")}, Tok: token.DEFINE,
+			Rhs: []ast.Expr{&ast.CallExpr{Fun: ec(p.context), Args: []ast.Expr{ast.NewIdent("ctx"), ast.NewIdent("field")}}}},
+		Cond: &ast.BinaryExpr{X: ast.NewIdent("err"), Op: token.EQL, Y: ast.NewIdent("nil")},
+		Body: &ast.BlockStmt{List: body},
+	}}
 }
 
 // scalarMarshal matches gqlgen's two marshalers of a scalar or enum value:

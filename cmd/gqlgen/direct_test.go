@@ -20,7 +20,10 @@ import (
 )
 
 func (ec *executionContext) _T_name(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
-	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_name(ctx, field)
+		},
 		func(ctx context.Context) (any, error) {
 			return obj.Name, nil
 		},
@@ -31,7 +34,10 @@ func (ec *executionContext) _T_name(ctx context.Context, field graphql.Collected
 }
 
 func (ec *executionContext) _T_note(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
-	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_note(ctx, field)
+		},
 		func(ctx context.Context) (any, error) {
 			return obj.Note, nil
 		},
@@ -42,7 +48,10 @@ func (ec *executionContext) _T_note(ctx context.Context, field graphql.Collected
 }
 
 func (ec *executionContext) _T_guarded(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
-	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_guarded(ctx, field)
+		},
 		func(ctx context.Context) (any, error) {
 			return obj.Guarded, nil
 		},
@@ -53,7 +62,10 @@ func (ec *executionContext) _T_guarded(ctx context.Context, field graphql.Collec
 }
 
 func (ec *executionContext) _T_owner(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
-	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_owner(ctx, field)
+		},
 		func(ctx context.Context) (any, error) {
 			return obj.Owner, nil
 		},
@@ -64,7 +76,10 @@ func (ec *executionContext) _T_owner(ctx context.Context, field graphql.Collecte
 }
 
 func (ec *executionContext) _T_undirect(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
-	return graphql.ResolveField(ctx, ec.OperationContext, field, nil,
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_undirect(ctx, field)
+		},
 		func(ctx context.Context) (any, error) {
 			return obj.Undirect, nil
 		},
@@ -124,8 +139,8 @@ func TestDirectScalarsAndObjectReturns(t *testing.T) {
 	// _T_undirect is not named (say, reached through an embedded pointer).
 	direct := map[string]bool{"_T_name": true, "_T_note": true, "_T_guarded": true, "_T_owner": true}
 	done, err := inlineLists(file, direct)
-	if err != nil || done.direct != 2 || done.objects != 1 {
-		t.Fatalf("rewrote %+v (%v), want 2 direct fields and 1 object", done, err)
+	if err != nil || done.direct != 3 || done.objects != 1 {
+		t.Fatalf("rewrote %+v (%v), want 3 direct fields and 1 object", done, err)
 	}
 	out, _ := os.ReadFile(file)
 	got := string(out)
@@ -144,9 +159,17 @@ func TestDirectScalarsAndObjectReturns(t *testing.T) {
 	if body := fn("_T_note"); !strings.Contains(body, "v := obj.Note\n\t\tif v == nil {\n\t\t\treturn graphql.Null\n\t\t}\n\t\tif res := graphql.MarshalString(*v); res != graphql.Null {") {
 		t.Errorf("a nullable field's direct path is wrong:\n%s", body)
 	}
-	for _, name := range []string{"_T_guarded", "_T_owner", "_T_undirect"} {
-		if body := fn(name); strings.Contains(body, "v := obj.") {
-			t.Errorf("%s (a directive, an object, an unnamed field) got a direct path:\n%s", name, body)
+	// An object: ResolveField's steps without the interceptor chain, then the
+	// generated body (which a failing field context reaches).
+	if body := fn("_T_owner"); !strings.Contains(body, "if fc, err := ec.fieldContext_T_owner(ctx, field); err == nil {\n\t\tctx := graphql.WithFieldContext(ctx, fc)\n\t\tdefer func() {") ||
+		!strings.Contains(body, "ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))\n\t\t\t\tret = graphql.Null") ||
+		!strings.Contains(body, "fc.Result = obj.Owner\n\t\treturn ec.marshalOUser2ᚖUser(ctx, field.Selections, obj.Owner)") ||
+		!strings.Contains(body, "return graphql.ResolveField(") {
+		t.Errorf("an object field's lean path is wrong:\n%s", body)
+	}
+	for _, name := range []string{"_T_guarded", "_T_undirect"} {
+		if body := fn(name); strings.Count(body, "obj.") != 1 { // the generated resolver's only
+			t.Errorf("%s (a directive, an unnamed field) got a direct path:\n%s", name, body)
 		}
 	}
 	if body := fn("_T"); !strings.Contains(body, "return gqlexec.Object(out, fields)") || !strings.Contains(body, "return graphql.Null") {
