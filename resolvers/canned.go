@@ -186,7 +186,7 @@ func (r *Resolver) RenderCannedResponse(ctx context.Context, id, conversationID 
 	if err != nil {
 		return "", err
 	}
-	users, err := l.Users.LoadAll(ctx, []int64{conv.UserID, p.UserID})
+	users, err := l.Users().LoadAll(ctx, []int64{conv.UserID, p.UserID})
 	if err != nil {
 		return "", err
 	}

@@ -151,8 +151,8 @@ func (r *Resolver) changeLabels(ctx context.Context, conversationID int64, names
 	}
 	// The request may have read this conversation's labels (and counts) before.
 	if l, err := r.RequestLoaders(ctx); err == nil {
-		l.ConversationLabels.Clear(c.ID)
-		l.LabelCounts.ClearAll()
+		l.ConversationLabels().Clear(c.ID)
+		l.LabelCounts().ClearAll()
 	}
 	return c, nil
 }
@@ -234,7 +234,7 @@ func (r *Resolver) ConversationLabels(ctx context.Context, c *db.Conversation) (
 	if err != nil {
 		return nil, err
 	}
-	return l.ConversationLabels.Load(ctx, c.ID)
+	return l.ConversationLabels().Load(ctx, c.ID)
 }
 
 // LabelConversationCount returns how many conversations carry the label, batched
@@ -244,7 +244,7 @@ func (r *Resolver) LabelConversationCount(ctx context.Context, label *db.Label) 
 	if err != nil {
 		return 0, err
 	}
-	return l.LabelCounts.Load(ctx, label.ID)
+	return l.LabelCounts().Load(ctx, label.ID)
 }
 
 // filterLabels checks the label names of a conversation filter; none is no

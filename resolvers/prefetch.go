@@ -50,23 +50,23 @@ func (r *Resolver) primeConversations(ctx context.Context, convs []*db.Conversat
 	}
 	for i, c := range convs {
 		c.Summary = sums[i]
-		l.Conversations.Prime(c.ID, c)
+		l.Conversations().Prime(c.ID, c)
 	}
 	var msgs []*db.Message
 	for _, s := range sums {
 		if pf.Contact && s.Contact != nil && pf.ContactColumns == nil {
-			l.Users.Prime(s.Contact.ID, s.Contact)
+			l.Users().Prime(s.Contact.ID, s.Contact)
 		}
 		if pf.LastMessage != nil {
 			if pf.LastMessageColumns == nil {
-				l.LastMessages.Prime(s.ConversationID, s.LastMessage)
+				l.LastMessages().Prime(s.ConversationID, s.LastMessage)
 			}
 			if s.LastMessage != nil {
 				msgs = append(msgs, s.LastMessage)
 			}
 		}
 		if pf.Unread {
-			l.UnreadCounts.Prime(s.ConversationID, s.Unread)
+			l.UnreadCounts().Prime(s.ConversationID, s.Unread)
 		}
 	}
 	if pf.LastMessage != nil {
@@ -77,7 +77,7 @@ func (r *Resolver) primeConversations(ctx context.Context, convs []*db.Conversat
 		for i, c := range convs {
 			ids[i] = c.ID
 		}
-		labels, _ := l.ConversationLabels.LoadAll(ctx, ids)
+		labels, _ := l.ConversationLabels().LoadAll(ctx, ids)
 		if pf.LabelCounts {
 			var lids []int64
 			for _, ls := range labels {
@@ -86,7 +86,7 @@ func (r *Resolver) primeConversations(ctx context.Context, convs []*db.Conversat
 				}
 			}
 			if len(lids) > 0 {
-				_, _ = l.LabelCounts.LoadAll(ctx, lids)
+				_, _ = l.LabelCounts().LoadAll(ctx, lids)
 			}
 		}
 	}
@@ -122,15 +122,15 @@ func prefetchMessages(ctx context.Context, l *Loaders, pf MessagePrefetch, msgs 
 		}
 	}
 	if pf.Attachments && len(ids) > 0 {
-		_, _ = l.Attachments.LoadAll(ctx, ids)
+		_, _ = l.Attachments().LoadAll(ctx, ids)
 	}
 	if pf.Sender && len(senders) > 0 {
-		_, _ = l.Users.LoadAll(ctx, senders)
+		_, _ = l.Users().LoadAll(ctx, senders)
 	}
 	if pf.Template && len(templates) > 0 {
-		_, _ = l.Templates.LoadAll(ctx, templates)
+		_, _ = l.Templates().LoadAll(ctx, templates)
 	}
 	if pf.Conversation && len(convs) > 0 {
-		_, _ = l.Conversations.LoadAll(ctx, convs)
+		_, _ = l.Conversations().LoadAll(ctx, convs)
 	}
 }

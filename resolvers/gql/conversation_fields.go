@@ -40,19 +40,19 @@ func startConversationLoads(ctx context.Context, l *resolvers.Loaders, obj *db.C
 		loaded = obj.Summary.Loaded
 	}
 	if !loaded.Contact && has(ctx, sel, "contact") != nil {
-		l.Users.LoadThunk(ctx, obj.UserID)
+		l.Users().LoadThunk(ctx, obj.UserID)
 	}
 	if !loaded.LastMessage && has(ctx, sel, "lastMessage") != nil {
-		l.LastMessages.LoadThunk(ctx, obj.ID)
+		l.LastMessages().LoadThunk(ctx, obj.ID)
 	}
 	if !loaded.Unread && has(ctx, sel, "unreadCount") != nil {
-		l.UnreadCounts.LoadThunk(ctx, obj.ID)
+		l.UnreadCounts().LoadThunk(ctx, obj.ID)
 	}
 	if obj.AssigneeID != nil && has(ctx, sel, "assignee") != nil {
-		l.Users.LoadThunk(ctx, *obj.AssigneeID)
+		l.Users().LoadThunk(ctx, *obj.AssigneeID)
 	}
 	if has(ctx, sel, "labels") != nil {
-		l.ConversationLabels.LoadThunk(ctx, obj.ID)
+		l.ConversationLabels().LoadThunk(ctx, obj.ID)
 	}
 }
 

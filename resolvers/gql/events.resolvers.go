@@ -26,7 +26,7 @@ func (r *eventResolver) Conversation(ctx context.Context, obj *db.Event) (*db.Co
 	if err != nil {
 		return nil, err
 	}
-	return l.Conversations.Load(ctx, *obj.ConversationID)
+	return l.Conversations().Load(ctx, *obj.ConversationID)
 }
 
 func (r *eventResolver) Message(ctx context.Context, obj *db.Event) (*db.Message, error) {
@@ -37,7 +37,7 @@ func (r *eventResolver) Message(ctx context.Context, obj *db.Event) (*db.Message
 	if err != nil {
 		return nil, err
 	}
-	return l.Messages.Load(ctx, *obj.MessageID)
+	return l.Messages().Load(ctx, *obj.MessageID)
 }
 
 func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*db.WebhookEndpoint, error) {

@@ -31,7 +31,7 @@ func (r *queryResolver) labels(ctx context.Context) ([]*db.Label, error) {
 			ids[i] = l.ID
 		}
 		if l, err := r.RequestLoaders(ctx); err == nil {
-			_, _ = l.LabelCounts.LoadAll(ctx, ids)
+			_, _ = l.LabelCounts().LoadAll(ctx, ids)
 		}
 	}
 	return ls, nil

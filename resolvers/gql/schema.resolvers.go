@@ -36,7 +36,7 @@ func (r *conversationResolver) Contact(ctx context.Context, obj *db.Conversation
 	if err != nil {
 		return nil, err
 	}
-	u, err := l.Users.Load(ctx, obj.UserID)
+	u, err := l.Users().Load(ctx, obj.UserID)
 	if err == nil && u == nil {
 		return nil, resolvers.ErrNoContactAccess
 	}
@@ -59,7 +59,7 @@ func (r *conversationResolver) LastMessage(ctx context.Context, obj *db.Conversa
 	if err != nil {
 		return nil, err
 	}
-	return l.LastMessages.Load(ctx, obj.ID)
+	return l.LastMessages().Load(ctx, obj.ID)
 }
 
 func (r *conversationResolver) UnreadCount(ctx context.Context, obj *db.Conversation) (int, error) {
@@ -70,7 +70,7 @@ func (r *conversationResolver) UnreadCount(ctx context.Context, obj *db.Conversa
 	if err != nil {
 		return 0, err
 	}
-	return l.UnreadCounts.Load(ctx, obj.ID)
+	return l.UnreadCounts().Load(ctx, obj.ID)
 }
 
 func (r *conversationResolver) ChatWindow(ctx context.Context, obj *db.Conversation) (*model.ChatWindow, error) {
@@ -90,7 +90,7 @@ func (r *messageResolver) Conversation(ctx context.Context, obj *db.Message) (*d
 	if err != nil {
 		return nil, err
 	}
-	c, err := l.Conversations.Load(ctx, obj.ConversationID)
+	c, err := l.Conversations().Load(ctx, obj.ConversationID)
 	if err == nil && c == nil {
 		return nil, resolvers.ErrNoConversationAccess
 	}
@@ -105,7 +105,7 @@ func (r *messageResolver) Sender(ctx context.Context, obj *db.Message) (*db.User
 	if err != nil {
 		return nil, err
 	}
-	return l.Users.Load(ctx, *obj.SenderID)
+	return l.Users().Load(ctx, *obj.SenderID)
 }
 
 func (r *messageResolver) Attachments(ctx context.Context, obj *db.Message) ([]*db.Attachment, error) {
@@ -116,7 +116,7 @@ func (r *messageResolver) Attachments(ctx context.Context, obj *db.Message) ([]*
 	if err != nil {
 		return nil, err
 	}
-	return l.Attachments.Load(ctx, obj.ID)
+	return l.Attachments().Load(ctx, obj.ID)
 }
 
 func (r *messageResolver) Template(ctx context.Context, obj *db.Message) (*db.Template, error) {
@@ -127,7 +127,7 @@ func (r *messageResolver) Template(ctx context.Context, obj *db.Message) (*db.Te
 	if err != nil {
 		return nil, err
 	}
-	return l.Templates.Load(ctx, *obj.TemplateID)
+	return l.Templates().Load(ctx, *obj.TemplateID)
 }
 
 func (r *messageResolver) ReplyTo(ctx context.Context, obj *db.Message) (*db.Message, error) {
@@ -138,7 +138,7 @@ func (r *messageResolver) ReplyTo(ctx context.Context, obj *db.Message) (*db.Mes
 	if err != nil {
 		return nil, err
 	}
-	m, err := l.MessagesBySID.Load(ctx, *obj.ReplyToSID)
+	m, err := l.MessagesBySID().Load(ctx, *obj.ReplyToSID)
 	if err != nil || m == nil || m.ConversationID != obj.ConversationID {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (r *messageResolver) ReadBy(ctx context.Context, obj *db.Message) (*db.User
 	if err != nil {
 		return nil, err
 	}
-	return l.Users.Load(ctx, *obj.ReadBy)
+	return l.Users().Load(ctx, *obj.ReadBy)
 }
 
 func (r *messageResolver) Cursor(ctx context.Context, obj *db.Message) (string, error) {

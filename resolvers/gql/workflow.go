@@ -33,7 +33,7 @@ func (r *conversationResolver) assignee(ctx context.Context, obj *db.Conversatio
 	if err != nil {
 		return nil, err
 	}
-	return l.Users.Load(ctx, *obj.AssigneeID)
+	return l.Users().Load(ctx, *obj.AssigneeID)
 }
 
 func (r *mutationResolver) setConversationStatus(ctx context.Context, conversationID, status string, snoozedUntil *time.Time) (*db.Conversation, error) {
