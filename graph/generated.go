@@ -5526,6 +5526,22 @@ func (ec *executionContext) fieldContext_Attachment_contentType(_ context.Contex
 }
 
 func (ec *executionContext) _Attachment_url(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Attachment_url(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Attachment().URL(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNString2string(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5766,6 +5782,22 @@ func (ec *executionContext) fieldContext_CannedResponse_content(_ context.Contex
 }
 
 func (ec *executionContext) _Channel_id(ctx context.Context, field graphql.CollectedField, obj *db.Channel) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Channel_id(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Channel().ID(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNID2string(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6059,6 +6091,22 @@ func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Conversation_contact(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Conversation_contact(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Conversation().Contact(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6091,6 +6139,22 @@ func (ec *executionContext) fieldContext_Conversation_contact(_ context.Context,
 }
 
 func (ec *executionContext) _Conversation_channel(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Conversation_channel(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Conversation().Channel(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNChannel2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐChannel(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6187,6 +6251,25 @@ func (ec *executionContext) fieldContext_Conversation_lastFreeMessageTime(_ cont
 }
 
 func (ec *executionContext) _Conversation_lastMessage(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Conversation_lastMessage(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Conversation().LastMessage(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOMessage2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐMessage(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6219,6 +6302,22 @@ func (ec *executionContext) fieldContext_Conversation_lastMessage(_ context.Cont
 }
 
 func (ec *executionContext) _Conversation_unreadCount(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Conversation_unreadCount(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Conversation().UnreadCount(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNInt2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6242,6 +6341,22 @@ func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Cont
 }
 
 func (ec *executionContext) _Conversation_chatWindow(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Conversation_chatWindow(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Conversation().ChatWindow(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNChatWindow2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐChatWindow(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6347,6 +6462,22 @@ func (ec *executionContext) fieldContext_Conversation_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _Conversation_cursor(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Conversation_cursor(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Conversation().Cursor(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNString2string(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6431,6 +6562,25 @@ func (ec *executionContext) fieldContext_Conversation_snoozedUntil(_ context.Con
 }
 
 func (ec *executionContext) _Conversation_assignee(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Conversation_assignee(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Conversation().Assignee(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6463,6 +6613,22 @@ func (ec *executionContext) fieldContext_Conversation_assignee(_ context.Context
 }
 
 func (ec *executionContext) _Conversation_labels(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Conversation_labels(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Conversation().Labels(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNLabel2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐLabelᚄ(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6711,6 +6877,22 @@ func (ec *executionContext) fieldContext_Event_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Event_cursor(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Event_cursor(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Event().Cursor(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNString2string(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6792,6 +6974,25 @@ func (ec *executionContext) fieldContext_Event_occurredAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Event_conversation(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Event_conversation(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Event().Conversation(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOConversation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐConversation(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6824,6 +7025,25 @@ func (ec *executionContext) fieldContext_Event_conversation(_ context.Context, f
 }
 
 func (ec *executionContext) _Event_message(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Event_message(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Event().Message(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOMessage2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐMessage(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7614,6 +7834,22 @@ func (ec *executionContext) fieldContext_Label_color(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Label_conversationCount(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Label_conversationCount(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Label().ConversationCount(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNInt2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7848,6 +8084,22 @@ func (ec *executionContext) fieldContext_Message_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Message_conversation(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_conversation(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Message().Conversation(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNConversation2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐConversation(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8060,6 +8312,25 @@ func (ec *executionContext) fieldContext_Message_errorCode(_ context.Context, fi
 }
 
 func (ec *executionContext) _Message_sender(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_sender(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Message().Sender(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8092,6 +8363,22 @@ func (ec *executionContext) fieldContext_Message_sender(_ context.Context, field
 }
 
 func (ec *executionContext) _Message_attachments(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_attachments(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Message().Attachments(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNAttachment2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐAttachmentᚄ(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8124,6 +8411,25 @@ func (ec *executionContext) fieldContext_Message_attachments(_ context.Context, 
 }
 
 func (ec *executionContext) _Message_template(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_template(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Message().Template(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOTemplate2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐTemplate(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8156,6 +8462,25 @@ func (ec *executionContext) fieldContext_Message_template(_ context.Context, fie
 }
 
 func (ec *executionContext) _Message_replyTo(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_replyTo(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Message().ReplyTo(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOMessage2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐMessage(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8445,6 +8770,25 @@ func (ec *executionContext) fieldContext_Message_readAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Message_readBy(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_readBy(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Message().ReadBy(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOUser2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUser(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8477,6 +8821,22 @@ func (ec *executionContext) fieldContext_Message_readBy(_ context.Context, field
 }
 
 func (ec *executionContext) _Message_cursor(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Message_cursor(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Message().Cursor(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNString2string(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11699,6 +12059,22 @@ func (ec *executionContext) fieldContext_Template_contentSid(_ context.Context, 
 }
 
 func (ec *executionContext) _Template_shared(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Template_shared(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Template().Shared(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNBoolean2bool(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11722,6 +12098,22 @@ func (ec *executionContext) fieldContext_Template_shared(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Template_parameterCount(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_Template_parameterCount(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.Template().ParameterCount(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalNInt2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12239,6 +12631,25 @@ func (ec *executionContext) fieldContext_User_role(_ context.Context, field grap
 }
 
 func (ec *executionContext) _User_company(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_User_company(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.User().Company(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOCompany2ᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐCompany(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13187,6 +13598,25 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_failingSince(_ context.
 }
 
 func (ec *executionContext) _WebhookEndpoint_secret(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
+	if fc, err := ec.fieldContext_WebhookEndpoint_secret(ctx, field); err == nil {
+		ctx := graphql.WithFieldContext(ctx, fc)
+		defer func() {
+			if r := recover(); r != nil {
+				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+		v, err := ec.Resolvers.WebhookEndpoint().Secret(ctx, obj)
+		if err != nil {
+			ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+			if fc.NonNull {
+				return graphql.RequiredNull
+			}
+			return graphql.Null
+		}
+		fc.Result = v
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

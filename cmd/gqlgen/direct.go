@@ -63,7 +63,9 @@ func runtimeDirectives(f *codegen.Field) bool {
 
 // directScalars puts a direct path in front of each function named in direct whose
 // body is the expected graphql.ResolveField call and whose field's marshaler is a
-// scalar's (see scalarMarshal), and reports how many it rewrote. The direct path:
+// scalar's (see scalarMarshal), a lean path in front of the other functions named
+// in direct (leanPath) and of field resolvers without arguments (leanResolver), and
+// reports how many it rewrote. The direct path:
 //
 //	{ v := obj.X; if res := F(v); res != graphql.Null { return res } }
 //	{ v := obj.X; if v == nil { return graphql.Null }; if res := F(*v); res != graphql.Null { return res } }
@@ -77,23 +79,29 @@ func directScalars(f *ast.File, direct map[string]bool) (int, error) {
 			funcs[fn.Name.Name] = fn
 		}
 	}
-	n := 0
 	for name := range direct {
-		fn := funcs[name]
-		if fn == nil {
-			return n, fmt.Errorf("no function %s for a direct field", name)
+		if funcs[name] == nil {
+			return 0, fmt.Errorf("no function %s for a direct field", name)
 		}
-		parts, ok := resolveFieldParts(fn)
-		if !ok {
-			continue // a shape we do not know: left as generated
-		}
-		m := funcs[parts.marshal]
-		if m == nil {
+	}
+	n := 0
+	for _, decl := range f.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Body == nil {
 			continue
 		}
-		fast := scalarMarshal(m, parts.value)
-		if fast == nil {
-			fast = leanPath(parts)
+		parts, ok := resolveFieldParts(fn)
+		if !ok || funcs[parts.marshal] == nil {
+			continue // a shape we do not know: left as generated
+		}
+		var fast []ast.Stmt
+		switch {
+		case parts.resolver != nil:
+			fast = leanResolver(parts)
+		case direct[fn.Name.Name]:
+			if fast = scalarMarshal(funcs[parts.marshal], parts.value); fast == nil {
+				fast = leanPath(parts)
+			}
 		}
 		if fast == nil {
 			continue
@@ -106,11 +114,13 @@ func directScalars(f *ast.File, direct map[string]bool) (int, error) {
 
 // fieldParts is what resolveFieldParts reads from a generated field function.
 type fieldParts struct {
-	value   ast.Expr // obj.X
-	marshal string   // the marshaler's name
-	context string   // the field context's constructor's name
-	vType   ast.Expr // the value's Go type
-	recover bool     // whether ResolveField recovers a panic
+	value    ast.Expr      // obj.X, for a struct field
+	resolver *ast.CallExpr // ec.Resolvers.T().F(ctx, obj), for a resolver
+	marshal  string        // the marshaler's name
+	context  string        // the field context's constructor's name
+	vType    ast.Expr      // the value's Go type
+	recover  bool          // whether ResolveField recovers a panic
+	nonNull  bool          // ResolveField's nonNull
 }
 
 // resolveFieldParts matches a body that is exactly
@@ -147,14 +157,23 @@ func resolveFieldParts(fn *ast.FuncDecl) (parts fieldParts, ok bool) {
 		return parts, false
 	}
 	rr, isRet := resolver.Body.List[0].(*ast.ReturnStmt)
-	if !isRet || len(rr.Results) != 2 || !isIdent(rr.Results[1], "nil") {
+	if !isRet || !(len(rr.Results) == 2 && isIdent(rr.Results[1], "nil") || len(rr.Results) == 1) {
 		return parts, false
 	}
-	sel, isSel := rr.Results[0].(*ast.SelectorExpr)
-	if !isSel || !isIdent(sel.X, "obj") {
+	switch r := rr.Results[0].(type) {
+	case *ast.SelectorExpr: // return obj.X, nil
+		if !isIdent(r.X, "obj") || len(rr.Results) != 2 {
+			return parts, false
+		}
+		parts.value = &ast.SelectorExpr{X: ast.NewIdent("obj"), Sel: ast.NewIdent(r.Sel.Name)}
+	case *ast.CallExpr: // return ec.Resolvers.T().F(ctx, obj)
+		if !isResolverCall(r) || len(rr.Results) != 1 {
+			return parts, false
+		}
+		parts.resolver = r
+	default:
 		return parts, false
 	}
-	parts.value = &ast.SelectorExpr{X: ast.NewIdent("obj"), Sel: ast.NewIdent(sel.Sel.Name)}
 	if parts.marshal, ok = ecCall(call.Args[6], "ctx", "selections", "v"); !ok {
 		return parts, false
 	}
@@ -163,7 +182,27 @@ func resolveFieldParts(fn *ast.FuncDecl) (parts fieldParts, ok bool) {
 		parts.vType = params[2].Type
 	}
 	parts.recover = isIdent(call.Args[7], "true")
-	return parts, parts.vType != nil && (parts.recover || isIdent(call.Args[7], "false"))
+	parts.nonNull = isIdent(call.Args[8], "true")
+	return parts, parts.vType != nil && (parts.recover || isIdent(call.Args[7], "false")) &&
+		(parts.nonNull || isIdent(call.Args[8], "false"))
+}
+
+// isResolverCall matches ec.Resolvers.<Object>().<Field>(ctx, obj): a field
+// resolver without arguments.
+func isResolverCall(c *ast.CallExpr) bool {
+	if len(c.Args) != 2 || !isIdent(c.Args[0], "ctx") || !isIdent(c.Args[1], "obj") {
+		return false
+	}
+	m, ok := c.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	inner, ok := m.X.(*ast.CallExpr)
+	if !ok || len(inner.Args) != 0 {
+		return false
+	}
+	o, ok := inner.Fun.(*ast.SelectorExpr)
+	return ok && isSelector(o.X, "ec", "Resolvers")
 }
 
 // ecCall matches a function literal whose body is `return ec.<name>(<args>)` with
@@ -207,12 +246,74 @@ func ecCall(e ast.Expr, args ...string) (string, bool) {
 // (the recover only where the generated call recovers); a field context that
 // fails goes on to the generated body, which fails the same way.
 func leanPath(p fieldParts) []ast.Stmt {
-	switch p.vType.(type) {
-	case *ast.StarExpr, *ast.ArrayType:
-	default:
+	if !pointerOrSlice(p.vType) {
 		return nil
 	}
-	value := func() ast.Expr { return copyExpr(p.value) }
+	return leanBody(p, nil, func() ast.Expr { return copyExpr(p.value) })
+}
+
+// leanResolver is leanPath for a field resolver without arguments, whose value is
+// a pointer, a slice or a basic type (never a nil interface, which ResolveField
+// treats apart): the resolver runs with the field's context, as it would in
+// ResolveField, and its error is reported as ResolveField reports it —
+//
+//	v, err := ec.Resolvers.T().F(ctx, obj)
+//	if err != nil {
+//		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+//		return graphql.Null // or RequiredNull where ResolveField's nonNull is false and the field's is true
+//	}
+func leanResolver(p fieldParts) []ast.Stmt {
+	if !pointerOrSlice(p.vType) && !basicType(p.vType) {
+		return nil
+	}
+	call := copyExpr(p.resolver)
+	if call == nil {
+		return nil
+	}
+	null := func() ast.Stmt {
+		return &ast.ReturnStmt{Results: []ast.Expr{&ast.SelectorExpr{X: ast.NewIdent("graphql"), Sel: ast.NewIdent("Null")}}}
+	}
+	onErr := []ast.Stmt{&ast.ExprStmt{X: &ast.CallExpr{
+		Fun: &ast.SelectorExpr{X: &ast.SelectorExpr{X: ast.NewIdent("ec"), Sel: ast.NewIdent("OperationContext")}, Sel: ast.NewIdent("Error")},
+		Args: []ast.Expr{ast.NewIdent("ctx"), &ast.CallExpr{
+			Fun:  &ast.SelectorExpr{X: ast.NewIdent("graphql"), Sel: ast.NewIdent("AddFieldLocationToError")},
+			Args: []ast.Expr{ast.NewIdent("ctx"), ast.NewIdent("err")}}}}}}
+	if !p.nonNull {
+		onErr = append(onErr, &ast.IfStmt{
+			Cond: &ast.SelectorExpr{X: ast.NewIdent("fc"), Sel: ast.NewIdent("NonNull")},
+			Body: &ast.BlockStmt{List: []ast.Stmt{&ast.ReturnStmt{Results: []ast.Expr{&ast.SelectorExpr{X: ast.NewIdent("graphql"), Sel: ast.NewIdent("RequiredNull")}}}}},
+		})
+	}
+	onErr = append(onErr, null())
+	resolve := []ast.Stmt{
+		&ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("v"), ast.NewIdent("err")}, Tok: token.DEFINE, Rhs: []ast.Expr{call}},
+		&ast.IfStmt{Cond: &ast.BinaryExpr{X: ast.NewIdent("err"), Op: token.NEQ, Y: ast.NewIdent("nil")}, Body: &ast.BlockStmt{List: onErr}},
+	}
+	return leanBody(p, resolve, func() ast.Expr { return ast.NewIdent("v") })
+}
+
+func pointerOrSlice(t ast.Expr) bool {
+	switch t.(type) {
+	case *ast.StarExpr, *ast.ArrayType:
+		return true
+	}
+	return false
+}
+
+// basicType matches the Go types of scalars that are never a nil interface.
+func basicType(t ast.Expr) bool {
+	if id, ok := t.(*ast.Ident); ok {
+		switch id.Name {
+		case "string", "bool", "int", "int32", "int64", "float64":
+			return true
+		}
+	}
+	return isSelector(t, "time", "Time")
+}
+
+// leanBody is the block both lean paths share: the field context, the recover,
+// then resolve's statements, then the marshaler on value.
+func leanBody(p fieldParts, resolve []ast.Stmt, value func() ast.Expr) []ast.Stmt {
 	ec := func(name string) ast.Expr { return &ast.SelectorExpr{X: ast.NewIdent("ec"), Sel: ast.NewIdent(name)} }
 	oc := func(name string) ast.Expr {
 		return &ast.SelectorExpr{X: &ast.SelectorExpr{X: ast.NewIdent("ec"), Sel: ast.NewIdent("OperationContext")}, Sel: ast.NewIdent(name)}
@@ -237,6 +338,7 @@ func leanPath(p fieldParts) []ast.Stmt {
 			Body: &ast.BlockStmt{List: []ast.Stmt{handle}},
 		}}})
 	}
+	body = append(body, resolve...)
 	body = append(body,
 		&ast.AssignStmt{Lhs: []ast.Expr{&ast.SelectorExpr{X: ast.NewIdent("fc"), Sel: ast.NewIdent("Result")}}, Tok: token.ASSIGN, Rhs: []ast.Expr{value()}},
 		&ast.ReturnStmt{Results: []ast.Expr{&ast.CallExpr{Fun: ec(p.marshal), Args: []ast.Expr{ast.NewIdent("ctx"),

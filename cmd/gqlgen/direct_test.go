@@ -89,6 +89,65 @@ func (ec *executionContext) _T_undirect(ctx context.Context, field graphql.Colle
 		}, true, true)
 }
 
+func (ec *executionContext) _T_author(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.T().Author(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖUser(ctx, selections, v)
+		}, true, false)
+}
+
+func (ec *executionContext) _T_node(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.T().Node(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v Node) graphql.Marshaler {
+			return ec.marshalONode2Node(ctx, selections, v)
+		}, true, false)
+}
+
+func (ec *executionContext) _T_withArgs(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_withArgs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.T().WithArgs(ctx, obj, fc.Args["n"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		}, true, true)
+}
+
+func (ec *executionContext) marshalONode2Node(ctx context.Context, sel ast.SelectionSet, v Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(v)
@@ -139,8 +198,8 @@ func TestDirectScalarsAndObjectReturns(t *testing.T) {
 	// _T_undirect is not named (say, reached through an embedded pointer).
 	direct := map[string]bool{"_T_name": true, "_T_note": true, "_T_guarded": true, "_T_owner": true}
 	done, err := inlineLists(file, direct)
-	if err != nil || done.direct != 3 || done.objects != 1 {
-		t.Fatalf("rewrote %+v (%v), want 3 direct fields and 1 object", done, err)
+	if err != nil || done.direct != 4 || done.objects != 1 {
+		t.Fatalf("rewrote %+v (%v), want 4 direct fields and 1 object", done, err)
 	}
 	out, _ := os.ReadFile(file)
 	got := string(out)
@@ -166,6 +225,20 @@ func TestDirectScalarsAndObjectReturns(t *testing.T) {
 		!strings.Contains(body, "fc.Result = obj.Owner\n\t\treturn ec.marshalOUser2ᚖUser(ctx, field.Selections, obj.Owner)") ||
 		!strings.Contains(body, "return graphql.ResolveField(") {
 		t.Errorf("an object field's lean path is wrong:\n%s", body)
+	}
+	// A resolver without arguments: called with the field's context, its error
+	// reported as ResolveField reports it (RequiredNull where the field is non-null
+	// and ResolveField's nonNull is false).
+	if body := fn("_T_author"); !strings.Contains(body, "v, err := ec.Resolvers.T().Author(ctx, obj)\n\t\tif err != nil {\n\t\t\tec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))\n\t\t\tif fc.NonNull {\n\t\t\t\treturn graphql.RequiredNull\n\t\t\t}\n\t\t\treturn graphql.Null\n\t\t}\n\t\tfc.Result = v\n\t\treturn ec.marshalOUser2ᚖUser(ctx, field.Selections, v)") ||
+		!strings.Contains(body, "ctx := graphql.WithFieldContext(ctx, fc)\n\t\tdefer func() {") {
+		t.Errorf("a resolver's lean path is wrong:\n%s", body)
+	}
+	// An interface value (a nil one is ResolveField's special case) and a resolver
+	// with arguments keep the generated body alone.
+	for _, name := range []string{"_T_node", "_T_withArgs"} {
+		if body := fn(name); strings.Contains(body, "v, err :=") {
+			t.Errorf("%s got a lean path:\n%s", name, body)
+		}
 	}
 	for _, name := range []string{"_T_guarded", "_T_undirect"} {
 		if body := fn(name); strings.Count(body, "obj.") != 1 { // the generated resolver's only
