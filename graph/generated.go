@@ -2261,7 +2261,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				}
 			}
 			var buf bytes.Buffer
+			buf.Grow(gqlexec.ResponseSize(opCtx))
 			data.MarshalGQL(&buf)
+			gqlexec.ResponseWritten(opCtx, buf.Len())
 			response.Data = buf.Bytes()
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
@@ -2279,7 +2281,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			buf.Grow(gqlexec.ResponseSize(opCtx))
 			data.MarshalGQL(&buf)
+			gqlexec.ResponseWritten(opCtx, buf.Len())
 
 			return &graphql.Response{
 				Data: buf.Bytes(),

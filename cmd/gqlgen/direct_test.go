@@ -284,3 +284,55 @@ func TestGeneratedCodeHasDirectFields(t *testing.T) {
 		t.Errorf("%d objects are written by gqlexec.Object: regenerate with make generate", n)
 	}
 }
+
+const execSample = `package graph
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	opCtx := graphql.GetOperationContext(ctx)
+	switch opCtx.Operation.Operation {
+	case ast.Query:
+		return func(ctx context.Context) *graphql.Response {
+			var data graphql.Marshaler
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+			return &graphql.Response{Data: buf.Bytes()}
+		}
+	case ast.Subscription:
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data.MarshalGQL(&buf)
+			return &graphql.Response{Data: buf.Bytes()}
+		}
+	}
+	return nil
+}
+`
+
+// The answer's buffer is sized from the operation's last answer where the executor
+// makes one per answer; the subscription's buffer, reused, is left alone.
+func TestSizedResponses(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(file, []byte(execSample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done, err := inlineLists(file, nil)
+	if err != nil || done.responses != 1 {
+		t.Fatalf("rewrote %+v (%v), want one response buffer", done, err)
+	}
+	out, _ := os.ReadFile(file)
+	got := string(out)
+	if !strings.Contains(got, "var buf bytes.Buffer\n\t\t\tbuf.Grow(gqlexec.ResponseSize(opCtx))\n\t\t\tdata.MarshalGQL(&buf)\n\t\t\tgqlexec.ResponseWritten(opCtx, buf.Len())") {
+		t.Errorf("the query's buffer is not sized:\n%s", got)
+	}
+	if strings.Count(got, "ResponseSize") != 1 {
+		t.Errorf("the subscription's reused buffer was rewritten:\n%s", got)
+	}
+}
