@@ -211,6 +211,11 @@ func run(ctx context.Context, o *options) error {
 		return err
 	}
 	if o.runs("peer") {
+		// After the write scenarios, as autovacuum would (it is off here), so the side
+		// by side rounds read the same kind of tables as the reads group.
+		if err := vacuum(ctx, big); err != nil {
+			return err
+		}
 		if err := r.sideBySide(ctx, root, big); err != nil {
 			return err
 		}
