@@ -1,6 +1,7 @@
 package gqlexec
 
 import (
+	"hash/maphash"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -10,12 +11,28 @@ import (
 // memory starts again (a client sending ever-new documents cannot grow it).
 const maxRemembered = 1024
 
-type sizeKey struct{ query, operation string }
+// maxHint bounds the buffer made up front; a larger answer grows it as before.
+const maxHint = 1 << 20
+
+// An operation is remembered by a hash of its document and name, not the
+// document itself: 1,024 documents of up to 256 KB each would be a lot to keep
+// for a hint. Two operations with the same hash share a hint (a buffer of the
+// wrong size, nothing worse).
+var sizeSeed = maphash.MakeSeed()
+
+func sizeKey(oc *graphql.OperationContext) uint64 {
+	var h maphash.Hash
+	h.SetSeed(sizeSeed)
+	_, _ = h.WriteString(oc.RawQuery)
+	_ = h.WriteByte(0)
+	_, _ = h.WriteString(oc.OperationName)
+	return h.Sum64()
+}
 
 var responseSizes = struct {
 	sync.RWMutex
-	m map[sizeKey]int
-}{m: map[sizeKey]int{}}
+	m map[uint64]int
+}{m: map[uint64]int{}}
 
 // ResponseSize is how many bytes to give the buffer an operation's answer is
 // written into: a little more than its last answer, or 0 (let it grow) for an
@@ -25,17 +42,17 @@ var responseSizes = struct {
 // executor to call this and ResponseWritten).
 func ResponseSize(oc *graphql.OperationContext) int {
 	responseSizes.RLock()
-	n := responseSizes.m[sizeKey{oc.RawQuery, oc.OperationName}]
+	n := responseSizes.m[sizeKey(oc)]
 	responseSizes.RUnlock()
 	if n == 0 {
 		return 0
 	}
-	return n + n/8 + 64
+	return min(n+n/8+64, maxHint)
 }
 
 // ResponseWritten remembers the size of an operation's answer.
 func ResponseWritten(oc *graphql.OperationContext, n int) {
-	k := sizeKey{oc.RawQuery, oc.OperationName}
+	k := sizeKey(oc)
 	responseSizes.RLock()
 	old, ok := responseSizes.m[k]
 	responseSizes.RUnlock()

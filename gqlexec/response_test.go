@@ -20,6 +20,11 @@ func TestResponseSize_FromTheOperationsLastAnswer(t *testing.T) {
 	if n := ResponseSize(other); n != 0 {
 		t.Fatalf("another operation of the same document got %d bytes", n)
 	}
+	// A huge answer does not make every next buffer huge.
+	ResponseWritten(page, 50<<20)
+	if n := ResponseSize(page); n != maxHint {
+		t.Fatalf("after a 50 MB answer the next gets %d bytes, want the bound %d", n, maxHint)
+	}
 	// The memory is bounded: past maxRemembered operations it starts again.
 	for i := range maxRemembered + 1 {
 		ResponseWritten(&graphql.OperationContext{RawQuery: fmt.Sprint("query { f", i, " }")}, 100)
