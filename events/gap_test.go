@@ -13,14 +13,30 @@ import (
 	"github.com/connectme/connectme/testkit"
 )
 
-// runBus starts a bus on bdb and waits until it listens.
+// runBus starts a bus on bdb and waits until it listens and has told its first
+// gap (the one before the first LISTEN). The bus reports itself healthy just
+// before it tells that gap, so a watcher registered as soon as it is healthy
+// could be told of it too: a test counting gaps must register after it.
 func runBus(t *testing.T, bdb *bun.DB) *events.Bus {
 	t.Helper()
 	bus := events.NewBus(bdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	first := make(chan struct{}, 1)
+	stopFirst := bus.OnGap(func() {
+		select {
+		case first <- struct{}{}:
+		default:
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); bus.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-first:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bus did not tell the gap before its first LISTEN")
+	}
+	stopFirst()
 	waitFor(t, 10*time.Second, "the bus connects", func() bool { ok, _ := bus.Healthy(); return ok })
 	return bus
 }
