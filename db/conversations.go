@@ -163,35 +163,39 @@ func ListConversations(ctx context.Context, idb bun.IDB, companyID int64, f Conv
 // wraps it), with its values in place or, given params, as a prepared statement's.
 //
 // The inbox is a keyset page on conversations_company_updated_idx. Filtered by
-// labels, it walks the first label's rows in the inbox's order instead
-// (conversation_labels_keyset_idx: each label row carries its conversation's
-// last_update_time, kept equal by triggers), and probes the others: a label's page
-// reads about as many rows as an unfiltered one, however rare the label.
+// labels, it walks the first label's rows in the inbox's order instead, and probes
+// the others: each label row carries a copy of its conversation's columns, kept
+// equal by triggers (migrations 20260301000700 and 20260301001000), and
+// conversation_labels_keyset_idx holds them all, so a label's page is one
+// index-only walk that reads no more than an unfiltered page, however rare the
+// label. The label rows stand in for the conversations under the same alias, so
+// the other filters and the keyset apply to them unchanged.
+//
+// A label's rows are its company's (the insert trigger refuses any other), so the
+// label, looked up in the company, is the page's tenancy; a company_id condition
+// beside it would only make PostgreSQL expect a tenth of the label's rows (it cannot
+// know that the one implies the other) and then prefer sorting them all to walking
+// the index when its pages are not all visible.
 func listConversations(idb bun.IDB, p *params, companyID int64, f ConversationFilter, after *ConversationCursor) *bun.SelectQuery {
-	// key is the table whose (last_update_time, id) the page walks.
-	key, id := "conversation", "conversation.id"
-	q := idb.NewSelect().Model((*Conversation)(nil)).Where("conversation.company_id = ?", p.val(companyID))
+	q := idb.NewSelect().Model((*Conversation)(nil))
 	labels := f.Labels
 	if len(labels) > 0 {
-		key, id = "cl", "cl.conversation_id"
-		// The conversation is a lateral subquery PostgreSQL may not pull up (OFFSET
-		// 0), so it walks the label's rows in order and fetches each conversation by
-		// id; a plain join let it hash the company's conversations and sort.
-		q = q.ModelTableExpr(`conversation_labels AS cl CROSS JOIN LATERAL
-			(SELECT * FROM conversations AS c WHERE c.id = cl.conversation_id OFFSET 0) AS conversation`).
-			Where("cl.label_id = (SELECT l.id FROM labels AS l WHERE l.company_id = ? AND lower(l.name) = lower(?::text))",
+		q = q.ModelTableExpr("(SELECT "+summaryColumns(idb).labelRows+" FROM conversation_labels AS cl) AS conversation").
+			Where("conversation.label_id = (SELECT l.id FROM labels AS l WHERE l.company_id = ? AND lower(l.name) = lower(?::text))",
 				p.val(companyID), p.val(labels[0]))
 		labels = labels[1:]
+	} else {
+		q = q.Where("conversation.company_id = ?", p.val(companyID))
 	}
-	q = q.OrderExpr(key + ".last_update_time DESC NULLS LAST, " + id + " DESC")
+	q = q.OrderExpr("conversation.last_update_time DESC NULLS LAST, conversation.id DESC")
 	q = f.apply(q, p)
 	q = labelFilter(q, p, companyID, labels)
 	if after != nil {
 		if after.LastUpdate != nil {
-			q = q.Where(`(`+key+`.last_update_time < ? OR (`+key+`.last_update_time = ? AND `+id+` < ?)
-				OR `+key+`.last_update_time IS NULL)`, p.val(*after.LastUpdate), p.val(*after.LastUpdate), p.val(after.ID))
+			q = q.Where(`(conversation.last_update_time < ? OR (conversation.last_update_time = ? AND conversation.id < ?)
+				OR conversation.last_update_time IS NULL)`, p.val(*after.LastUpdate), p.val(*after.LastUpdate), p.val(after.ID))
 		} else {
-			q = q.Where(key+".last_update_time IS NULL AND "+id+" < ?", p.val(after.ID))
+			q = q.Where("conversation.last_update_time IS NULL AND conversation.id < ?", p.val(after.ID))
 		}
 	}
 	return q

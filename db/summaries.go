@@ -156,8 +156,10 @@ func summarize(ctx context.Context, idb bun.IDB, p *params, companyID int64, sou
 // columnLists are models' column lists, from the models themselves (a new column
 // cannot be forgotten in a statement that names its columns): user and message as
 // summaryRow scans them (prefixed), messages and conversations as prepared
-// statements select them (prepared.go).
-type columnLists struct{ user, message, messages, conversations string }
+// statements select them (prepared.go), and labelRows a label row's copy of its
+// conversation under the conversation's column names, with its label_id
+// (listConversations; a model column the label rows lack fails every label page).
+type columnLists struct{ user, message, messages, conversations, labelRows string }
 
 var summaryColumnsOnce sync.Once
 var summaryCols columnLists
@@ -206,6 +208,16 @@ func summaryColumns(idb bun.IDB) columnLists {
 		}
 		summaryCols = columnLists{user: list((*User)(nil), "u", "u_"), message: list((*Message)(nil), "m", "m_"),
 			messages: list((*Message)(nil), "message", ""), conversations: list((*Conversation)(nil), `"conversation"`, "")}
+		t := idb.Dialect().Tables().Get(reflect.TypeOf((*Conversation)(nil)).Elem())
+		rows := make([]string, 0, len(t.Fields)+1)
+		for _, f := range t.Fields {
+			if f.Name == "id" {
+				rows = append(rows, "cl.conversation_id AS id")
+			} else {
+				rows = append(rows, "cl."+string(f.SQLName))
+			}
+		}
+		summaryCols.labelRows = strings.Join(append(rows, "cl.label_id"), ", ")
 	})
 	return summaryCols
 }

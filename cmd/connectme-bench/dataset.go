@@ -94,7 +94,9 @@ func ensureDataset(ctx context.Context, dsn string, s Sizes, regen bool, log fun
 	if err := recreateDatabase(ctx, dsn); err != nil {
 		return time.Time{}, err
 	}
-	bdb, err := db.Open(dsn)
+	// One statement of the generator writes a million rows: on a slow or busy host
+	// it takes longer than the server's per-statement bound (db.ReadTimeout).
+	bdb, err := db.Open(withReadTimeout(dsn, 15*time.Minute))
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -140,6 +142,18 @@ func datasetReady(ctx context.Context, dsn, want string) (time.Time, bool) {
 }
 
 // adminDSN is dsn pointed at the server's postgres database.
+// withReadTimeout returns dsn with pgdriver's read_timeout set to d.
+func withReadTimeout(dsn string, d time.Duration) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	q.Set("read_timeout", d.String())
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func adminDSN(dsn string) string {
 	u, _ := url.Parse(dsn)
 	u.Path = "/postgres"
