@@ -24,7 +24,9 @@ type periodicTask struct {
 // older than a day. Ended sessions go once no token of theirs can be valid. Events
 // older than EVENT_RETENTION go every ten minutes, so each run removes a little.
 // With Twilio's credentials, the templates are synced from the Content API every
-// templateSync. Finished webhook deliveries go after 30 days.
+// templateSync. Finished webhook deliveries go after 30 days. The inbox counters'
+// rows, one per database connection that changed a conversation's status or
+// assignee, are folded every minute (a few rows each time).
 func periodicTasks(r *resolvers.Resolver, templateSync time.Duration) map[string]periodicTask {
 	tasks := map[string]periodicTask{
 		"expire_held_statuses":     {every: time.Hour, run: r.ExpireHeldStatuses},
@@ -32,6 +34,7 @@ func periodicTasks(r *resolvers.Resolver, templateSync time.Duration) map[string
 		"purge_ended_sessions":     {every: time.Hour, run: r.PurgeSessions},
 		"purge_old_events":         {every: 10 * time.Minute, run: r.PurgeEvents},
 		"purge_webhook_log":        {every: time.Hour, run: r.PurgeWebhookDeliveries},
+		"fold_inbox_counts":        {every: time.Minute, run: r.FoldInboxCounts},
 	}
 	if r.Contents != nil && templateSync > 0 {
 		tasks["sync_templates"] = periodicTask{every: templateSync, run: r.RunTemplateSync}

@@ -112,9 +112,10 @@ type InboxCounts struct {
 }
 
 // CountInbox counts the company's conversations per status, and of the OPEN ones
-// those assigned to agentID, the unassigned ones and those with unread messages: one
-// statement, one pass over the company's rows of conversations_status_updated_idx
-// (a probe of messages_unread_idx per OPEN conversation).
+// those assigned to agentID, the unassigned ones and those with unread messages, in
+// one statement: the statuses and assignees from the counters migration
+// 20260301001100 keeps (a few rows a company, however large its inbox), unread from
+// the company's unread messages.
 func CountInbox(ctx context.Context, idb bun.IDB, companyID, agentID int64) (*InboxCounts, error) {
 	// unread counts the OPEN conversations among those of the company's unread
 	// messages (messages_company_unread_idx): agents keep those few, where a probe
@@ -127,15 +128,15 @@ func CountInbox(ctx context.Context, idb bun.IDB, companyID, agentID int64) (*In
 	}
 	agent, company := p.val(agentID), p.val(companyID)
 	q := idb.NewRaw(`SELECT
-			count(*) FILTER (WHERE status = 'OPEN') AS open,
-			count(*) FILTER (WHERE status = 'PENDING') AS pending,
-			count(*) FILTER (WHERE status = 'SNOOZED') AS snoozed,
-			count(*) FILTER (WHERE status = 'RESOLVED') AS resolved,
-			count(*) FILTER (WHERE status = 'OPEN' AND assignee_id = ?0) AS mine,
-			count(*) FILTER (WHERE status = 'OPEN' AND assignee_id IS NULL) AS unassigned,
+			coalesce(sum(n) FILTER (WHERE status = 'OPEN'), 0) AS open,
+			coalesce(sum(n) FILTER (WHERE status = 'PENDING'), 0) AS pending,
+			coalesce(sum(n) FILTER (WHERE status = 'SNOOZED'), 0) AS snoozed,
+			coalesce(sum(n) FILTER (WHERE status = 'RESOLVED'), 0) AS resolved,
+			coalesce(sum(n) FILTER (WHERE status = 'OPEN' AND assignee_id = ?0), 0) AS mine,
+			coalesce(sum(n) FILTER (WHERE status = 'OPEN' AND assignee_id = 0), 0) AS unassigned,
 			(SELECT count(*) FROM conversations AS o WHERE o.company_id = ?1 AND o.status = 'OPEN'
 				AND o.id IN (SELECT m.conversation_id FROM messages AS m WHERE m.company_id = ?1 AND m.unread)) AS unread
-		FROM conversations AS c WHERE c.company_id = ?1`, agent, company)
+		FROM conversation_tab_counts AS c WHERE c.company_id = ?1`, agent, company)
 	out := new(InboxCounts)
 	var err error
 	if prepared {
@@ -150,6 +151,45 @@ func CountInbox(ctx context.Context, idb bun.IDB, companyID, agentID int64) (*In
 		return nil, fmt.Errorf("inbox counts: %w", err)
 	}
 	return out, nil
+}
+
+// FoldInboxCounts folds the counter rows CountInbox sums (migration
+// 20260301001100) into one row per company, status and assignee, and removes the
+// rows of deleted companies and those that count nothing; it returns how many rows
+// it removed. Rows a transaction still holds are skipped (they are folded next
+// time), so it never waits for a backend; a backend may wait for it, briefly, to
+// write a row it is folding.
+func FoldInboxCounts(ctx context.Context, idb bun.IDB) (int, error) {
+	var folded, dropped int
+	err := idb.NewRaw(`WITH gone AS (
+			DELETE FROM conversation_tab_counts AS t
+			WHERE (t.company_id, t.status, t.assignee_id, t.slot) IN (
+				SELECT company_id, status, assignee_id, slot FROM conversation_tab_counts WHERE slot <> 0
+				FOR UPDATE SKIP LOCKED)
+			RETURNING t.company_id, t.status, t.assignee_id, t.n
+		), folded AS (
+			INSERT INTO conversation_tab_counts AS t (company_id, status, assignee_id, slot, n)
+			SELECT company_id, status, assignee_id, 0, sum(n) FROM gone GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+			ON CONFLICT (company_id, status, assignee_id, slot) DO UPDATE SET n = t.n + excluded.n
+		)
+		SELECT count(*) FROM gone`).Scan(ctx, &folded)
+	if err != nil {
+		return 0, fmt.Errorf("fold inbox counts: %w", err)
+	}
+	// Then the folded rows that count nothing, and the rows of deleted companies.
+	err = idb.NewRaw(`WITH gone AS (
+			DELETE FROM conversation_tab_counts AS t
+			WHERE (t.company_id, t.status, t.assignee_id, t.slot) IN (
+				SELECT company_id, status, assignee_id, slot FROM conversation_tab_counts AS c
+				WHERE (slot = 0 AND n = 0) OR NOT EXISTS (SELECT 1 FROM companies AS co WHERE co.id = c.company_id)
+				FOR UPDATE SKIP LOCKED)
+			RETURNING 1
+		)
+		SELECT count(*) FROM gone`).Scan(ctx, &dropped)
+	if err != nil {
+		return 0, fmt.Errorf("fold inbox counts: %w", err)
+	}
+	return folded + dropped, nil
 }
 
 // InsertNote stores an agent's private note and sends notify in the same statement.

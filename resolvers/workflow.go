@@ -191,6 +191,12 @@ func (r *Resolver) InboxCounts(ctx context.Context) (*db.InboxCounts, error) {
 	return db.CountInbox(ctx, r.DB, p.CompanyID, p.UserID)
 }
 
+// FoldInboxCounts folds the counter rows InboxCounts sums (a periodic task): each
+// database connection writes rows of its own, which would otherwise pile up.
+func (r *Resolver) FoldInboxCounts(ctx context.Context) (int, error) {
+	return db.FoldInboxCounts(ctx, r.DB)
+}
+
 // WakeSnoozed makes up to limit conversations whose snooze has ended OPEN again and
 // publishes conversationUpdated for each, in one transaction: with several
 // instances each conversation wakes (and is announced) once. It returns them.
