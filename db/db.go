@@ -45,11 +45,14 @@ const (
 // connection is checked before it is reused (a peek at its socket, no round trip),
 // so after an outage the first requests do not fail on connections the server
 // closed meanwhile.
+//
+// The connections start with SessionDefaults (startup parameters) that the DSN does
+// not set itself.
 func Open(dsn string) (*bun.DB, error) {
 	connector := pgdriver.NewConnector(
 		pgdriver.WithDialTimeout(DialTimeout),
 		pgdriver.WithReadTimeout(ReadTimeout),
-		pgdriver.WithDSN(dsn),
+		pgdriver.WithDSN(withSessionDefaults(dsn)),
 		pgdriver.WithResetSessionFunc(func(_ context.Context, cn *pgdriver.Conn) error {
 			if !alive(cn.Conn()) {
 				return driver.ErrBadConn
@@ -63,6 +66,42 @@ func Open(dsn string) (*bun.DB, error) {
 	sqldb.SetConnMaxLifetime(30 * time.Minute)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	return bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns()), nil
+}
+
+// SessionDefaults are the settings of every connection's session, sent as startup
+// parameters. A DSN that names one keeps its own value (…&enable_memoize=on), and
+// an empty value sends none (behind a pooler that refuses unknown startup
+// parameters, such as PgBouncer without ignore_startup_parameters, set them on the
+// role instead: ALTER ROLE connectme SET enable_memoize = off).
+//
+// enable_memoize=off: PostgreSQL 15 puts a Memoize node (a cache of a parameterized
+// inner side) under the lateral joins of an inbox page whenever it cannot tell that
+// the page's conversation ids are distinct — a label's page, read from label rows,
+// got three, each a cache built and missed 21 times a page. Without them a label's
+// page cost PostgreSQL 0.42-0.48 ms instead of 0.67-0.68, and the unfiltered page
+// 0.46-0.51 instead of 0.55-0.58 (pgbench, prepared, BENCHMARKS.md). Our statements read
+// pages of at most a hundred rows, where the cache never pays.
+var SessionDefaults = map[string]string{"enable_memoize": "off"}
+
+// withSessionDefaults returns dsn with SessionDefaults added as query parameters
+// (pgdriver sends the parameters it does not know as startup parameters), those
+// the DSN sets kept, and empty ones removed.
+func withSessionDefaults(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // pgdriver reports it
+	}
+	q := u.Query()
+	for k, v := range SessionDefaults {
+		if !q.Has(k) {
+			q.Set(k, v)
+		}
+		if q.Get(k) == "" {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // EnsureDatabase creates the database named in dsn when it does not exist, by
