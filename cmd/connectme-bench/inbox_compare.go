@@ -16,7 +16,11 @@ import (
 // cancels to first order, where comparing it with one unfiltered run up to 22 s away
 // (the rounds before 2026-12-07) left ±20 % swings between the rounds of
 // equal-cost rows. A row "÷ unfiltered list" gives the median of the four rounds'
-// ratios.
+// ratios; the unfiltered list judged as one of the filtered rows (aaCheck) shows
+// what the comparison reads for two equal pages.
+// aaCheck names the unfiltered list's run among the filtered ones.
+const aaCheck = "GraphQL conversation list (A/A check)"
+
 func (r *runner) teamInbox(ctx context.Context, t *target) error {
 	db := dbName(t.dsnForServer)
 	cpu := func() cpuSnap { return takeCPU(t.srv.Pid(), db) }
@@ -28,6 +32,11 @@ func (r *runner) teamInbox(ctx context.Context, t *target) error {
 		{"conversations filtered (open, mine)", &sideRun{fn: t.gqlMyOpen, cpu: cpu}},
 		{"GraphQL conversations by label", &sideRun{fn: t.gqlConversationsByLabel, cpu: cpu}},
 		{"inboxCounts", &sideRun{fn: t.gqlInboxCounts, cpu: cpu}},
+		// The unfiltered list judged as if it were a filtered row: an A/A check
+		// of the comparison itself (its median should be ×1.00; a bias of the
+		// bracketing, such as a run's cost depending on what ran before it,
+		// would show here).
+		{aaCheck, &sideRun{fn: t.gqlConversations, cpu: cpu}},
 	}
 	sides := make([]*sideRun, len(others))
 	for i, o := range others {
@@ -35,7 +44,7 @@ func (r *runner) teamInbox(ctx context.Context, t *target) error {
 	}
 	c := r.o.conc
 	const rounds = 4
-	logf("team inbox: %d rounds of open-mine, label and inboxCounts, each between two runs of the unfiltered list", rounds)
+	logf("team inbox: %d rounds of open-mine, label, inboxCounts and the A/A check, each between two runs of the unfiltered list", rounds)
 	refs, err := r.bracketed(ctx, base, sides, rounds, t.srv.alive)
 	if err != nil {
 		return err
@@ -56,8 +65,12 @@ func (r *runner) teamInbox(ctx context.Context, t *target) error {
 		}
 		row.Measure = fmt.Sprintf("×%.2f req/s (median; rounds %s)", median, strings.Join(parts, " "))
 		row.Note = "req/s by round " + rates(o.side.rps) + " (unfiltered list around it " + rates(refs[i]) + ")"
-		row.Target = "≥ ×1.00 the unfiltered list's req/s (alternating)"
-		row.Met = met(median >= 1.0 && base.errs == 0)
+		if o.name == aaCheck {
+			row.Note = "informational; " + row.Note
+		} else {
+			row.Target = "≥ ×1.00 the unfiltered list's req/s (alternating)"
+			row.Met = met(median >= 1.0 && base.errs == 0)
+		}
 		r.addPeerRow(row, o.side.errText)
 	}
 	return nil
