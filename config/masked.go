@@ -35,6 +35,7 @@ func (c *Config) Masked() map[string]any {
 		"REQUEST_TIMEOUT":         c.RequestTimeout.String(),
 		"WS_KEEPALIVE":            c.WSKeepAlive.String(),
 		"MAX_CONCURRENT_REQUESTS": c.MaxConcurrentRequests,
+		"WORKING_REQUESTS":        workText(c.WorkingRequests),
 		"METRICS_TOKEN":           mask(c.MetricsToken),
 		"PPROF_ADDR":              c.PprofAddr,
 		"MEDIA_QUOTA_PER_COMPANY": c.MediaQuotaPerCompany,

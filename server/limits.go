@@ -14,6 +14,7 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/internal/workgate"
 	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/rest"
 )
@@ -150,6 +151,34 @@ func limitConcurrency(max int, m *metrics.Metrics) func(http.Handler) http.Handl
 				m.RequestShed()
 				writeUnavailable(w, r, "the server is busy; try again shortly")
 			}
+		})
+	}
+}
+
+// gateWork lets places requests work at once and queues the others in arrival order
+// (workgate), within their REQUEST_TIMEOUT: one whose turn does not come in time is
+// answered 503 like a request over MAX_CONCURRENT_REQUESTS. It passes what
+// limitConcurrency passes, and transfers (uploads, downloads: their pace is the
+// client's). places <= 0 turns it off.
+func gateWork(places int, m *metrics.Metrics) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if places <= 0 {
+			return next
+		}
+		g := workgate.New(places)
+		m.WatchWaiting(g.Waiting)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isWebsocket(r) || isProbe(r) || isUpload(r) || isDownload(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if err := g.Enter(r.Context()); err != nil {
+				m.RequestShed()
+				writeUnavailable(w, r, "the server is busy; try again shortly")
+				return
+			}
+			defer g.Leave()
+			next.ServeHTTP(w, r.WithContext(workgate.With(r.Context(), g)))
 		})
 	}
 }

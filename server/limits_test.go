@@ -85,35 +85,10 @@ func TestConcurrencyCap_Answers503InEachSurfacesShape(t *testing.T) {
 	ten := tenantOf(t, app)
 
 	// Hold the only slot: a request waiting on a locked table. (A body still
-	// arriving holds none: bufferBodies reads it first.)
-	tx, err := app.DB.BeginTx(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(t.Context(), "LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	held := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest("GET", app.Server.URL+"/conversation/conversation-page-list?page=1&limit=10", nil)
-		req.Header.Set("Authorization", "Bearer "+ten.token)
-		resp, err := app.Server.Client().Do(req)
-		if err != nil {
-			held <- 0
-			return
-		}
-		resp.Body.Close()
-		held <- resp.StatusCode
-	}()
-	// Probe only once that request waits on the lock: a probe sent before it arrives
-	// would take the slot itself and turn it away.
-	eventually(t, 10*time.Second, "the request waits on the lock", func() bool {
-		var waiting int
-		_ = app.DB.NewRaw("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'conversations'::regclass").
-			Scan(t.Context(), &waiting)
-		return waiting > 0
-	})
+	// arriving holds none: bufferBodies reads it first.) Probe only once that
+	// request waits on the lock: a probe sent before it arrives would take the slot
+	// itself and turn it away.
+	release, held := holdOnLockedTable(t, app, ten.token)
 	eventually(t, 10*time.Second, "the server is full", func() bool {
 		return app.Do("GET", "/", "", nil).Status == http.StatusServiceUnavailable
 	})
@@ -139,7 +114,7 @@ func TestConcurrencyCap_Answers503InEachSurfacesShape(t *testing.T) {
 	}
 
 	// The slot frees: requests are served again.
-	_ = tx.Rollback()
+	release()
 	if code := <-held; code != http.StatusOK {
 		t.Errorf("the held request answered %d", code)
 	}

@@ -60,7 +60,8 @@ func New(d Deps) http.Handler {
 	r.Use(requestID, httpMetrics(d.Metrics), accessLog(d.Log), recoverer(d.Log), securityHeaders,
 		corsFor(d.Config.CORSOrigins), clientAddress(d.Config, d.Log), authenticate(d.Resolver.Tokens), connectionDeadlines,
 		bufferBodies(d.Config.BodyTimeout, reads), limitConcurrency(d.Config.MaxConcurrentRequests, d.Metrics),
-		limitUploads(d.Config.UploadsPerAgent, reads), requestTimeout(d.Config.RequestTimeout))
+		limitUploads(d.Config.UploadsPerAgent, reads), requestTimeout(d.Config.RequestTimeout),
+		gateWork(d.Config.WorkPlaces(), d.Metrics))
 	r.NotFound(rest.NotFoundHandler)
 	r.MethodNotAllowed(rest.MethodNotAllowedHandler)
 

@@ -1,0 +1,177 @@
+package workgate
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestFirstComeFirstServed queues ten waiters one after the other behind a full
+// gate and checks they get in in that order, however the scheduler runs them.
+func TestFirstComeFirstServed(t *testing.T) {
+	g := New(1)
+	if err := g.Enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	order := make(chan int, n)
+	for i := range n {
+		go func() {
+			if err := g.Enter(context.Background()); err != nil {
+				t.Error(err)
+				return
+			}
+			order <- i
+			g.Leave()
+		}()
+		waitFor(t, func() bool { return g.Waiting() == i+1 })
+	}
+	g.Leave()
+	for want := range n {
+		select {
+		case got := <-order:
+			if got != want {
+				t.Fatalf("waiter %d got in %dth; want arrival order", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("waiter %d never got in", want)
+		}
+	}
+	if w, q := g.Working(), g.Waiting(); w != 0 || q != 0 {
+		t.Fatalf("after all left: working %d, waiting %d; want 0, 0", w, q)
+	}
+}
+
+// TestNeverMoreThanN races many holders and checks that at most n are in at once
+// and that all get in.
+func TestNeverMoreThanN(t *testing.T) {
+	const places, holders = 3, 200
+	g := New(places)
+	var in, most, done atomic.Int64
+	var wg sync.WaitGroup
+	for range holders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := g.Enter(context.Background()); err != nil {
+				t.Error(err)
+				return
+			}
+			now := in.Add(1)
+			for {
+				m := most.Load()
+				if now <= m || most.CompareAndSwap(m, now) {
+					break
+				}
+			}
+			time.Sleep(50 * time.Microsecond)
+			in.Add(-1)
+			done.Add(1)
+			g.Leave()
+		}()
+	}
+	wg.Wait()
+	if most.Load() > places {
+		t.Fatalf("%d were in at once; the gate has %d places", most.Load(), places)
+	}
+	if most.Load() < 2 {
+		t.Fatalf("at most %d were in at once; the gate should let %d work together", most.Load(), places)
+	}
+	if done.Load() != holders {
+		t.Fatalf("%d of %d got in", done.Load(), holders)
+	}
+}
+
+// TestGivingUp checks that a waiter whose context ends leaves the queue without
+// taking a place, and that the places are still all there afterwards, also when
+// the end races with a place being handed over.
+func TestGivingUp(t *testing.T) {
+	g := New(1)
+	if err := g.Enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := g.Enter(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Enter on a full gate past its deadline = %v; want the deadline's error", err)
+	}
+	if g.Waiting() != 0 {
+		t.Fatalf("the one who gave up still waits")
+	}
+	g.Leave()
+	if g.Working() != 0 {
+		t.Fatalf("working %d after the only holder left", g.Working())
+	}
+
+	// Cancel waiters while places are handed over: every place must come back.
+	for range 200 {
+		if err := g.Enter(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		res := make(chan error, 1)
+		go func() { res <- g.Enter(ctx) }()
+		waitFor(t, func() bool { return g.Waiting() == 1 })
+		go cancel()
+		g.Leave()
+		if err := <-res; err == nil {
+			g.Leave()
+		}
+		cancel()
+		if w, q := g.Working(), g.Waiting(); w != 0 || q != 0 {
+			t.Fatalf("after the race: working %d, waiting %d; want 0, 0", w, q)
+		}
+	}
+}
+
+// TestOutside checks that a holder's wait outside lets a waiter in, and that the
+// holder is back in (at the back of the queue) when it returns.
+func TestOutside(t *testing.T) {
+	g := New(1)
+	if err := g.Enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := With(context.Background(), g)
+	other := make(chan struct{})
+	got, err := Outside(ctx, func() (int, error) {
+		go func() {
+			if err := g.Enter(context.Background()); err == nil {
+				close(other)
+				time.Sleep(10 * time.Millisecond)
+				g.Leave()
+			}
+		}()
+		select {
+		case <-other:
+		case <-time.After(5 * time.Second):
+			t.Error("no one got in while the holder was outside")
+		}
+		return 7, nil
+	})
+	if got != 7 || err != nil {
+		t.Fatalf("Outside = %d, %v; want fn's 7, nil", got, err)
+	}
+	if g.Working() != 1 {
+		t.Fatalf("working %d after Outside returned; want the holder back in", g.Working())
+	}
+	g.Leave()
+
+	// Without a place, Outside just runs fn.
+	if v, err := Outside(context.Background(), func() (string, error) { return "x", nil }); v != "x" || err != nil {
+		t.Fatalf("Outside without a gate = %q, %v", v, err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,188 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/connectme/connectme/config"
+	"github.com/connectme/connectme/db"
+	"github.com/connectme/connectme/server"
+	"github.com/connectme/connectme/testkit"
+)
+
+// TestWorkingRequests holds the only place to work with a request waiting on a
+// locked table and checks that the next request waits for it (and is counted as
+// waiting) instead of being refused or served beside it, that probes and websockets
+// pass, and that the waiter is served once the place frees.
+func TestWorkingRequests(t *testing.T) {
+	app := testkit.NewApp(t, func(c *config.Config) { c.WorkingRequests = 1; c.RequestTimeout = time.Minute })
+	ten := tenantOf(t, app)
+
+	release, held := holdOnLockedTable(t, app, ten.token)
+
+	waiter := make(chan int, 1)
+	go authGet(app, ten.token, "/template", waiter)
+	eventually(t, 5*time.Second, "the second request waits", func() bool {
+		return scrape(t, app)["connectme_http_requests_waiting"] == 1
+	})
+	// Probes and websockets do not queue.
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if r := app.Do("GET", p, "", nil); r.Status != 200 {
+			t.Errorf("%s while the place is held: %d", p, r.Status)
+		}
+	}
+	if _, err := dialWS(t, app, "graphql-transport-ws", ten.token); err != nil {
+		t.Errorf("websocket while the place is held: %v", err)
+	}
+	select {
+	case code := <-waiter:
+		t.Fatalf("the second request answered %d while the only place was held", code)
+	default:
+	}
+	release()
+	if code := <-held; code != http.StatusOK {
+		t.Errorf("the request holding the place answered %d", code)
+	}
+	if code := <-waiter; code != http.StatusOK {
+		t.Errorf("the waiter answered %d once the place freed", code)
+	}
+	if got := scrape(t, app)["connectme_http_requests_waiting"]; got != 0 {
+		t.Errorf("still waiting after both answered: %v", got)
+	}
+}
+
+// TestWorkingRequests_TurnNotInTime checks that a request whose turn does not come
+// before its context ends (REQUEST_TIMEOUT) is 503 in its surface's shape.
+func TestWorkingRequests_TurnNotInTime(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	h := server.GateWork(1, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			entered <- struct{}{}
+			<-release
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := http.Get(srv.URL + "/hold"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-entered
+
+	for _, tc := range []struct{ path, want string }{
+		{"/template", `{"statusCode":503,"message":"the server is busy; try again shortly","error":"Service Unavailable"}`},
+		{"/graphql", `{"data":null,"errors":[{"extensions":{"code":"UNAVAILABLE"},"message":"the server is busy; try again shortly"}]}`},
+	} {
+		rec := httptest.NewRecorder()
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "GET", tc.path, nil))
+		cancel()
+		if rec.Code != 503 || rec.Header().Get("Retry-After") == "" || strings.TrimSpace(rec.Body.String()) != tc.want {
+			t.Errorf("%s waiting past its deadline: %d %v %s", tc.path, rec.Code, rec.Header(), rec.Body)
+		}
+	}
+	// Probes pass while the place is held.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != http.StatusNoContent {
+		t.Errorf("/healthz while the place is held: %d", rec.Code)
+	}
+	close(release)
+	<-done
+	// The place is free again.
+	rec = httptest.NewRecorder()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "GET", "/template", nil))
+	if rec.Code != http.StatusNoContent {
+		t.Errorf("after the holder left: %d", rec.Code)
+	}
+}
+
+// TestWorkingRequests_SyncTemplatesWaitsOutside: syncTemplates gives its place back
+// while it waits on Twilio's Content API, so with one place a stalled listing does
+// not hold up the other requests.
+func TestWorkingRequests_SyncTemplatesWaitsOutside(t *testing.T) {
+	f := testkit.NewContentAPI(t)
+	f.PageSize, f.Delay = 1, 2*time.Second
+	f.Set(testkit.Content("HXa", "a", "A {{1}}", "approved", "x"))
+	app := testkit.NewApp(t, testkit.WithContentAPI(f), func(c *config.Config) {
+		c.WorkingRequests = 1
+		c.RequestTimeout = time.Minute
+	})
+	ten := tenantOf(t, app)
+	owner, _, err := app.Resolver.Tokens.Issue(ten.agent.ID, ten.company.ID, db.RoleOwner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The periodic sync at start reads the listing first; let it end.
+	eventually(t, 20*time.Second, "the sync at start ended", func() bool {
+		var n int
+		_ = app.DB.NewRaw(`SELECT count(*) FROM periodic_tasks WHERE name = 'sync_templates'
+			AND locked_until IS NULL AND run_at > now()`).Scan(t.Context(), &n)
+		return n == 1 && f.InFlight.Load() == 0
+	})
+	before := f.Requests.Load()
+	synced := make(chan *testkit.Response, 1)
+	go func() {
+		synced <- app.Do("POST", "/graphql", owner, map[string]any{"query": `mutation { syncTemplates { added updated removed } }`})
+	}()
+	eventually(t, 5*time.Second, "the sync reads the listing", func() bool { return f.Requests.Load() > before })
+	if r := app.Do("GET", "/template", ten.token, nil); r.Status != 200 {
+		t.Errorf("GET /template while syncTemplates waits on the provider: %d %s", r.Status, r.Body)
+	}
+	if f.InFlight.Load() != 1 {
+		t.Errorf("GET /template was answered only after the listing (in flight %d): the sync held the only place", f.InFlight.Load())
+	}
+	if r := <-synced; r.Status != 200 || !strings.Contains(string(r.Body), `"syncTemplates":{`) {
+		t.Errorf("syncTemplates: %d %s", r.Status, r.Body)
+	}
+}
+
+// holdOnLockedTable locks the conversations table in a transaction of its own and
+// sends a conversation page that waits on the lock, holding whatever place or slot
+// it took; it returns once the request waits. release rolls the transaction back;
+// the request's status then arrives on held.
+func holdOnLockedTable(t *testing.T, app *testkit.App, token string) (release func(), held <-chan int) {
+	t.Helper()
+	tx, err := app.DB.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	if _, err := tx.ExecContext(t.Context(), "LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan int, 1)
+	go authGet(app, token, "/conversation/conversation-page-list?page=1&limit=10", out)
+	eventually(t, 10*time.Second, "the request waits on the lock", func() bool {
+		var waiting int
+		_ = app.DB.NewRaw("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'conversations'::regclass").
+			Scan(t.Context(), &waiting)
+		return waiting > 0
+	})
+	return func() { _ = tx.Rollback() }, out
+}
+
+// authGet sends GET path with the token and sends the status (0 on a transport
+// error) on out.
+func authGet(app *testkit.App, token, path string, out chan<- int) {
+	req, _ := http.NewRequest("GET", app.Server.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := app.Server.Client().Do(req)
+	if err != nil {
+		out <- 0
+		return
+	}
+	resp.Body.Close()
+	out <- resp.StatusCode
+}
