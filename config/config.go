@@ -43,7 +43,7 @@ type Config struct {
 	// MaxConcurrentRequests caps the requests served at once (websockets aside);
 	// 0 means no cap.
 	MaxConcurrentRequests int
-	// WorkingRequests is how many of those work at once (WORKING_REQUESTS): the
+	// WorkingRequests is how many reads work at once (WORKING_REQUESTS): the
 	// others wait their turn in arrival order. WorkAuto (0) is WorkPerCore per
 	// core, -1 is off; WorkPlaces resolves it.
 	WorkingRequests int
@@ -121,7 +121,7 @@ var Vars = []Var{
 	{"WS_KEEPALIVE", "15s", "how often websockets are pinged; a client that has not answered by the next ping is dropped (keep it under any proxy's idle timeout)"},
 	{"REQUEST_TIMEOUT", "10s", "how long an ordinary request may take, database calls included; past it the answer is 503 (uploads, downloads and websockets are exempt)"},
 	{"MAX_CONCURRENT_REQUESTS", "256", "requests served at once (websockets not counted); more are answered 503 at once; 0 turns the cap off"},
-	{"WORKING_REQUESTS", "auto", "of the requests MAX_CONCURRENT_REQUESTS admits, how many work at once; the others wait their turn in arrival order (within REQUEST_TIMEOUT); auto is 4 per core (GOMAXPROCS), off lets all work at once"},
+	{"WORKING_REQUESTS", "auto", "how many reads (REST GETs, GraphQL queries) work at once; the others wait their turn in arrival order, within REQUEST_TIMEOUT; writes never wait; auto is 4 per core (GOMAXPROCS), off lets every read work at once"},
 	{"METRICS_TOKEN", "", "bearer token GET /metrics requires; empty leaves /metrics open (keep it off the public network)"},
 	{"PPROF_ADDR", "", "loopback address (e.g. 127.0.0.1:6060) serving net/http/pprof for profiling; empty: off"},
 	{"MEDIA_QUOTA_PER_COMPANY", "2GiB", "storage one company's files may take (bytes, or with KB, MB, GB, KiB, MiB, GiB); over it an upload is refused (413, QUOTA_EXCEEDED), while media customers send are always kept; 0 turns it off"},

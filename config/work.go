@@ -7,17 +7,18 @@ import (
 	"strings"
 )
 
-// WorkAuto is WORKING_REQUESTS=auto, the default: WorkPerCore requests at work per
+// WorkAuto is WORKING_REQUESTS=auto, the default: WorkPerCore reads at work per
 // core the Go runtime uses (GOMAXPROCS).
 const WorkAuto = 0
 
-// WorkPerCore is auto's requests at work per core, chosen by measurement
-// (BENCHMARKS.md): enough to keep the cores and PostgreSQL busy while some
-// requests wait on the database, few enough that they do not take turns.
+// WorkPerCore is auto's reads at work per core, chosen by measurement
+// (BENCHMARKS.md: 2 per core served the conversation list at 1,210/s against
+// 1,366/s with 4): enough to keep the cores and PostgreSQL busy while some reads
+// wait on the database, few enough that they do not take turns.
 const WorkPerCore = 4
 
 // loadWork reads WORKING_REQUESTS: auto, a whole number from 1 up, or off (every
-// admitted request works at once).
+// admitted read works at once).
 func (c *Config) loadWork(get func(k, def string) string) error {
 	v := strings.ToLower(get("WORKING_REQUESTS", "auto"))
 	switch v {
@@ -36,7 +37,7 @@ func (c *Config) loadWork(get func(k, def string) string) error {
 	return nil
 }
 
-// WorkPlaces is how many requests work at once (WORKING_REQUESTS resolved): 0 for
+// WorkPlaces is how many reads work at once (WORKING_REQUESTS resolved): 0 for
 // off.
 func (c *Config) WorkPlaces() int {
 	switch c.WorkingRequests {

@@ -61,7 +61,7 @@ func New(reg *prometheus.Registry) *Metrics {
 		}),
 		httpShed: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "http", Name: "requests_shed_total",
-			Help: "Requests answered 503 because MAX_CONCURRENT_REQUESTS were already being served, or because their turn to work did not come within REQUEST_TIMEOUT.",
+			Help: "Requests answered 503 because MAX_CONCURRENT_REQUESTS were already being served, or reads whose turn to work did not come within REQUEST_TIMEOUT.",
 		}),
 		graphqlOps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "graphql", Name: "operations_total",
@@ -225,13 +225,13 @@ func (m *Metrics) WatchDB(name string, db *sql.DB) {
 	}
 }
 
-// WatchWaiting exports how many requests wait for a place to work now
+// WatchWaiting exports how many reads wait for a place to work now
 // (WORKING_REQUESTS).
 func (m *Metrics) WatchWaiting(waiting func() int) {
 	if m != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "http", Name: "requests_waiting",
-			Help: "Requests admitted and waiting their turn to work (WORKING_REQUESTS are at work).",
+			Help: "Reads admitted and waiting their turn to work (WORKING_REQUESTS are at work).",
 		}, func() float64 { return float64(waiting()) }))
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/internal/workgate"
 	"github.com/connectme/connectme/twilio"
 )
 
@@ -50,13 +49,12 @@ func (r *Resolver) RunTemplateSync(ctx context.Context) (int, error) {
 // added (shared by every company), changed ones updated, those gone soft-deleted.
 // Templates that did not come from the provider are never touched. One sync runs at
 // a time (a transaction lock); the listing is read before the transaction, so no
-// connection waits on the provider, and outside the request's place to work
-// (workgate), so a stalled provider holds none.
+// connection waits on the provider.
 func (r *Resolver) syncTemplates(ctx context.Context) (*TemplateSync, error) {
 	if r.Contents == nil {
 		return nil, apperr.New(apperr.Unavailable, "template sync needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
 	}
-	contents, err := workgate.Outside(ctx, func() ([]twilio.Content, error) { return r.Contents.ListContent(ctx) })
+	contents, err := r.Contents.ListContent(ctx)
 	if err != nil {
 		if r.Log != nil {
 			r.Log.WarnContext(ctx, "template sync: the Content API failed", "err", err.Error())

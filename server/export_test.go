@@ -11,7 +11,3 @@ func SetShutdownGrace(d time.Duration) (restore func()) {
 
 // Use is use, for the test that it refuses a field interceptor.
 var Use = use
-
-// GateWork is gateWork (WORKING_REQUESTS), for a test that holds a place with a
-// handler of its own.
-var GateWork = gateWork

@@ -15,6 +15,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/connectme/connectme/internal/workgate"
 )
 
 // Media types of GraphQL responses (GraphQL over HTTP).
@@ -117,6 +119,15 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		return
 	}
 
+	if opCtx.Operation.Operation == ast.Query {
+		// A read: it works in its turn (WORKING_REQUESTS, gateWork).
+		leave, err := workgate.Enter(ctx)
+		if err != nil {
+			writeUnavailable(w, r, busy)
+			return
+		}
+		defer leave()
+	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
 	if resp == nil {

@@ -10,26 +10,40 @@ import (
 
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
-	"github.com/connectme/connectme/server"
 	"github.com/connectme/connectme/testkit"
 )
 
-// TestWorkingRequests holds the only place to work with a request waiting on a
-// locked table and checks that the next request waits for it (and is counted as
-// waiting) instead of being refused or served beside it, that probes and websockets
-// pass, and that the waiter is served once the place frees.
+// TestWorkingRequests holds the only place to work with a read waiting on a
+// locked table and checks what the gate promises: the next reads (a REST GET, a
+// GraphQL query) wait for it and are counted as waiting, instead of being refused
+// or served beside it; writes (a GraphQL mutation, a REST PUT), probes and
+// websockets do not wait; the waiters are served once the place frees.
 func TestWorkingRequests(t *testing.T) {
 	app := testkit.NewApp(t, func(c *config.Config) { c.WorkingRequests = 1; c.RequestTimeout = time.Minute })
 	ten := tenantOf(t, app)
 
 	release, held := holdOnLockedTable(t, app, ten.token)
 
-	waiter := make(chan int, 1)
-	go authGet(app, ten.token, "/template", waiter)
-	eventually(t, 5*time.Second, "the second request waits", func() bool {
+	rest := make(chan int, 1)
+	go authGet(app, ten.token, "/template", rest)
+	eventually(t, 5*time.Second, "the GET waits", func() bool {
 		return scrape(t, app)["connectme_http_requests_waiting"] == 1
 	})
-	// Probes and websockets do not queue.
+	query := make(chan *testkit.Response, 1)
+	go func() { query <- app.Do("POST", "/graphql", ten.token, map[string]any{"query": "{ me { id } }"}) }()
+	eventually(t, 5*time.Second, "the query waits", func() bool {
+		return scrape(t, app)["connectme_http_requests_waiting"] == 2
+	})
+
+	// Writes, probes and websockets do not queue.
+	r := app.Do("POST", "/graphql", ten.token, map[string]any{
+		"query": `mutation { updateProfile(input: {firstName: "Ada"}) { user { firstName } } }`})
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"firstName":"Ada"`) {
+		t.Errorf("a mutation while the place is held: %d %s", r.Status, r.Body)
+	}
+	if r := app.Do("PUT", "/profile", ten.token, map[string]any{"userId": ten.agent.ID, "firstName": "Grace", "lastName": "Hopper", "phone": "+94717936775"}); r.Status != 200 {
+		t.Errorf("PUT /profile while the place is held: %d %s", r.Status, r.Body)
+	}
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if r := app.Do("GET", p, "", nil); r.Status != 200 {
 			t.Errorf("%s while the place is held: %d", p, r.Status)
@@ -39,79 +53,71 @@ func TestWorkingRequests(t *testing.T) {
 		t.Errorf("websocket while the place is held: %v", err)
 	}
 	select {
-	case code := <-waiter:
-		t.Fatalf("the second request answered %d while the only place was held", code)
+	case code := <-rest:
+		t.Fatalf("the GET answered %d while the only place was held", code)
+	case r := <-query:
+		t.Fatalf("the query answered %d while the only place was held", r.Status)
 	default:
+	}
+
+	release()
+	if code := <-held; code != http.StatusOK {
+		t.Errorf("the request holding the place answered %d", code)
+	}
+	if code := <-rest; code != http.StatusOK {
+		t.Errorf("the waiting GET answered %d once the place freed", code)
+	}
+	if r := <-query; r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"me":{"id":`) {
+		t.Errorf("the waiting query answered %d %s once the place freed", r.Status, r.Body)
+	}
+	if got := scrape(t, app)["connectme_http_requests_waiting"]; got != 0 {
+		t.Errorf("still waiting after all answered: %v", got)
+	}
+}
+
+// TestWorkingRequests_TurnNotInTime checks that a read whose turn does not come
+// before its context ends (REQUEST_TIMEOUT, or here the client's own deadline) is
+// 503 in its surface's shape, and counted.
+func TestWorkingRequests_TurnNotInTime(t *testing.T) {
+	app := testkit.NewApp(t, func(c *config.Config) { c.WorkingRequests = 1; c.RequestTimeout = time.Minute })
+	ten := tenantOf(t, app)
+	release, held := holdOnLockedTable(t, app, ten.token)
+
+	for _, tc := range []struct {
+		method, path, body, want string
+	}{
+		{"GET", "/template", "", `{"statusCode":503,"message":"the server is busy; try again shortly","error":"Service Unavailable"}`},
+		{"POST", "/graphql", `{"query":"{ me { id } }"}`,
+			`{"data":null,"errors":[{"extensions":{"code":"UNAVAILABLE"},"message":"the server is busy; try again shortly"}]}`},
+		{"GET", "/graphql?query=%7B+me+%7B+id+%7D+%7D", "",
+			`{"data":null,"errors":[{"extensions":{"code":"UNAVAILABLE"},"message":"the server is busy; try again shortly"}]}`},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		req := httptest.NewRequestWithContext(ctx, tc.method, tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+ten.token)
+		if tc.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		app.App.Handler.ServeHTTP(rec, req)
+		cancel()
+		if rec.Code != 503 || rec.Header().Get("Retry-After") == "" || strings.TrimSpace(rec.Body.String()) != tc.want {
+			t.Errorf("%s %s waiting past its deadline: %d %v %s", tc.method, tc.path, rec.Code, rec.Header(), rec.Body)
+		}
+	}
+	if got := scrape(t, app)["connectme_http_requests_shed_total"]; got != 3 {
+		t.Errorf("reads refused after waiting counted %v times; want 3", got)
 	}
 	release()
 	if code := <-held; code != http.StatusOK {
 		t.Errorf("the request holding the place answered %d", code)
 	}
-	if code := <-waiter; code != http.StatusOK {
-		t.Errorf("the waiter answered %d once the place freed", code)
-	}
-	if got := scrape(t, app)["connectme_http_requests_waiting"]; got != 0 {
-		t.Errorf("still waiting after both answered: %v", got)
-	}
 }
 
-// TestWorkingRequests_TurnNotInTime checks that a request whose turn does not come
-// before its context ends (REQUEST_TIMEOUT) is 503 in its surface's shape.
-func TestWorkingRequests_TurnNotInTime(t *testing.T) {
-	release := make(chan struct{})
-	entered := make(chan struct{}, 1)
-	h := server.GateWork(1, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/hold" {
-			entered <- struct{}{}
-			<-release
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if resp, err := http.Get(srv.URL + "/hold"); err == nil {
-			resp.Body.Close()
-		}
-	}()
-	<-entered
-
-	for _, tc := range []struct{ path, want string }{
-		{"/template", `{"statusCode":503,"message":"the server is busy; try again shortly","error":"Service Unavailable"}`},
-		{"/graphql", `{"data":null,"errors":[{"extensions":{"code":"UNAVAILABLE"},"message":"the server is busy; try again shortly"}]}`},
-	} {
-		rec := httptest.NewRecorder()
-		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "GET", tc.path, nil))
-		cancel()
-		if rec.Code != 503 || rec.Header().Get("Retry-After") == "" || strings.TrimSpace(rec.Body.String()) != tc.want {
-			t.Errorf("%s waiting past its deadline: %d %v %s", tc.path, rec.Code, rec.Header(), rec.Body)
-		}
-	}
-	// Probes pass while the place is held.
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
-	if rec.Code != http.StatusNoContent {
-		t.Errorf("/healthz while the place is held: %d", rec.Code)
-	}
-	close(release)
-	<-done
-	// The place is free again.
-	rec = httptest.NewRecorder()
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "GET", "/template", nil))
-	if rec.Code != http.StatusNoContent {
-		t.Errorf("after the holder left: %d", rec.Code)
-	}
-}
-
-// TestWorkingRequests_SyncTemplatesWaitsOutside: syncTemplates gives its place back
-// while it waits on Twilio's Content API, so with one place a stalled listing does
-// not hold up the other requests.
-func TestWorkingRequests_SyncTemplatesWaitsOutside(t *testing.T) {
+// TestWorkingRequests_SyncTemplatesHoldsNoPlace: syncTemplates, a mutation, takes
+// no place while it waits on Twilio's Content API, so with one place a stalled
+// listing does not hold up the reads.
+func TestWorkingRequests_SyncTemplatesHoldsNoPlace(t *testing.T) {
 	f := testkit.NewContentAPI(t)
 	f.PageSize, f.Delay = 1, 2*time.Second
 	f.Set(testkit.Content("HXa", "a", "A {{1}}", "approved", "x"))
@@ -142,6 +148,9 @@ func TestWorkingRequests_SyncTemplatesWaitsOutside(t *testing.T) {
 	}
 	if f.InFlight.Load() != 1 {
 		t.Errorf("GET /template was answered only after the listing (in flight %d): the sync held the only place", f.InFlight.Load())
+	}
+	if w := scrape(t, app)["connectme_http_requests_waiting"]; w != 0 {
+		t.Errorf("%v requests wait while only the sync is in flight", w)
 	}
 	if r := <-synced; r.Status != 200 || !strings.Contains(string(r.Body), `"syncTemplates":{`) {
 		t.Errorf("syncTemplates: %d %s", r.Status, r.Body)

@@ -10,10 +10,6 @@
 // connection pool hands a freed connection to a random waiter, so a small pool
 // alone makes the tail longer, not shorter): the same work gets done at the same
 // rate, and a request's wait is the queue ahead of it, not a lottery.
-//
-// A request that waits on something other than this machine (a provider's API)
-// steps outside the gate for that wait (Outside), so a stalled provider cannot
-// hold the gate's places.
 package workgate
 
 import (
@@ -24,6 +20,10 @@ import (
 
 // Gate admits n holders at once; the others wait in arrival order.
 type Gate struct {
+	// Refused, when set, is called for every Enter that gives up (its context
+	// ended first).
+	Refused func()
+
 	mu      sync.Mutex
 	n       int
 	working int
@@ -61,6 +61,9 @@ func (g *Gate) Enter(ctx context.Context) error {
 			g.queue.Remove(e)
 			g.mu.Unlock()
 		}
+		if g.Refused != nil {
+			g.Refused()
+		}
 		return ctx.Err()
 	}
 }
@@ -93,24 +96,21 @@ func (g *Gate) Working() int {
 
 type ctxKey struct{}
 
-// held is what a request's context carries: the gate it holds a place in.
-type held struct{ g *Gate }
-
-// With returns ctx marked as holding a place in g (after g.Enter).
-func With(ctx context.Context, g *Gate) context.Context {
-	return context.WithValue(ctx, ctxKey{}, held{g})
+// WithGate returns ctx carrying g, for a handler that decides later whether its
+// request takes a turn (Enter).
+func WithGate(ctx context.Context, g *Gate) context.Context {
+	return context.WithValue(ctx, ctxKey{}, g)
 }
 
-// Outside runs fn without ctx's place in its gate, if it holds one: it leaves
-// before fn and enters again, at the back of the queue, after: for waits on other
-// machines (a provider's API), not for work. It enters again even if ctx has ended
-// (the request's owner leaves once, when it is done).
-func Outside[T any](ctx context.Context, fn func() (T, error)) (T, error) {
-	h, ok := ctx.Value(ctxKey{}).(held)
-	if !ok {
-		return fn()
+// Enter takes a place in ctx's gate (WithGate), waiting in arrival order until ctx
+// ends; leave gives it back. Without a gate it takes nothing and leave does nothing.
+func Enter(ctx context.Context) (leave func(), err error) {
+	g, _ := ctx.Value(ctxKey{}).(*Gate)
+	if g == nil {
+		return func() {}, nil
 	}
-	h.g.Leave()
-	defer func() { _ = h.g.Enter(context.WithoutCancel(ctx)) }()
-	return fn()
+	if err := g.Enter(ctx); err != nil {
+		return nil, err
+	}
+	return g.Leave, nil
 }

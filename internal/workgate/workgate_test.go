@@ -127,41 +127,31 @@ func TestGivingUp(t *testing.T) {
 	}
 }
 
-// TestOutside checks that a holder's wait outside lets a waiter in, and that the
-// holder is back in (at the back of the queue) when it returns.
-func TestOutside(t *testing.T) {
+// TestEnterFromContext checks Enter through a context: with a gate it takes a place
+// and leave gives it back; without one it takes nothing.
+func TestEnterFromContext(t *testing.T) {
 	g := New(1)
-	if err := g.Enter(context.Background()); err != nil {
-		t.Fatal(err)
+	ctx := WithGate(context.Background(), g)
+	leave, err := Enter(ctx)
+	if err != nil || g.Working() != 1 {
+		t.Fatalf("Enter with a gate: %v, working %d; want a place taken", err, g.Working())
 	}
-	ctx := With(context.Background(), g)
-	other := make(chan struct{})
-	got, err := Outside(ctx, func() (int, error) {
-		go func() {
-			if err := g.Enter(context.Background()); err == nil {
-				close(other)
-				time.Sleep(10 * time.Millisecond)
-				g.Leave()
-			}
-		}()
-		select {
-		case <-other:
-		case <-time.After(5 * time.Second):
-			t.Error("no one got in while the holder was outside")
-		}
-		return 7, nil
-	})
-	if got != 7 || err != nil {
-		t.Fatalf("Outside = %d, %v; want fn's 7, nil", got, err)
+	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	if _, err := Enter(short); err == nil {
+		t.Fatal("Enter on the full gate got in before its deadline")
 	}
-	if g.Working() != 1 {
-		t.Fatalf("working %d after Outside returned; want the holder back in", g.Working())
+	leave()
+	if g.Working() != 0 {
+		t.Fatalf("working %d after leave", g.Working())
 	}
-	g.Leave()
-
-	// Without a place, Outside just runs fn.
-	if v, err := Outside(context.Background(), func() (string, error) { return "x", nil }); v != "x" || err != nil {
-		t.Fatalf("Outside without a gate = %q, %v", v, err)
+	leave, err = Enter(context.Background())
+	if err != nil {
+		t.Fatalf("Enter without a gate: %v", err)
+	}
+	leave()
+	if g.Working() != 0 {
+		t.Fatalf("a gateless leave changed the gate: working %d", g.Working())
 	}
 }
 
