@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -119,17 +120,21 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		return
 	}
 
+	leave := func() {}
 	if opCtx.Operation.Operation == ast.Query {
-		// A read: it works in its turn (WORKING_REQUESTS, gateWork).
-		leave, err := workgate.Enter(ctx)
+		// A read: it works in its turn (WORKING_REQUESTS, gateWork), and gives
+		// its place back once the answer is made, before a slow client reads it.
+		l, err := workgate.Enter(ctx)
 		if err != nil {
 			writeUnavailable(w, r, busy)
 			return
 		}
-		defer leave()
+		leave = sync.OnceFunc(l)
+		defer leave() // if the execution panics
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
+	leave()
 	if resp == nil {
 		// Only when the client has gone away.
 		return

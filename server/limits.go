@@ -14,7 +14,6 @@ import (
 
 	"github.com/connectme/connectme/apperr"
 	"github.com/connectme/connectme/auth"
-	"github.com/connectme/connectme/internal/workgate"
 	"github.com/connectme/connectme/metrics"
 	"github.com/connectme/connectme/rest"
 )
@@ -151,43 +150,6 @@ func limitConcurrency(max int, m *metrics.Metrics) func(http.Handler) http.Handl
 				m.RequestShed()
 				writeUnavailable(w, r, busy)
 			}
-		})
-	}
-}
-
-// gateWork lets places reads work at once and queues the others in arrival order
-// (workgate), within their REQUEST_TIMEOUT: one whose turn does not come in time is
-// answered 503 like a request over MAX_CONCURRENT_REQUESTS. Reads are REST's GETs
-// and GraphQL's queries, which take their turn once parsed (execute, from the gate
-// this puts in the context). Writes do not queue: measured, queueing them cost
-// sending (POST /message) 15 % of its rate, its time being PostgreSQL's commits
-// beside the delivery workers rather than the server's CPU, and a mutation may wait
-// on a provider (syncTemplates) which must not hold a place. Probes, downloads
-// (paced by their client) and websockets do not queue either. places <= 0 turns it
-// off.
-func gateWork(places int, m *metrics.Metrics) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		if places <= 0 {
-			return next
-		}
-		g := workgate.New(places)
-		g.Refused = m.RequestShed
-		m.WatchWaiting(g.Waiting)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			switch {
-			case r.URL.Path == "/graphql":
-				next.ServeHTTP(w, r.WithContext(workgate.WithGate(r.Context(), g)))
-				return
-			case r.Method != http.MethodGet && r.Method != http.MethodHead || isWebsocket(r) || isProbe(r) || isDownload(r):
-				next.ServeHTTP(w, r)
-				return
-			}
-			if err := g.Enter(r.Context()); err != nil {
-				writeUnavailable(w, r, busy)
-				return
-			}
-			defer g.Leave()
-			next.ServeHTTP(w, r)
 		})
 	}
 }

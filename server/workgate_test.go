@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,4 +197,71 @@ func authGet(app *testkit.App, token, path string, out chan<- int) {
 	}
 	resp.Body.Close()
 	out <- resp.StatusCode
+}
+
+// TestWorkingRequests_SlowReaderHoldsNoPlace: a read gives its place back once its
+// answer is made, so a client that does not read its answer holds a connection, not
+// a place. With one place, each read below blocks in writing its answer, and
+// another read is still served.
+func TestWorkingRequests_SlowReaderHoldsNoPlace(t *testing.T) {
+	app := testkit.NewApp(t, func(c *config.Config) { c.WorkingRequests = 1; c.RequestTimeout = 2 * time.Second })
+	ten := tenantOf(t, app)
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "/template", ""},
+		{"POST", "/graphql", `{"query":"{ templates { id name } }"}`},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+ten.token)
+		if tc.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		client := &stuckClient{header: http.Header{}, writing: make(chan struct{}), release: make(chan struct{})}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			app.App.Handler.ServeHTTP(client, req)
+		}()
+		select {
+		case <-client.writing:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s %s never wrote its answer", tc.method, tc.path)
+		}
+		if r := app.Do("GET", "/template", ten.token, nil); r.Status != 200 {
+			t.Errorf("a read while %s %s is stuck writing to its client: %d %s", tc.method, tc.path, r.Status, r.Body)
+		}
+		close(client.release)
+		<-done
+		if client.status != 200 || !strings.Contains(client.body.String(), "order_shipped") ||
+			client.header.Get("Content-Length") != strconv.Itoa(client.body.Len()) && tc.method == "GET" {
+			t.Errorf("%s %s answered %d %v %s", tc.method, tc.path, client.status, client.header, client.body.String())
+		}
+	}
+}
+
+// stuckClient is a client that does not read its answer: the first Write blocks
+// until release.
+type stuckClient struct {
+	header  http.Header
+	status  int
+	body    bytes.Buffer
+	writing chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (c *stuckClient) Header() http.Header { return c.header }
+
+func (c *stuckClient) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+}
+
+func (c *stuckClient) Write(p []byte) (int, error) {
+	c.once.Do(func() { close(c.writing) })
+	<-c.release
+	if c.status == 0 {
+		c.status = 200
+	}
+	return c.body.Write(p)
 }
