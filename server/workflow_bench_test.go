@@ -79,7 +79,10 @@ func workflowFixtureOf(b *testing.B, n int) (*testkit.App, *db.User) {
 			b.Fatal(err)
 		}
 	}
-	if _, err := app.DB.ExecContext(b.Context(), "ANALYZE conversations"); err != nil {
+	// Every table's statistics, as autovacuum keeps them in production: with only
+	// the conversations' analyzed, "open, mine" read ×1.13 the unfiltered page here
+	// (another plan for its messages), ×1.02-×1.05 with all of them.
+	if _, err := app.DB.ExecContext(b.Context(), "ANALYZE"); err != nil {
 		b.Fatal(err)
 	}
 	return app, agents[0]
