@@ -2,6 +2,7 @@ package resolvers_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +135,8 @@ func TestProtection_DepthAndComplexityLimits(t *testing.T) {
 	res := app.GraphQL(a.token, costly, nil)
 	if len(res.Errors) == 0 {
 		t.Error("a 100x100 query passed the complexity limit")
+	} else if code, _ := res.Errors[0].Extensions["code"].(string); code != "COMPLEXITY_LIMIT_EXCEEDED" ||
+		!strings.Contains(res.Errors[0].Message, "exceeds the limit of 5000") {
+		t.Errorf("over the complexity limit: %+v", res.Errors[0])
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/connectme/connectme/auth"
+	"github.com/connectme/connectme/gqlexec"
 	"github.com/connectme/connectme/resolvers"
 	"github.com/connectme/connectme/resolvers/gql"
 )
@@ -53,7 +54,7 @@ func newGraphQL(d Deps) http.Handler {
 		hideSchema(srv) // introspection.go
 	}
 	use(srv, extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	use(srv, extension.FixedComplexityLimit(maxComplexity))
+	use(srv, &gqlexec.ComplexityLimit{Limit: maxComplexity, Costs: gql.Costs})
 	use(srv, depthLimit{max: maxQueryDepth})
 	use(srv, noDefer{})
 	use(srv, oneAuthField{fields: authFields})

@@ -3,17 +3,15 @@ package gql
 import (
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/connectme/connectme/gqlexec"
 	"github.com/connectme/connectme/graph"
-	"github.com/connectme/connectme/graph/model"
 	"github.com/connectme/connectme/resolvers"
 )
 
-// Schema is the executable schema over r, with the cost of each connection for
-// gqlgen's complexity limit (the transports and limits are the server's).
+// Schema is the executable schema over r (the transports and limits, the complexity
+// limit with Costs among them, are the server's).
 func (r *Resolver) Schema() graphql.ExecutableSchema {
-	cfg := graph.Config{Resolvers: r}
-	setComplexity(&cfg.Complexity)
-	return graph.NewExecutableSchema(cfg)
+	return graph.NewExecutableSchema(graph.Config{Resolvers: r})
 }
 
 // pageCost is the page size a connection argument asks for (default 20). Sizes over
@@ -29,20 +27,19 @@ func pageCost(first, last *int) int {
 	return min(n, resolvers.MaxPageSize)
 }
 
-func setComplexity(c *graph.ComplexityRoot) {
-	c.Query.Conversations = func(child int, first *int, _ *string, _ *model.ConversationFilter) int {
-		return 1 + pageCost(first, nil)*child
+// connection is the cost of a connection: base plus its page size times its nodes'.
+func connection(base int) func(int, gqlexec.Args) int {
+	return func(child int, a gqlexec.Args) int {
+		return base + pageCost(a.Int("first"), a.Int("last"))*child
 	}
-	c.Query.Messages = func(child int, _ string, first *int, _ *string, last *int, _ *string) int {
-		return 1 + pageCost(first, last)*child
-	}
-	c.Query.SearchMessages = func(child int, _ string, first *int, _ *string) int {
-		return 10 + pageCost(first, nil)*child
-	}
-	c.Query.Contacts = func(child int, first *int, _ *string, _ *string) int {
-		return 1 + pageCost(first, nil)*child
-	}
-	c.Conversation.Messages = func(child int, first *int, _ *string, last *int, _ *string) int {
-		return 1 + pageCost(first, last)*child
-	}
+}
+
+// Costs are the fields the complexity limit does not count as 1 plus their
+// selection: the connections, whose cost grows with the page they ask for.
+var Costs = gqlexec.Costs{
+	{Type: "Query", Field: "conversations"}:   connection(1),
+	{Type: "Query", Field: "messages"}:        connection(1),
+	{Type: "Query", Field: "searchMessages"}:  connection(10),
+	{Type: "Query", Field: "contacts"}:        connection(1),
+	{Type: "Conversation", Field: "messages"}: connection(1),
 }
