@@ -93,17 +93,17 @@ func everyElementSlow(t *testing.T) {
 	t.Cleanup(func() { slowElement = old })
 }
 
-func TestMarshalSlice_AfterASlowElementTheRestRunTogether(t *testing.T) {
+func TestMarshalSlice_AfterTwoSlowElementsTheRestRunTogether(t *testing.T) {
 	everyElementSlow(t)
 	const n = 10
 	var e element
 	var arrived atomic.Int32
 	all := make(chan struct{})
 	pause := func(i int) {
-		if i > 0 {
-			// Each of the other nine waits until all nine run: only concurrent
+		if i > 1 {
+			// Each of the other eight waits until all eight run: only concurrent
 			// marshaling gets past this.
-			if arrived.Add(1) == n-1 {
+			if arrived.Add(1) == n-2 {
 				close(all)
 			}
 			select {
@@ -115,8 +115,8 @@ func TestMarshalSlice_AfterASlowElementTheRestRunTogether(t *testing.T) {
 	}
 	ret := MarshalSlice(responseContext(t), n, 0, false, e.marshal(pause))
 	checkAnswer(t, ret, n)
-	if e.most.Load() != n-1 {
-		t.Fatalf("at most %d elements ran at once, want %d", e.most.Load(), n-1)
+	if e.most.Load() != n-2 {
+		t.Fatalf("at most %d elements ran at once, want %d", e.most.Load(), n-2)
 	}
 	seen := map[int]bool{}
 	for _, idx := range e.indexes {
@@ -127,18 +127,41 @@ func TestMarshalSlice_AfterASlowElementTheRestRunTogether(t *testing.T) {
 	}
 }
 
+// A quick list with one slow element among its quick ones (a goroutine
+// descheduled under load) stays in order in one goroutine.
+func TestMarshalSlice_OneSlowElementAloneChangesNothing(t *testing.T) {
+	defer func(d time.Duration) { slowElement = d }(slowElement)
+	slowElement = 200 * time.Millisecond
+	var e element
+	pause := func(i int) {
+		if i == 3 || i == 7 {
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	ret := MarshalSlice(responseContext(t), 12, 0, false, e.marshal(pause))
+	checkAnswer(t, ret, 12)
+	if e.most.Load() != 1 {
+		t.Fatalf("%d elements ran at once after lone slow elements", e.most.Load())
+	}
+	for i, idx := range e.indexes {
+		if idx != i {
+			t.Fatalf("element %d ran as index %d (%v)", i, idx, e.indexes)
+		}
+	}
+}
+
 func TestMarshalSlice_WorkerLimitBoundsTheConcurrentRest(t *testing.T) {
 	everyElementSlow(t)
 	var e element
-	// Elements 1 to 3 take the three workers and wait until all three run, so the
+	// Elements 2 to 4 take the three workers and wait until all three run, so the
 	// limit is reached; a later element may start only once one of them is done.
 	var arrived, done atomic.Int32
 	three := make(chan struct{})
 	pause := func(i int) {
-		if i > 3 && done.Load() == 0 {
+		if i > 4 && done.Load() == 0 {
 			t.Errorf("element %d started while the three workers were busy", i)
 		}
-		if i < 1 || i > 3 {
+		if i < 2 || i > 4 {
 			return
 		}
 		defer done.Add(1)
@@ -191,16 +214,16 @@ func TestMarshalSlice_EmptyAndCanceled(t *testing.T) {
 	if ret := MarshalSlice(responseContext(t), 0, 0, false, nil); len(ret) != 0 {
 		t.Fatalf("an empty list marshaled to %d elements", len(ret))
 	}
-	// Every element is slow, so after element 0 the rest go concurrent with one
-	// worker; element 1 holds it, cancels the request and waits until the
-	// cancellation is recorded, so elements 2 to 5 never get to run.
+	// Every element is slow, so after elements 0 and 1 the rest go concurrent
+	// with one worker; element 2 holds it, cancels the request and waits until
+	// the cancellation is recorded, so elements 3 to 5 never get to run.
 	everyElementSlow(t)
 	ctx, cancel := context.WithCancel(responseContext(t))
 	defer cancel()
 	var ran atomic.Int32
 	ret := MarshalSlice(ctx, 6, 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		ran.Add(1)
-		if i == 1 {
+		if i == 2 {
 			cancel()
 			deadline := time.Now().Add(5 * time.Second)
 			for len(graphql.GetErrors(ctx)) == 0 && time.Now().Before(deadline) {
@@ -209,10 +232,10 @@ func TestMarshalSlice_EmptyAndCanceled(t *testing.T) {
 		}
 		return graphql.MarshalInt(i)
 	})
-	if len(ret) != 6 || ran.Load() != 2 {
-		t.Fatalf("got %d elements, %d marshaled; want 6 and 2", len(ret), ran.Load())
+	if len(ret) != 6 || ran.Load() != 3 {
+		t.Fatalf("got %d elements, %d marshaled; want 6 and 3", len(ret), ran.Load())
 	}
-	for i := 2; i < 6; i++ {
+	for i := 3; i < 6; i++ {
 		if ret[i] != graphql.Null {
 			t.Errorf("element %d of a canceled request is %v, want null", i, ret[i])
 		}
