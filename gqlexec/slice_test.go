@@ -74,8 +74,15 @@ func TestMarshalSlice_QuickElementsOneAfterTheOther(t *testing.T) {
 	var e element
 	ret := MarshalSlice(responseContext(t), 50, 0, false, e.marshal(nil))
 	checkAnswer(t, ret, 50)
+	e.checkOneAfterTheOther(t)
+}
+
+// checkOneAfterTheOther fails unless the elements ran one at a time, in order,
+// each with its own index in its field context.
+func (e *element) checkOneAfterTheOther(t *testing.T) {
+	t.Helper()
 	if e.most.Load() != 1 {
-		t.Fatalf("%d elements ran at once; quick elements must run one after the other", e.most.Load())
+		t.Fatalf("%d elements ran at once; they must run one after the other", e.most.Load())
 	}
 	for i, idx := range e.indexes {
 		if idx != i {
@@ -140,14 +147,7 @@ func TestMarshalSlice_OneSlowElementAloneChangesNothing(t *testing.T) {
 	}
 	ret := MarshalSlice(responseContext(t), 12, 0, false, e.marshal(pause))
 	checkAnswer(t, ret, 12)
-	if e.most.Load() != 1 {
-		t.Fatalf("%d elements ran at once after lone slow elements", e.most.Load())
-	}
-	for i, idx := range e.indexes {
-		if idx != i {
-			t.Fatalf("element %d ran as index %d (%v)", i, idx, e.indexes)
-		}
-	}
+	e.checkOneAfterTheOther(t)
 }
 
 func TestMarshalSlice_WorkerLimitBoundsTheConcurrentRest(t *testing.T) {
