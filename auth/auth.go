@@ -173,9 +173,9 @@ func (t *Tokens) IssueSession(userID, companyID int64, role, sessionID string) (
 //
 // A token that passed is remembered by its text (at most verifiedTokens, the least
 // recently used forgotten first): the same text carries the same signature and
-// claims, so its next requests skip decoding and the HMAC (a quarter of a small
-// page's server time went there) and only run the time checks again; its session
-// is looked up on every request as before. Only tokens we signed are remembered,
+// claims, so its next requests skip decoding and the HMAC (5 µs and 53
+// allocations a request, BenchmarkParse_FirstUseAndRemembered) and only run the
+// time checks again; its session is looked up on every request as before. Only tokens we signed are remembered,
 // so refused or forged ones cannot fill the cache.
 func (t *Tokens) Parse(token string) (*Principal, error) {
 	v, ok := t.verified.Get(token)

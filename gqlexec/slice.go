@@ -22,10 +22,10 @@ var slowElement = 100 * time.Microsecond
 // MarshalSlice marshals the elements of a list one after the other, in the calling
 // goroutine, as long as they are quick; after two slow ones in a row, it marshals
 // the rest concurrently, a goroutine each, as gqlgen's MarshalSliceConcurrently
-// does for every element. It takes MarshalSliceConcurrently's arguments and gives the same
-// answer: each element has its own field context (its index in the path of an
-// error) and, unless omitPanicHandler, a panic in one element becomes an error and
-// a null there.
+// does for every element. It takes MarshalSliceConcurrently's arguments and gives
+// the same answer: each element has its own field context (its index in the path
+// of an error) and, unless omitPanicHandler, a panic in one element becomes an
+// error and a null there.
 //
 // Why: gqlgen starts a goroutine for every element of every list of objects, so that
 // elements whose fields wait (for a dataloader's batch, say) wait together. Our lists
