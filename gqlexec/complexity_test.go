@@ -121,7 +121,7 @@ func TestComplexity_AsGqlgen(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(schema, c.query)
+			doc, errs := gqlparser.LoadQueryWithRules(schema, c.query, nil)
 			if errs != nil {
 				t.Fatal(errs)
 			}

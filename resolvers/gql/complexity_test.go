@@ -62,7 +62,7 @@ func TestCosts_AsGqlgen(t *testing.T) {
 		{`{ __schema { types { name } } inboxCounts { open } conversations(first: 5) { edges { cursor } } }`, nil},
 	}
 	for _, c := range cases {
-		doc, errs := gqlparser.LoadQuery(es.Schema(), c.query)
+		doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), c.query, nil)
 		if errs != nil {
 			t.Fatalf("%s: %v", c.query, errs)
 		}
