@@ -61,7 +61,7 @@ func New(d Deps) http.Handler {
 		corsFor(d.Config.CORSOrigins), clientAddress(d.Config, d.Log), authenticate(d.Resolver.Tokens), connectionDeadlines,
 		bufferBodies(d.Config.BodyTimeout, reads), limitConcurrency(d.Config.MaxConcurrentRequests, d.Metrics),
 		limitUploads(d.Config.UploadsPerAgent, reads), requestTimeout(d.Config.RequestTimeout),
-		gateWork(d.Config.WorkPlaces(), d.Metrics))
+		gateWork(d.Config.WorkPlaces(), d.Config.RequestTimeout, d.Metrics))
 	r.NotFound(rest.NotFoundHandler)
 	r.MethodNotAllowed(rest.MethodNotAllowedHandler)
 

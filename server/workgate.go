@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/connectme/connectme/internal/workgate"
 	"github.com/connectme/connectme/metrics"
@@ -25,13 +26,16 @@ import (
 // A read gives its place back once its answer is made, before the answer is sent
 // (bufferedAnswer; execute for GraphQL): a client that reads its answers slowly, or
 // not at all, holds a connection, never a place. places <= 0 turns the gate off.
-func gateWork(places int, m *metrics.Metrics) func(http.Handler) http.Handler {
+func gateWork(places int, maxWait time.Duration, m *metrics.Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if places <= 0 {
 			return next
 		}
 		g := workgate.New(places)
 		g.Refused = m.RequestShed
+		// A GraphQL query sent as a multipart upload has no REQUEST_TIMEOUT; its
+		// turn is still awaited no longer than any other read's.
+		g.MaxWait = maxWait
 		m.WatchWaiting(g.Waiting)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch {

@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -166,6 +168,17 @@ func TestWorkingRequests_SyncTemplatesHoldsNoPlace(t *testing.T) {
 // the request's status then arrives on held.
 func holdOnLockedTable(t *testing.T, app *testkit.App, token string) (release func(), held <-chan int) {
 	t.Helper()
+	release = lockConversations(t, app)
+	out := make(chan int, 1)
+	go authGet(app, token, "/conversation/conversation-page-list?page=1&limit=10", out)
+	awaitLockWaiter(t, app)
+	return release, out
+}
+
+// lockConversations locks the conversations table in a transaction until release
+// (or the test's end) rolls it back.
+func lockConversations(t *testing.T, app *testkit.App) (release func()) {
+	t.Helper()
 	tx, err := app.DB.BeginTx(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -174,15 +187,18 @@ func holdOnLockedTable(t *testing.T, app *testkit.App, token string) (release fu
 	if _, err := tx.ExecContext(t.Context(), "LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	out := make(chan int, 1)
-	go authGet(app, token, "/conversation/conversation-page-list?page=1&limit=10", out)
-	eventually(t, 10*time.Second, "the request waits on the lock", func() bool {
+	return func() { _ = tx.Rollback() }
+}
+
+// awaitLockWaiter returns once a statement waits on the conversations table's lock.
+func awaitLockWaiter(t *testing.T, app *testkit.App) {
+	t.Helper()
+	eventually(t, 10*time.Second, "a request waits on the lock", func() bool {
 		var waiting int
 		_ = app.DB.NewRaw("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'conversations'::regclass").
 			Scan(t.Context(), &waiting)
 		return waiting > 0
 	})
-	return func() { _ = tx.Rollback() }, out
 }
 
 // authGet sends GET path with the token and sends the status (0 on a transport
@@ -264,4 +280,52 @@ func (c *stuckClient) Write(p []byte) (int, error) {
 		c.status = 200
 	}
 	return c.body.Write(p)
+}
+
+// TestWorkingRequests_MultipartQueryWaitsNoLonger: uploads are let off
+// REQUEST_TIMEOUT, but a GraphQL query sent as a multipart request is still a
+// read: it waits for its turn no longer than REQUEST_TIMEOUT, then is answered
+// 503, even behind a holder that never lets go (another multipart query stuck on
+// a locked table, itself without a deadline).
+func TestWorkingRequests_MultipartQueryWaitsNoLonger(t *testing.T) {
+	app := testkit.NewApp(t, func(c *config.Config) { c.WorkingRequests = 1; c.RequestTimeout = 300 * time.Millisecond })
+	ten := tenantOf(t, app)
+	release := lockConversations(t, app)
+	multipartQuery := func(ctx context.Context, query string) (int, string) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		_ = mw.WriteField("operations", `{"query":`+strconv.Quote(query)+`}`)
+		_ = mw.WriteField("map", `{}`)
+		_ = mw.Close()
+		req, _ := http.NewRequestWithContext(ctx, "POST", app.Server.URL+"/graphql", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+ten.token)
+		resp, err := app.Server.Client().Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	held := make(chan int, 1)
+	go func() {
+		code, _ := multipartQuery(t.Context(), `{ conversations(first: 1) { edges { cursor } } }`)
+		held <- code
+	}()
+	awaitLockWaiter(t, app)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	code, body := multipartQuery(ctx, `{ me { id } }`)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"UNAVAILABLE"`) {
+		t.Fatalf("a multipart query behind a held place: %d %s", code, body)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond || d > 4*time.Second {
+		t.Errorf("answered after %v; REQUEST_TIMEOUT is 300ms", d)
+	}
+	release()
+	if code := <-held; code != http.StatusOK {
+		t.Errorf("the holder answered %d", code)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"container/list"
 	"context"
 	"sync"
+	"time"
 )
 
 // Gate admits n holders at once; the others wait in arrival order.
@@ -23,6 +24,10 @@ type Gate struct {
 	// Refused, when set, is called for every Enter that gives up (its context
 	// ended first).
 	Refused func()
+	// MaxWait, when positive, ends a wait after that long at the latest if its
+	// context has no deadline of its own: a request let off its time limit (an
+	// upload) must not wait for its turn without end.
+	MaxWait time.Duration
 
 	mu      sync.Mutex
 	n       int
@@ -35,8 +40,8 @@ func New(n int) *Gate {
 	return &Gate{n: max(n, 1)}
 }
 
-// Enter waits for a place, in arrival order, or until ctx ends (then it returns
-// ctx's error and holds no place). Every successful Enter is paired with one Leave.
+// Enter waits for a place, in arrival order, or until ctx ends or MaxWait passes
+// (then it returns the context's error and holds no place). Every successful Enter is paired with one Leave.
 func (g *Gate) Enter(ctx context.Context) error {
 	g.mu.Lock()
 	if g.working < g.n && g.queue.Len() == 0 {
@@ -47,6 +52,11 @@ func (g *Gate) Enter(ctx context.Context) error {
 	turn := make(chan struct{})
 	e := g.queue.PushBack(turn)
 	g.mu.Unlock()
+	if _, ok := ctx.Deadline(); !ok && g.MaxWait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.MaxWait)
+		defer cancel()
+	}
 	select {
 	case <-turn:
 		return nil

@@ -165,3 +165,36 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestMaxWait: a wait whose context has no deadline ends after MaxWait; one whose
+// context has a deadline keeps it, however short MaxWait.
+func TestMaxWait(t *testing.T) {
+	g := New(1)
+	g.MaxWait = 50 * time.Millisecond
+	var refused atomic.Int32
+	g.Refused = func() { refused.Add(1) }
+	if err := g.Enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := g.Enter(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a wait without a deadline behind a held place: %v", err)
+	}
+	if d := time.Since(start); d < 50*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("gave up after %v, MaxWait 50ms", d)
+	}
+	if refused.Load() != 1 || g.Waiting() != 0 {
+		t.Fatalf("refused %d, waiting %d", refused.Load(), g.Waiting())
+	}
+	// Its own deadline, later than MaxWait: it waits for the place.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := make(chan error, 1)
+	go func() { got <- g.Enter(ctx) }()
+	time.Sleep(200 * time.Millisecond)
+	g.Leave()
+	if err := <-got; err != nil {
+		t.Fatalf("a wait with its own deadline ended by MaxWait: %v", err)
+	}
+	g.Leave()
+}
