@@ -40,6 +40,14 @@ func TestReceiveStatus_StatementsPerCallback(t *testing.T) {
 // the delivery retry horizon, never earlier (by the application's clock).
 func TestExpireHeldStatuses_AfterTheRetryHorizonNeverEarlier(t *testing.T) {
 	app := testkit.NewApp(t)
+	// The background's run of the same cleanup at start (by the application's
+	// clock, which this test moves) must be over: it would take the rows first.
+	waitUntil(t, "the periodic expiry's first run", func() bool {
+		var done int
+		err := app.DB.NewRaw(`SELECT count(*) FROM periodic_tasks WHERE name = 'expire_held_statuses'
+			AND locked_until IS NULL AND run_at > now()`).Scan(t.Context(), &done)
+		return err == nil && done == 1
+	})
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	app.Clock.Set(t0)
 	if err := app.Resolver.ReceiveStatus(t.Context(), "", "SMlost", "sent", ""); err != nil {

@@ -124,6 +124,14 @@ func TestWebhooks_EndpointFailingForADayIsDisabled(t *testing.T) {
 	if e.DisabledReason == nil || !strings.Contains(*e.DisabledReason, "503") || e.DisabledAt == nil {
 		t.Errorf("disabled endpoint %+v", e)
 	}
+	// An attempt already on its way when the endpoint was disabled (claimed just
+	// before, up to the per-endpoint limit of two) still arrives; none starts after.
+	waitUntil(t, "no attempt in flight", func() bool {
+		var inFlight int
+		err := app.DB.NewRaw("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ? AND locked_until > now()", ep.ID).
+			Scan(t.Context(), &inFlight)
+		return err == nil && inFlight == 0
+	})
 	seen := len(rc.requests())
 	time.Sleep(1500 * time.Millisecond)
 	if n := len(rc.requests()); n != seen {
