@@ -191,7 +191,12 @@ func TestMaxWait(t *testing.T) {
 	defer cancel()
 	got := make(chan error, 1)
 	go func() { got <- g.Enter(ctx) }()
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, func() bool { return g.Waiting() == 1 })
+	select {
+	case err := <-got:
+		t.Fatalf("a wait with its own deadline ended within 4×MaxWait: %v", err)
+	case <-time.After(4 * g.MaxWait):
+	}
 	g.Leave()
 	if err := <-got; err != nil {
 		t.Fatalf("a wait with its own deadline ended by MaxWait: %v", err)
