@@ -39,6 +39,8 @@ type Metrics struct {
 
 	websockets      prometheus.Gauge
 	websocketsTotal prometheus.Counter
+
+	turns turns
 }
 
 // New makes the collectors and registers them, with the Go runtime and process
@@ -72,6 +74,7 @@ func New(reg *prometheus.Registry) *Metrics {
 			Help:    "Time to answer a GraphQL query or mutation, by type and operation name.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"type", "operation"}),
+		turns:          newTurns(),
 		operationNames: &boundedNames{max: maxOperationNames, seen: map[string]struct{}{}},
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "webhooks", Name: "received_total",
@@ -97,6 +100,7 @@ func New(reg *prometheus.Registry) *Metrics {
 		m.graphqlOps, m.graphqlDuration,
 		m.webhooks, m.deliveries,
 		m.websockets, m.websocketsTotal,
+		m.turns.wait, m.turns.work,
 	)
 	// Every delivery event shows from the start, at 0, so rates work at once.
 	for _, ev := range []string{DeliveryQueued, DeliverySent, DeliveryRetried, DeliveryFailed, DeliveryDropped} {

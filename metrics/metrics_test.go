@@ -35,6 +35,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.RequestStarted()
 	m.RequestDone()
 	m.RequestShed()
+	m.ReadTurn(time.Millisecond, time.Millisecond)
 	m.WatchDB("x", nil)
 	m.WatchBus(nil)
 	m.WatchDeliveryQueue(nil)

@@ -36,6 +36,7 @@ func gateWork(places int, maxWait time.Duration, m *metrics.Metrics) func(http.H
 		// A GraphQL query sent as a multipart upload has no REQUEST_TIMEOUT; its
 		// turn is still awaited no longer than any other read's.
 		g.MaxWait = maxWait
+		g.Turns = m.ReadTurn
 		m.WatchWaiting(g.Waiting)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch {
@@ -47,7 +48,8 @@ func gateWork(places int, maxWait time.Duration, m *metrics.Metrics) func(http.H
 				next.ServeHTTP(w, r)
 				return
 			}
-			if err := g.Enter(r.Context()); err != nil {
+			leave, err := g.Take(r.Context())
+			if err != nil {
 				writeUnavailable(w, r, busy)
 				return
 			}
@@ -56,7 +58,7 @@ func gateWork(places int, maxWait time.Duration, m *metrics.Metrics) func(http.H
 			left := false
 			defer func() {
 				if !left { // the handler panicked: the recoverer answers
-					g.Leave()
+					leave()
 				}
 				b.header = nil
 				if b.body.Cap() <= maxPooledAnswer {
@@ -66,7 +68,7 @@ func gateWork(places int, maxWait time.Duration, m *metrics.Metrics) func(http.H
 			}()
 			next.ServeHTTP(b, r)
 			left = true
-			g.Leave()
+			leave()
 			b.send(w)
 		})
 	}

@@ -26,8 +26,10 @@ import (
 func TestWorkingRequests(t *testing.T) {
 	app := testkit.NewApp(t, func(c *config.Config) { c.WorkingRequests = 1; c.RequestTimeout = time.Minute })
 	ten := tenantOf(t, app)
+	before := scrape(t, app)
 
 	release, held := holdOnLockedTable(t, app, ten.token)
+	holding := time.Now() // the holder has its place: it waits on the lock
 
 	rest := make(chan int, 1)
 	go authGet(app, ten.token, "/template", rest)
@@ -39,6 +41,7 @@ func TestWorkingRequests(t *testing.T) {
 	eventually(t, 5*time.Second, "the query waits", func() bool {
 		return scrape(t, app)["connectme_http_requests_waiting"] == 2
 	})
+	bothWaiting := time.Now()
 
 	// Writes, probes and websockets do not queue.
 	r := app.Do("POST", "/graphql", ten.token, map[string]any{
@@ -65,6 +68,7 @@ func TestWorkingRequests(t *testing.T) {
 	default:
 	}
 
+	released := time.Now()
 	release()
 	if code := <-held; code != http.StatusOK {
 		t.Errorf("the request holding the place answered %d", code)
@@ -75,8 +79,26 @@ func TestWorkingRequests(t *testing.T) {
 	if r := <-query; r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"me":{"id":`) {
 		t.Errorf("the waiting query answered %d %s once the place freed", r.Status, r.Body)
 	}
-	if got := scrape(t, app)["connectme_http_requests_waiting"]; got != 0 {
+	after := scrape(t, app)
+	if got := after["connectme_http_requests_waiting"]; got != 0 {
 		t.Errorf("still waiting after all answered: %v", got)
+	}
+	// Every turn is timed: three reads took one (the holder, the GET, the query);
+	// the two queued ones waited at least from when both were seen waiting until
+	// the place freed, and the holder held it from before the first queued.
+	turns := func(series string) (n, sum float64) {
+		return after[series+"_count"] - before[series+"_count"], after[series+"_sum"] - before[series+"_sum"]
+	}
+	waits, waited := turns("connectme_http_read_wait_seconds")
+	works, worked := turns("connectme_http_read_work_seconds")
+	if waits != 3 || works != 3 {
+		t.Errorf("turns timed: %v waits and %v works, want 3 and 3", waits, works)
+	}
+	if least := 2 * released.Sub(bothWaiting).Seconds(); waited < least {
+		t.Errorf("the queued reads waited %.3fs in all, want at least %.3fs", waited, least)
+	}
+	if least := released.Sub(holding).Seconds(); worked < least {
+		t.Errorf("the reads worked %.3fs in all, want at least the holder's %.3fs", worked, least)
 	}
 }
 

@@ -71,6 +71,12 @@ func (s *Stats) ErrorText() string { return strings.Join(s.errs, "; ") }
 // runLoad warms up, then measures fn from conc workers for dur. Errors during the
 // warm-up count too: the run must be clean from the first request.
 func runLoad(ctx context.Context, conc int, warmup, dur time.Duration, fn attempt) *Stats {
+	return runLoadMarked(ctx, conc, warmup, dur, fn, nil)
+}
+
+// runLoadMarked is runLoad calling mark, when not nil, between the warm-up and the
+// measured run.
+func runLoadMarked(ctx context.Context, conc int, warmup, dur time.Duration, fn attempt, mark func()) *Stats {
 	workers := make([]*worker, conc)
 	for i := range workers {
 		workers[i] = &worker{id: i, rng: rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))}
@@ -78,6 +84,9 @@ func runLoad(ctx context.Context, conc int, warmup, dur time.Duration, fn attemp
 	var warm *Stats
 	if warmup > 0 {
 		warm = loop(ctx, workers, warmup, fn)
+	}
+	if mark != nil {
+		mark()
 	}
 	s := loop(ctx, workers, dur, fn)
 	if warm != nil && warm.Errors > 0 {

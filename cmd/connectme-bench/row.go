@@ -48,6 +48,14 @@ func (r *Row) verdict() string {
 
 func met(b bool) *bool { return &b }
 
+// addNote appends a note to the row's, after a semicolon.
+func (r *Row) addNote(s string) {
+	if r.Note != "" && s != "" {
+		r.Note += "; "
+	}
+	r.Note += s
+}
+
 // shareAndLatency judges a row by its share of the ceiling and/or a latency quantile.
 func shareAndLatency(share, q float64, limit time.Duration) func(*Row) {
 	return func(row *Row) {

@@ -66,9 +66,13 @@ func (r *runner) startBinary(ctx context.Context, t *target, bin string, pprof b
 // judge, and a missed target is profiled when profiling is on.
 func (r *runner) measure(ctx context.Context, t *target, name, group string, conc int, fn attempt, judge func(*Row)) *Row {
 	before := takeCPU(t.srv.Pid(), dbName(t.dsnForServer))
-	s := runLoad(ctx, conc, r.o.warmup, r.o.dur, fn)
+	var turnsBefore turnsSnapshot
+	s := runLoadMarked(ctx, conc, r.o.warmup, r.o.dur, fn, func() { turnsBefore, _ = t.readTurns(ctx) })
 	row := &Row{Name: name, Group: group, Conc: conc, N: s.N, Errors: s.Errors, RPS: s.RPS(),
 		P50: s.P(0.50), P95: s.P(0.95), P99: s.P(0.99), CPU: before.until(takeCPU(t.srv.Pid(), dbName(t.dsnForServer)))}
+	if after, err := t.readTurns(ctx); err == nil {
+		row.Note = turnsText(turnsBefore, after)
+	}
 	if c := r.ceilingRPS(); c > 0 && group != "ceiling" {
 		row.Share = row.RPS / c
 	}
@@ -76,6 +80,9 @@ func (r *runner) measure(ctx context.Context, t *target, name, group string, con
 		judge(row)
 	}
 	r.print(row)
+	if row.Note != "" {
+		logf("  %s", row.Note)
+	}
 	if s.Errors > 0 {
 		logf("  errors: %s", s.ErrorText())
 		r.failed = true
@@ -170,7 +177,7 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 			{fmt.Sprintf("search common %q (REST)", commonTerm), t.searchREST(commonTerm), 100 * time.Millisecond, commonN},
 		} {
 			row := r.measure(ctx, t, s.name, "latency", sc, s.fn, shareAndLatency(0, 0.95, s.limit))
-			row.Note = note(s.n)
+			row.addNote(note(s.n))
 		}
 	}
 	if o.runs("webhooks") {
@@ -183,7 +190,7 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 		}
 		row := r.measure(ctx, t, fmt.Sprintf("inbound webhooks (%d numbers)", len(senders)), "throughput", c,
 			t.webhook(senders, r.provider.authToken, r.run), rateTarget(2000))
-		row.Note = "signed form posts, unique MessageSid"
+		row.addNote("signed form posts, unique MessageSid")
 	}
 	if o.runs("sending") {
 		recipients, err := t.openWindows(ctx, max(1, min(100, t.sizes.Contacts/t.sizes.Companies)))
@@ -200,7 +207,7 @@ func (r *runner) scenarios(ctx context.Context, t *target) error {
 		row.Measure = fmt.Sprintf("commit→provider p50 %s p99 %s", ms(p50), ms(p99))
 		row.Target = "≥ 1,500/s; commit→provider p99 ≤ 1 s"
 		row.Met = met(row.RPS >= 1500 && p99 <= time.Second && missing == 0)
-		row.Note = fmt.Sprintf("%d messages reached the provider", len(lat))
+		row.addNote(fmt.Sprintf("%d messages reached the provider", len(lat)))
 		if missing > 0 {
 			row.Errors += missing
 			r.failed = true

@@ -28,6 +28,9 @@ type Gate struct {
 	// context has no deadline of its own: a request let off its time limit (an
 	// upload) must not wait for its turn without end.
 	MaxWait time.Duration
+	// Turns, when set, is told of every turn taken with Take once it ends: how
+	// long it waited for its place and how long it held it.
+	Turns func(waited, held time.Duration)
 
 	mu      sync.Mutex
 	n       int
@@ -104,6 +107,23 @@ func (g *Gate) Working() int {
 	return g.working
 }
 
+// Take is Enter with the turn's timings: leave gives the place back and tells
+// Turns how long the turn waited and held it. leave must be called once.
+func (g *Gate) Take(ctx context.Context) (leave func(), err error) {
+	start := time.Now()
+	if err := g.Enter(ctx); err != nil {
+		return nil, err
+	}
+	if g.Turns == nil {
+		return g.Leave, nil
+	}
+	got := time.Now()
+	return func() {
+		g.Leave()
+		g.Turns(got.Sub(start), time.Since(got))
+	}, nil
+}
+
 type ctxKey struct{}
 
 // WithGate returns ctx carrying g, for a handler that decides later whether its
@@ -112,15 +132,13 @@ func WithGate(ctx context.Context, g *Gate) context.Context {
 	return context.WithValue(ctx, ctxKey{}, g)
 }
 
-// Enter takes a place in ctx's gate (WithGate), waiting in arrival order until ctx
-// ends; leave gives it back. Without a gate it takes nothing and leave does nothing.
+// Enter takes a place in ctx's gate (WithGate) as Take does, waiting in arrival
+// order until ctx ends; leave gives it back. Without a gate it takes nothing and
+// leave does nothing.
 func Enter(ctx context.Context) (leave func(), err error) {
 	g, _ := ctx.Value(ctxKey{}).(*Gate)
 	if g == nil {
 		return func() {}, nil
 	}
-	if err := g.Enter(ctx); err != nil {
-		return nil, err
-	}
-	return g.Leave, nil
+	return g.Take(ctx)
 }

@@ -203,3 +203,68 @@ func TestMaxWait(t *testing.T) {
 	}
 	g.Leave()
 }
+
+// TestTakeTimesTheTurn: a turn taken with Take is reported once it ends, with how
+// long it waited for its place and how long it held it.
+func TestTakeTimesTheTurn(t *testing.T) {
+	type turn struct{ waited, held time.Duration }
+	turns := make(chan turn, 2)
+	g := New(1)
+	g.Turns = func(waited, held time.Duration) { turns <- turn{waited, held} }
+
+	first, err := g.Take(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := make(chan func(), 1)
+	go func() {
+		leave, err := g.Take(context.Background())
+		if err != nil {
+			t.Error(err)
+			leave = func() {}
+		}
+		second <- leave
+	}()
+	waitFor(t, func() bool { return g.Waiting() == 1 })
+	queued := time.Now()
+	const hold = 50 * time.Millisecond
+	time.Sleep(hold) // the first turn's work, which the second waits for
+	first()
+	a := <-turns
+	if a.held < hold || a.waited >= a.held {
+		t.Errorf("first turn: waited %v, held %v; want no wait and at least %v held", a.waited, a.held, hold)
+	}
+	leave := <-second
+	if w := time.Since(queued); w < hold {
+		t.Fatalf("the second turn came after %v, before the first ended", w)
+	}
+	leave()
+	b := <-turns
+	if b.waited < hold {
+		t.Errorf("second turn waited %v, want at least the %v the first held it", b.waited, hold)
+	}
+	select {
+	case x := <-turns:
+		t.Errorf("a turn reported twice: %+v", x)
+	default:
+	}
+	if g.Working() != 0 {
+		t.Errorf("working %d after both left", g.Working())
+	}
+}
+
+// TestTakeWithoutTurns: without Turns, Take is Enter and Leave.
+func TestTakeWithoutTurns(t *testing.T) {
+	g := New(1)
+	leave, err := g.Take(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Working() != 1 {
+		t.Fatalf("working %d after Take, want 1", g.Working())
+	}
+	leave()
+	if g.Working() != 0 {
+		t.Fatalf("working %d after leave, want 0", g.Working())
+	}
+}
