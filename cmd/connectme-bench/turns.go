@@ -126,7 +126,20 @@ func turnsText(before, after turnsSnapshot) string {
 	if wait.count() == 0 {
 		return ""
 	}
-	msq := func(s float64) string { return strconv.FormatFloat(1000*s, 'f', 1, 64) }
 	return fmt.Sprintf("on the server: waiting for a place p50 %s, p99 %s ms; working p50 %s, p99 %s ms",
-		msq(wait.quantile(0.5)), msq(wait.quantile(0.99)), msq(work.quantile(0.5)), msq(work.quantile(0.99)))
+		wait.quantileText(0.5), wait.quantileText(0.99), work.quantileText(0.5), work.quantileText(0.99))
+}
+
+// quantileText is the q-quantile in milliseconds, or "< b" where it falls in the
+// lowest bucket (0 to b): interpolating there would invent a figure.
+func (h histogram) quantileText(q float64) string {
+	msq := func(s float64) string { return strconv.FormatFloat(1000*s, 'f', 1, 64) }
+	lowest := math.Inf(1)
+	for b := range h {
+		lowest = min(lowest, b)
+	}
+	if h[lowest] >= q*h.count() {
+		return "< " + msq(lowest)
+	}
+	return msq(h.quantile(q))
 }

@@ -67,6 +67,14 @@ func TestTurns_NothingToSay(t *testing.T) {
 	m := metrics.New(prometheus.NewRegistry())
 	m.ReadTurn(time.Millisecond, time.Millisecond)
 	s := scrapeTurns(t, m)
+	// Waits that all fall in the lowest bucket (0 to 1 ms) are said to be under it.
+	quick := metrics.New(prometheus.NewRegistry())
+	for range 10 {
+		quick.ReadTurn(200*time.Microsecond, 3*time.Millisecond)
+	}
+	if got, want := turnsText(turnsSnapshot{}, scrapeTurns(t, quick)), "waiting for a place p50 < 1.0, p99 < 1.0 ms"; !strings.Contains(got, want) {
+		t.Errorf("turnsText = %q, want it to say %q", got, want)
+	}
 	if got := turnsText(s, s); got != "" {
 		t.Errorf("a run without turns (a write, a probe) says %q", got)
 	}
