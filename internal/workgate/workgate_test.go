@@ -3,6 +3,7 @@ package workgate
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -67,7 +68,11 @@ func TestNeverMoreThanN(t *testing.T) {
 					break
 				}
 			}
-			time.Sleep(50 * time.Microsecond)
+			// Hold the place until every place is taken (or all the others are
+			// through), so that holders overlap whatever the scheduler does.
+			for in.Load() < places && in.Load()+done.Load() < holders {
+				runtime.Gosched()
+			}
 			in.Add(-1)
 			done.Add(1)
 			g.Leave()
@@ -212,10 +217,12 @@ func TestTakeTimesTheTurn(t *testing.T) {
 	g := New(1)
 	g.Turns = func(waited, held time.Duration) { turns <- turn{waited, held} }
 
+	start := time.Now()
 	first, err := g.Take(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	took := time.Now()
 	second := make(chan func(), 1)
 	go func() {
 		leave, err := g.Take(context.Background())
@@ -227,21 +234,23 @@ func TestTakeTimesTheTurn(t *testing.T) {
 	}()
 	waitFor(t, func() bool { return g.Waiting() == 1 })
 	queued := time.Now()
-	const hold = 50 * time.Millisecond
-	time.Sleep(hold) // the first turn's work, which the second waits for
+	select {
+	case <-second:
+		t.Fatal("the second turn came while the first held the only place")
+	default:
+	}
+	released := time.Now()
 	first()
 	a := <-turns
-	if a.held < hold || a.waited >= a.held {
-		t.Errorf("first turn: waited %v, held %v; want no wait and at least %v held", a.waited, a.held, hold)
+	if a.waited > took.Sub(start) || a.held < released.Sub(took) {
+		t.Errorf("first turn: waited %v, held %v; want no more wait than Take took (%v) and at least %v held",
+			a.waited, a.held, took.Sub(start), released.Sub(took))
 	}
 	leave := <-second
-	if w := time.Since(queued); w < hold {
-		t.Fatalf("the second turn came after %v, before the first ended", w)
-	}
 	leave()
 	b := <-turns
-	if b.waited < hold {
-		t.Errorf("second turn waited %v, want at least the %v the first held it", b.waited, hold)
+	if b.waited < released.Sub(queued) {
+		t.Errorf("second turn waited %v, want at least the %v it was seen queued behind the first", b.waited, released.Sub(queued))
 	}
 	select {
 	case x := <-turns:
