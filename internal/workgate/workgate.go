@@ -44,7 +44,8 @@ func New(n int) *Gate {
 }
 
 // Enter waits for a place, in arrival order, or until ctx ends or MaxWait passes
-// (then it returns the context's error and holds no place). Every successful Enter is paired with one Leave.
+// (then it returns the context's error and holds no place). Every successful Enter
+// is paired with one Leave.
 func (g *Gate) Enter(ctx context.Context) error {
 	g.mu.Lock()
 	if g.working < g.n && g.queue.Len() == 0 {
