@@ -1,12 +1,15 @@
 package resolvers_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/connectme/connectme/config"
 	"github.com/connectme/connectme/db"
@@ -126,6 +129,15 @@ func TestWebhooks_EndpointFailingForADayIsDisabled(t *testing.T) {
 	}
 	// An attempt already on its way when the endpoint was disabled (claimed just
 	// before, up to the per-endpoint limit of two) still arrives; none starts after.
+	// A claim whose statement began before the endpoint was disabled commits after
+	// it: taking the claims' lock waits for it, and claims after it see the
+	// endpoint disabled.
+	if err := app.DB.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewRaw("SELECT pg_advisory_xact_lock(hashtext(?))", db.WebhookDeliveriesChannel).Exec(ctx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	waitUntil(t, "no attempt in flight", func() bool {
 		var inFlight int
 		err := app.DB.NewRaw("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ? AND locked_until > now()", ep.ID).
