@@ -62,11 +62,19 @@ func MarshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicH
 	return ret
 }
 
+// elementContext is an element's field context with the index it points at, in
+// one allocation rather than two.
+type elementContext struct {
+	fc    graphql.FieldContext
+	index int
+}
+
 // marshalOne marshals element i under its own field context.
 func marshalOne(ctx context.Context, i int, omitPanicHandler bool,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler) (m graphql.Marshaler) {
-	index := i
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &index})
+	ec := &elementContext{index: i}
+	ec.fc.Index = &ec.index
+	ctx = graphql.WithFieldContext(ctx, &ec.fc)
 	if !omitPanicHandler {
 		defer func() {
 			if r := recover(); r != nil {
@@ -111,3 +119,7 @@ func marshalConcurrently(ctx context.Context, ret graphql.Array, from int, worke
 	}
 	wg.Wait()
 }
+
+// EmptyArray is an empty list's answer, "[]": what a list marshaler gives for no
+// element (cmd/gqlgen puts it in front of MarshalSlice).
+var EmptyArray graphql.Marshaler = graphql.Array{}

@@ -244,3 +244,24 @@ func TestMarshalSlice_EmptyAndCanceled(t *testing.T) {
 		t.Errorf("errors %v, want the cancellation", errs)
 	}
 }
+
+func TestEmptyArray(t *testing.T) {
+	var b strings.Builder
+	EmptyArray.MarshalGQL(&b)
+	if b.String() != "[]" {
+		t.Errorf("EmptyArray wrote %q", b.String())
+	}
+}
+
+// An element costs its field context (with its index, one allocation) and the
+// context that carries it; the list its array.
+func TestMarshalSlice_AllocationsPerElement(t *testing.T) {
+	defer func(d time.Duration) { slowElement = d }(slowElement)
+	slowElement = time.Second
+	ctx := responseContext(t)
+	marshal := func(ctx context.Context, i int) graphql.Marshaler { return graphql.Null }
+	const n = 20
+	if allocs := testing.AllocsPerRun(50, func() { MarshalSlice(ctx, n, 0, false, marshal) }); allocs > 1+2*n {
+		t.Errorf("%v allocations for %d elements, want at most %d", allocs, n, 1+2*n)
+	}
+}

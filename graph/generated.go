@@ -2314,6 +2314,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	collected gqlexec.Collected
 }
 
 func newExecutionContext(
@@ -5209,8 +5210,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 func (ec *executionContext) _ApiInfo_name(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
 	{
-		v := obj.Name
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Name); res != graphql.Null {
 			return res
 		}
 	}
@@ -5238,8 +5238,7 @@ func (ec *executionContext) fieldContext_ApiInfo_name(_ context.Context, field g
 
 func (ec *executionContext) _ApiInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
 	{
-		v := obj.Version
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Version); res != graphql.Null {
 			return res
 		}
 	}
@@ -5267,8 +5266,7 @@ func (ec *executionContext) fieldContext_ApiInfo_version(_ context.Context, fiel
 
 func (ec *executionContext) _ApiInfo_graphqlUrl(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
 	{
-		v := obj.GraphqlURL
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.GraphqlURL); res != graphql.Null {
 			return res
 		}
 	}
@@ -5296,8 +5294,7 @@ func (ec *executionContext) fieldContext_ApiInfo_graphqlUrl(_ context.Context, f
 
 func (ec *executionContext) _ApiInfo_playgroundUrl(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
 	{
-		v := obj.PlaygroundURL
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.PlaygroundURL); res != graphql.Null {
 			return res
 		}
 	}
@@ -5325,8 +5322,7 @@ func (ec *executionContext) fieldContext_ApiInfo_playgroundUrl(_ context.Context
 
 func (ec *executionContext) _ApiInfo_openapiUrl(ctx context.Context, field graphql.CollectedField, obj *model.APIInfo) (ret graphql.Marshaler) {
 	{
-		v := obj.OpenapiURL
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.OpenapiURL); res != graphql.Null {
 			return res
 		}
 	}
@@ -5354,8 +5350,7 @@ func (ec *executionContext) fieldContext_ApiInfo_openapiUrl(_ context.Context, f
 
 func (ec *executionContext) _Attachment_id(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -5387,7 +5382,7 @@ func (ec *executionContext) _Attachment_order(ctx context.Context, field graphql
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalInt(*v); res != graphql.Null {
+		if res := gqlexec.IntAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -5415,8 +5410,7 @@ func (ec *executionContext) fieldContext_Attachment_order(_ context.Context, fie
 
 func (ec *executionContext) _Attachment_type(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
 	{
-		v := obj.Type
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Type); res != graphql.Null {
 			return res
 		}
 	}
@@ -5444,8 +5438,7 @@ func (ec *executionContext) fieldContext_Attachment_type(_ context.Context, fiel
 
 func (ec *executionContext) _Attachment_filename(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
 	{
-		v := obj.Filename
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Filename); res != graphql.Null {
 			return res
 		}
 	}
@@ -5502,8 +5495,7 @@ func (ec *executionContext) fieldContext_Attachment_filesize(_ context.Context, 
 
 func (ec *executionContext) _Attachment_contentType(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
 	{
-		v := obj.ContentType
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.ContentType); res != graphql.Null {
 			return res
 		}
 	}
@@ -5570,8 +5562,7 @@ func (ec *executionContext) fieldContext_Attachment_url(_ context.Context, field
 
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	{
-		v := obj.Token
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Token); res != graphql.Null {
 			return res
 		}
 	}
@@ -5599,8 +5590,7 @@ func (ec *executionContext) fieldContext_AuthPayload_token(_ context.Context, fi
 
 func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	{
-		v := obj.ExpiresAt
-		if res := scalar.MarshalTime(v); res != graphql.Null {
+		if res := scalar.TimeAt(&obj.ExpiresAt); res != graphql.Null {
 			return res
 		}
 	}
@@ -5671,8 +5661,7 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 
 func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	{
-		v := obj.RefreshToken
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.RefreshToken); res != graphql.Null {
 			return res
 		}
 	}
@@ -5700,8 +5689,7 @@ func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Cont
 
 func (ec *executionContext) _CannedResponse_id(ctx context.Context, field graphql.CollectedField, obj *db.CannedResponse) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -5729,8 +5717,7 @@ func (ec *executionContext) fieldContext_CannedResponse_id(_ context.Context, fi
 
 func (ec *executionContext) _CannedResponse_shortCode(ctx context.Context, field graphql.CollectedField, obj *db.CannedResponse) (ret graphql.Marshaler) {
 	{
-		v := obj.ShortCode
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.ShortCode); res != graphql.Null {
 			return res
 		}
 	}
@@ -5758,8 +5745,7 @@ func (ec *executionContext) fieldContext_CannedResponse_shortCode(_ context.Cont
 
 func (ec *executionContext) _CannedResponse_content(ctx context.Context, field graphql.CollectedField, obj *db.CannedResponse) (ret graphql.Marshaler) {
 	{
-		v := obj.Content
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Content); res != graphql.Null {
 			return res
 		}
 	}
@@ -5826,8 +5812,7 @@ func (ec *executionContext) fieldContext_Channel_id(_ context.Context, field gra
 
 func (ec *executionContext) _Channel_name(ctx context.Context, field graphql.CollectedField, obj *db.Channel) (ret graphql.Marshaler) {
 	{
-		v := obj.Name
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Name); res != graphql.Null {
 			return res
 		}
 	}
@@ -5856,7 +5841,7 @@ func (ec *executionContext) fieldContext_Channel_name(_ context.Context, field g
 func (ec *executionContext) _ChatWindow_isOpen(ctx context.Context, field graphql.CollectedField, obj *model.ChatWindow) (ret graphql.Marshaler) {
 	{
 		v := obj.IsOpen
-		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+		if res := gqlexec.Bool(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -5888,7 +5873,7 @@ func (ec *executionContext) _ChatWindow_lastFreeMessageTime(ctx context.Context,
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -5920,7 +5905,7 @@ func (ec *executionContext) _ChatWindow_expiresAt(ctx context.Context, field gra
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -5948,8 +5933,7 @@ func (ec *executionContext) fieldContext_ChatWindow_expiresAt(_ context.Context,
 
 func (ec *executionContext) _ChatWindow_remainingSeconds(ctx context.Context, field graphql.CollectedField, obj *model.ChatWindow) (ret graphql.Marshaler) {
 	{
-		v := obj.RemainingSeconds
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.RemainingSeconds); res != graphql.Null {
 			return res
 		}
 	}
@@ -5977,8 +5961,7 @@ func (ec *executionContext) fieldContext_ChatWindow_remainingSeconds(_ context.C
 
 func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -6006,8 +5989,7 @@ func (ec *executionContext) fieldContext_Company_id(_ context.Context, field gra
 
 func (ec *executionContext) _Company_name(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
 	{
-		v := obj.Name
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Name); res != graphql.Null {
 			return res
 		}
 	}
@@ -6039,7 +6021,7 @@ func (ec *executionContext) _Company_whatsappNumber(ctx context.Context, field g
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -6067,8 +6049,7 @@ func (ec *executionContext) fieldContext_Company_whatsappNumber(_ context.Contex
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -6196,7 +6177,7 @@ func (ec *executionContext) _Conversation_lastUpdateTime(ctx context.Context, fi
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -6228,7 +6209,7 @@ func (ec *executionContext) _Conversation_lastFreeMessageTime(ctx context.Contex
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -6438,8 +6419,7 @@ func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Conte
 
 func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	{
-		v := obj.CreatedAt
-		if res := scalar.MarshalTime(v); res != graphql.Null {
+		if res := scalar.TimeAt(&obj.CreatedAt); res != graphql.Null {
 			return res
 		}
 	}
@@ -6506,8 +6486,7 @@ func (ec *executionContext) fieldContext_Conversation_cursor(_ context.Context, 
 
 func (ec *executionContext) _Conversation_status(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	{
-		v := obj.Status
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Status); res != graphql.Null {
 			return res
 		}
 	}
@@ -6539,7 +6518,7 @@ func (ec *executionContext) _Conversation_snoozedUntil(ctx context.Context, fiel
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -6752,8 +6731,7 @@ func (ec *executionContext) fieldContext_ConversationConnection_pageInfo(_ conte
 
 func (ec *executionContext) _ConversationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
 	{
-		v := obj.TotalCount
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.TotalCount); res != graphql.Null {
 			return res
 		}
 	}
@@ -6781,8 +6759,7 @@ func (ec *executionContext) fieldContext_ConversationConnection_totalCount(_ con
 
 func (ec *executionContext) _ConversationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEdge) (ret graphql.Marshaler) {
 	{
-		v := obj.Cursor
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Cursor); res != graphql.Null {
 			return res
 		}
 	}
@@ -6853,8 +6830,7 @@ func (ec *executionContext) fieldContext_ConversationEdge_node(_ context.Context
 
 func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -6921,8 +6897,7 @@ func (ec *executionContext) fieldContext_Event_cursor(_ context.Context, field g
 
 func (ec *executionContext) _Event_type(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
 	{
-		v := obj.Type
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Type); res != graphql.Null {
 			return res
 		}
 	}
@@ -6950,8 +6925,7 @@ func (ec *executionContext) fieldContext_Event_type(_ context.Context, field gra
 
 func (ec *executionContext) _Event_occurredAt(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
 	{
-		v := obj.OccurredAt
-		if res := scalar.MarshalTime(v); res != graphql.Null {
+		if res := scalar.TimeAt(&obj.OccurredAt); res != graphql.Null {
 			return res
 		}
 	}
@@ -7167,8 +7141,7 @@ func (ec *executionContext) fieldContext_EventConnection_pageInfo(_ context.Cont
 
 func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EventEdge) (ret graphql.Marshaler) {
 	{
-		v := obj.Cursor
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Cursor); res != graphql.Null {
 			return res
 		}
 	}
@@ -7239,8 +7212,7 @@ func (ec *executionContext) fieldContext_EventEdge_node(_ context.Context, field
 
 func (ec *executionContext) _InboxCounts_open(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
 	{
-		v := obj.Open
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Open); res != graphql.Null {
 			return res
 		}
 	}
@@ -7268,8 +7240,7 @@ func (ec *executionContext) fieldContext_InboxCounts_open(_ context.Context, fie
 
 func (ec *executionContext) _InboxCounts_pending(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
 	{
-		v := obj.Pending
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Pending); res != graphql.Null {
 			return res
 		}
 	}
@@ -7297,8 +7268,7 @@ func (ec *executionContext) fieldContext_InboxCounts_pending(_ context.Context, 
 
 func (ec *executionContext) _InboxCounts_snoozed(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
 	{
-		v := obj.Snoozed
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Snoozed); res != graphql.Null {
 			return res
 		}
 	}
@@ -7326,8 +7296,7 @@ func (ec *executionContext) fieldContext_InboxCounts_snoozed(_ context.Context, 
 
 func (ec *executionContext) _InboxCounts_resolved(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
 	{
-		v := obj.Resolved
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Resolved); res != graphql.Null {
 			return res
 		}
 	}
@@ -7355,8 +7324,7 @@ func (ec *executionContext) fieldContext_InboxCounts_resolved(_ context.Context,
 
 func (ec *executionContext) _InboxCounts_mine(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
 	{
-		v := obj.Mine
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Mine); res != graphql.Null {
 			return res
 		}
 	}
@@ -7384,8 +7352,7 @@ func (ec *executionContext) fieldContext_InboxCounts_mine(_ context.Context, fie
 
 func (ec *executionContext) _InboxCounts_unassigned(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
 	{
-		v := obj.Unassigned
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Unassigned); res != graphql.Null {
 			return res
 		}
 	}
@@ -7413,8 +7380,7 @@ func (ec *executionContext) fieldContext_InboxCounts_unassigned(_ context.Contex
 
 func (ec *executionContext) _InboxCounts_unread(ctx context.Context, field graphql.CollectedField, obj *db.InboxCounts) (ret graphql.Marshaler) {
 	{
-		v := obj.Unread
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Unread); res != graphql.Null {
 			return res
 		}
 	}
@@ -7442,8 +7408,7 @@ func (ec *executionContext) fieldContext_InboxCounts_unread(_ context.Context, f
 
 func (ec *executionContext) _InteractiveReply_text(ctx context.Context, field graphql.CollectedField, obj *db.InteractiveReply) (ret graphql.Marshaler) {
 	{
-		v := obj.Text
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Text); res != graphql.Null {
 			return res
 		}
 	}
@@ -7475,7 +7440,7 @@ func (ec *executionContext) _InteractiveReply_payload(ctx context.Context, field
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -7503,8 +7468,7 @@ func (ec *executionContext) fieldContext_InteractiveReply_payload(_ context.Cont
 
 func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := graphql.MarshalID(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -7532,8 +7496,7 @@ func (ec *executionContext) fieldContext_Invitation_id(_ context.Context, field 
 
 func (ec *executionContext) _Invitation_email(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
 	{
-		v := obj.Email
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Email); res != graphql.Null {
 			return res
 		}
 	}
@@ -7561,8 +7524,7 @@ func (ec *executionContext) fieldContext_Invitation_email(_ context.Context, fie
 
 func (ec *executionContext) _Invitation_firstName(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
 	{
-		v := obj.FirstName
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.FirstName); res != graphql.Null {
 			return res
 		}
 	}
@@ -7590,8 +7552,7 @@ func (ec *executionContext) fieldContext_Invitation_firstName(_ context.Context,
 
 func (ec *executionContext) _Invitation_lastName(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
 	{
-		v := obj.LastName
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.LastName); res != graphql.Null {
 			return res
 		}
 	}
@@ -7619,8 +7580,7 @@ func (ec *executionContext) fieldContext_Invitation_lastName(_ context.Context, 
 
 func (ec *executionContext) _Invitation_role(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
 	{
-		v := obj.Role
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Role); res != graphql.Null {
 			return res
 		}
 	}
@@ -7648,8 +7608,7 @@ func (ec *executionContext) fieldContext_Invitation_role(_ context.Context, fiel
 
 func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
 	{
-		v := obj.ExpiresAt
-		if res := scalar.MarshalTime(v); res != graphql.Null {
+		if res := scalar.TimeAt(&obj.ExpiresAt); res != graphql.Null {
 			return res
 		}
 	}
@@ -7724,7 +7683,7 @@ func (ec *executionContext) _Invitation_token(ctx context.Context, field graphql
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -7752,8 +7711,7 @@ func (ec *executionContext) fieldContext_Invitation_token(_ context.Context, fie
 
 func (ec *executionContext) _Label_id(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -7781,8 +7739,7 @@ func (ec *executionContext) fieldContext_Label_id(_ context.Context, field graph
 
 func (ec *executionContext) _Label_name(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
 	{
-		v := obj.Name
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Name); res != graphql.Null {
 			return res
 		}
 	}
@@ -7810,8 +7767,7 @@ func (ec *executionContext) fieldContext_Label_name(_ context.Context, field gra
 
 func (ec *executionContext) _Label_color(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
 	{
-		v := obj.Color
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Color); res != graphql.Null {
 			return res
 		}
 	}
@@ -7928,7 +7884,7 @@ func (ec *executionContext) _Location_address(ctx context.Context, field graphql
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -7960,7 +7916,7 @@ func (ec *executionContext) _Location_label(ctx context.Context, field graphql.C
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -8031,8 +7987,7 @@ func (ec *executionContext) fieldContext_MarkConversationReadPayload_conversatio
 
 func (ec *executionContext) _MarkConversationReadPayload_markedCount(ctx context.Context, field graphql.CollectedField, obj *model.MarkConversationReadPayload) (ret graphql.Marshaler) {
 	{
-		v := obj.MarkedCount
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.MarkedCount); res != graphql.Null {
 			return res
 		}
 	}
@@ -8060,8 +8015,7 @@ func (ec *executionContext) fieldContext_MarkConversationReadPayload_markedCount
 
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalMessageID(v); res != graphql.Null {
+		if res := scalar.MessageIDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -8137,8 +8091,7 @@ func (ec *executionContext) fieldContext_Message_conversation(_ context.Context,
 
 func (ec *executionContext) _Message_direction(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	{
-		v := obj.Direction
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Direction); res != graphql.Null {
 			return res
 		}
 	}
@@ -8166,8 +8119,7 @@ func (ec *executionContext) fieldContext_Message_direction(_ context.Context, fi
 
 func (ec *executionContext) _Message_type(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	{
-		v := obj.MessageType
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.MessageType); res != graphql.Null {
 			return res
 		}
 	}
@@ -8199,7 +8151,7 @@ func (ec *executionContext) _Message_content(ctx context.Context, field graphql.
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -8227,8 +8179,7 @@ func (ec *executionContext) fieldContext_Message_content(_ context.Context, fiel
 
 func (ec *executionContext) _Message_datetime(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	{
-		v := obj.Datetime
-		if res := scalar.MarshalTime(v); res != graphql.Null {
+		if res := scalar.TimeAt(&obj.Datetime); res != graphql.Null {
 			return res
 		}
 	}
@@ -8256,8 +8207,7 @@ func (ec *executionContext) fieldContext_Message_datetime(_ context.Context, fie
 
 func (ec *executionContext) _Message_status(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	{
-		v := obj.Status
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Status); res != graphql.Null {
 			return res
 		}
 	}
@@ -8289,7 +8239,7 @@ func (ec *executionContext) _Message_errorCode(ctx context.Context, field graphq
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -8651,7 +8601,7 @@ func (ec *executionContext) _Message_clientMessageId(ctx context.Context, field 
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -8683,7 +8633,7 @@ func (ec *executionContext) _Message_sentAt(ctx context.Context, field graphql.C
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -8715,7 +8665,7 @@ func (ec *executionContext) _Message_deliveredAt(ctx context.Context, field grap
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -8747,7 +8697,7 @@ func (ec *executionContext) _Message_readAt(ctx context.Context, field graphql.C
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -8951,8 +8901,7 @@ func (ec *executionContext) fieldContext_MessageConnection_pageInfo(_ context.Co
 
 func (ec *executionContext) _MessageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
 	{
-		v := obj.TotalCount
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.TotalCount); res != graphql.Null {
 			return res
 		}
 	}
@@ -8980,8 +8929,7 @@ func (ec *executionContext) fieldContext_MessageConnection_totalCount(_ context.
 
 func (ec *executionContext) _MessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MessageEdge) (ret graphql.Marshaler) {
 	{
-		v := obj.Cursor
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Cursor); res != graphql.Null {
 			return res
 		}
 	}
@@ -10405,7 +10353,7 @@ func (ec *executionContext) fieldContext_Mutation_deleteCannedResponse(ctx conte
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	{
 		v := obj.HasNextPage
-		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+		if res := gqlexec.Bool(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -10434,7 +10382,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	{
 		v := obj.HasPreviousPage
-		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+		if res := gqlexec.Bool(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -10466,7 +10414,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -10498,7 +10446,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -11381,7 +11329,7 @@ func (ec *executionContext) _Referral_sourceType(ctx context.Context, field grap
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -11413,7 +11361,7 @@ func (ec *executionContext) _Referral_sourceId(ctx context.Context, field graphq
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -11445,7 +11393,7 @@ func (ec *executionContext) _Referral_sourceUrl(ctx context.Context, field graph
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -11477,7 +11425,7 @@ func (ec *executionContext) _Referral_headline(ctx context.Context, field graphq
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -11509,7 +11457,7 @@ func (ec *executionContext) _Referral_body(ctx context.Context, field graphql.Co
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -11916,8 +11864,7 @@ func (ec *executionContext) fieldContext_Subscription_events(ctx context.Context
 
 func (ec *executionContext) _Template_id(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -11945,8 +11892,7 @@ func (ec *executionContext) fieldContext_Template_id(_ context.Context, field gr
 
 func (ec *executionContext) _Template_name(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
 	{
-		v := obj.Name
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Name); res != graphql.Null {
 			return res
 		}
 	}
@@ -11974,8 +11920,7 @@ func (ec *executionContext) fieldContext_Template_name(_ context.Context, field 
 
 func (ec *executionContext) _Template_language(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
 	{
-		v := obj.Language
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Language); res != graphql.Null {
 			return res
 		}
 	}
@@ -12003,8 +11948,7 @@ func (ec *executionContext) fieldContext_Template_language(_ context.Context, fi
 
 func (ec *executionContext) _Template_content(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
 	{
-		v := obj.Content
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Content); res != graphql.Null {
 			return res
 		}
 	}
@@ -12036,7 +11980,7 @@ func (ec *executionContext) _Template_contentSid(ctx context.Context, field grap
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -12146,7 +12090,7 @@ func (ec *executionContext) _Template_category(ctx context.Context, field graphq
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -12174,8 +12118,7 @@ func (ec *executionContext) fieldContext_Template_category(_ context.Context, fi
 
 func (ec *executionContext) _Template_approvalStatus(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
 	{
-		v := obj.ApprovalStatus
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.ApprovalStatus); res != graphql.Null {
 			return res
 		}
 	}
@@ -12237,8 +12180,7 @@ func (ec *executionContext) fieldContext_Template_variables(_ context.Context, f
 
 func (ec *executionContext) _TemplateSync_added(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
 	{
-		v := obj.Added
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Added); res != graphql.Null {
 			return res
 		}
 	}
@@ -12266,8 +12208,7 @@ func (ec *executionContext) fieldContext_TemplateSync_added(_ context.Context, f
 
 func (ec *executionContext) _TemplateSync_updated(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
 	{
-		v := obj.Updated
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Updated); res != graphql.Null {
 			return res
 		}
 	}
@@ -12295,8 +12236,7 @@ func (ec *executionContext) fieldContext_TemplateSync_updated(_ context.Context,
 
 func (ec *executionContext) _TemplateSync_removed(ctx context.Context, field graphql.CollectedField, obj *resolvers.TemplateSync) (ret graphql.Marshaler) {
 	{
-		v := obj.Removed
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Removed); res != graphql.Null {
 			return res
 		}
 	}
@@ -12453,8 +12393,7 @@ func (ec *executionContext) fieldContext_UploadMediaPayload_attachment(_ context
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -12482,8 +12421,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 
 func (ec *executionContext) _User_firstName(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
 	{
-		v := obj.FirstName
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.FirstName); res != graphql.Null {
 			return res
 		}
 	}
@@ -12511,8 +12449,7 @@ func (ec *executionContext) fieldContext_User_firstName(_ context.Context, field
 
 func (ec *executionContext) _User_lastName(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
 	{
-		v := obj.LastName
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.LastName); res != graphql.Null {
 			return res
 		}
 	}
@@ -12544,7 +12481,7 @@ func (ec *executionContext) _User_phone(ctx context.Context, field graphql.Colle
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -12576,7 +12513,7 @@ func (ec *executionContext) _User_email(ctx context.Context, field graphql.Colle
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -12608,7 +12545,7 @@ func (ec *executionContext) _User_role(ctx context.Context, field graphql.Collec
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -12688,7 +12625,7 @@ func (ec *executionContext) fieldContext_User_company(_ context.Context, field g
 func (ec *executionContext) _User_active(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
 	{
 		v := obj.Active
-		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+		if res := gqlexec.Bool(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -12825,8 +12762,7 @@ func (ec *executionContext) fieldContext_UserConnection_pageInfo(_ context.Conte
 
 func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
 	{
-		v := obj.TotalCount
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.TotalCount); res != graphql.Null {
 			return res
 		}
 	}
@@ -12854,8 +12790,7 @@ func (ec *executionContext) fieldContext_UserConnection_totalCount(_ context.Con
 
 func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.UserEdge) (ret graphql.Marshaler) {
 	{
-		v := obj.Cursor
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Cursor); res != graphql.Null {
 			return res
 		}
 	}
@@ -12926,8 +12861,7 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 
 func (ec *executionContext) _WebhookDelivery_id(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -12955,8 +12889,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_id(_ context.Context, f
 
 func (ec *executionContext) _WebhookDelivery_eventId(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
 	{
-		v := obj.WebhookID
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.WebhookID); res != graphql.Null {
 			return res
 		}
 	}
@@ -12984,8 +12917,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_eventId(_ context.Conte
 
 func (ec *executionContext) _WebhookDelivery_type(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
 	{
-		v := obj.Type
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Type); res != graphql.Null {
 			return res
 		}
 	}
@@ -13013,8 +12945,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_type(_ context.Context,
 
 func (ec *executionContext) _WebhookDelivery_attempt(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
 	{
-		v := obj.Attempt
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.Attempt); res != graphql.Null {
 			return res
 		}
 	}
@@ -13046,7 +12977,7 @@ func (ec *executionContext) _WebhookDelivery_httpStatus(ctx context.Context, fie
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalInt(*v); res != graphql.Null {
+		if res := gqlexec.IntAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -13074,8 +13005,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_httpStatus(_ context.Co
 
 func (ec *executionContext) _WebhookDelivery_durationMs(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
 	{
-		v := obj.DurationMS
-		if res := graphql.MarshalInt(v); res != graphql.Null {
+		if res := gqlexec.IntAt(&obj.DurationMS); res != graphql.Null {
 			return res
 		}
 	}
@@ -13107,7 +13037,7 @@ func (ec *executionContext) _WebhookDelivery_error(ctx context.Context, field gr
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -13139,7 +13069,7 @@ func (ec *executionContext) _WebhookDelivery_responseBody(ctx context.Context, f
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -13171,7 +13101,7 @@ func (ec *executionContext) _WebhookDelivery_nextAttemptAt(ctx context.Context, 
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -13199,8 +13129,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_nextAttemptAt(_ context
 
 func (ec *executionContext) _WebhookDelivery_attemptedAt(ctx context.Context, field graphql.CollectedField, obj *db.WebhookAttempt) (ret graphql.Marshaler) {
 	{
-		v := obj.AttemptedAt
-		if res := scalar.MarshalTime(v); res != graphql.Null {
+		if res := scalar.TimeAt(&obj.AttemptedAt); res != graphql.Null {
 			return res
 		}
 	}
@@ -13314,8 +13243,7 @@ func (ec *executionContext) fieldContext_WebhookDeliveryConnection_pageInfo(_ co
 
 func (ec *executionContext) _WebhookDeliveryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryEdge) (ret graphql.Marshaler) {
 	{
-		v := obj.Cursor
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Cursor); res != graphql.Null {
 			return res
 		}
 	}
@@ -13386,8 +13314,7 @@ func (ec *executionContext) fieldContext_WebhookDeliveryEdge_node(_ context.Cont
 
 func (ec *executionContext) _WebhookEndpoint_id(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
 	{
-		v := obj.ID
-		if res := scalar.MarshalInt64ID(v); res != graphql.Null {
+		if res := scalar.Int64IDAt(&obj.ID); res != graphql.Null {
 			return res
 		}
 	}
@@ -13415,8 +13342,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_id(_ context.Context, f
 
 func (ec *executionContext) _WebhookEndpoint_url(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
 	{
-		v := obj.URL
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.URL); res != graphql.Null {
 			return res
 		}
 	}
@@ -13479,7 +13405,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_eventTypes(_ context.Co
 func (ec *executionContext) _WebhookEndpoint_enabled(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
 	{
 		v := obj.Enabled
-		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+		if res := gqlexec.Bool(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -13511,7 +13437,7 @@ func (ec *executionContext) _WebhookEndpoint_disabledReason(ctx context.Context,
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -13543,7 +13469,7 @@ func (ec *executionContext) _WebhookEndpoint_disabledAt(ctx context.Context, fie
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -13575,7 +13501,7 @@ func (ec *executionContext) _WebhookEndpoint_failingSince(ctx context.Context, f
 		if v == nil {
 			return graphql.Null
 		}
-		if res := scalar.MarshalTime(*v); res != graphql.Null {
+		if res := scalar.TimeAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -13645,8 +13571,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_secret(_ context.Contex
 
 func (ec *executionContext) _WebhookEndpoint_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
 	{
-		v := obj.CreatedAt
-		if res := scalar.MarshalTime(v); res != graphql.Null {
+		if res := scalar.TimeAt(&obj.CreatedAt); res != graphql.Null {
 			return res
 		}
 	}
@@ -13674,8 +13599,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_createdAt(_ context.Con
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	{
-		v := obj.Name
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Name); res != graphql.Null {
 			return res
 		}
 	}
@@ -13727,7 +13651,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	{
 		v := obj.IsRepeatable
-		if res := graphql.MarshalBoolean(v); res != graphql.Null {
+		if res := gqlexec.Bool(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -13833,8 +13757,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
 	{
-		v := obj.Name
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Name); res != graphql.Null {
 			return res
 		}
 	}
@@ -13931,8 +13854,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	{
-		v := obj.Name
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Name); res != graphql.Null {
 			return res
 		}
 	}
@@ -14116,8 +14038,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	{
-		v := obj.Name
-		if res := graphql.MarshalString(v); res != graphql.Null {
+		if res := gqlexec.StringAt(&obj.Name); res != graphql.Null {
 			return res
 		}
 	}
@@ -14215,7 +14136,7 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 		if v == nil {
 			return graphql.Null
 		}
-		if res := graphql.MarshalString(*v); res != graphql.Null {
+		if res := gqlexec.StringAt(v); res != graphql.Null {
 			return res
 		}
 	}
@@ -15675,7 +15596,7 @@ func UnmarshalUpdateWebhookEndpointInput(ctx context.Context, raw any) (model.Up
 var apiInfoImplementors = []string{"ApiInfo"}
 
 func (ec *executionContext) _ApiInfo(ctx context.Context, sel ast.SelectionSet, obj *model.APIInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, apiInfoImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, apiInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -15728,7 +15649,7 @@ func (ec *executionContext) _ApiInfo(ctx context.Context, sel ast.SelectionSet, 
 var attachmentImplementors = []string{"Attachment"}
 
 func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSet, obj *db.Attachment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, attachmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
@@ -15792,7 +15713,7 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -15840,7 +15761,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 var cannedResponseImplementors = []string{"CannedResponse"}
 
 func (ec *executionContext) _CannedResponse(ctx context.Context, sel ast.SelectionSet, obj *db.CannedResponse) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, cannedResponseImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, cannedResponseImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -15883,7 +15804,7 @@ func (ec *executionContext) _CannedResponse(ctx context.Context, sel ast.Selecti
 var channelImplementors = []string{"Channel"}
 
 func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, obj *db.Channel) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, channelImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, channelImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
@@ -15922,7 +15843,7 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 var chatWindowImplementors = []string{"ChatWindow"}
 
 func (ec *executionContext) _ChatWindow(ctx context.Context, sel ast.SelectionSet, obj *model.ChatWindow) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatWindowImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, chatWindowImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -15970,7 +15891,7 @@ func (ec *executionContext) _ChatWindow(ctx context.Context, sel ast.SelectionSe
 var companyImplementors = []string{"Company"}
 
 func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *db.Company) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, companyImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, companyImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16013,7 +15934,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 var conversationImplementors = []string{"Conversation"}
 
 func (ec *executionContext) _Conversation(ctx context.Context, sel ast.SelectionSet, obj *db.Conversation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, conversationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16116,7 +16037,7 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 var conversationConnectionImplementors = []string{"ConversationConnection"}
 
 func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, conversationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16159,7 +16080,7 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 var conversationEdgeImplementors = []string{"ConversationEdge"}
 
 func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, conversationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16197,7 +16118,7 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 var eventImplementors = []string{"Event"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *db.Event) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, eventImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, eventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
@@ -16258,7 +16179,7 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 var eventConnectionImplementors = []string{"EventConnection"}
 
 func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, eventConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, eventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16296,7 +16217,7 @@ func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.Select
 var eventEdgeImplementors = []string{"EventEdge"}
 
 func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, eventEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, eventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16334,7 +16255,7 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 var inboxCountsImplementors = []string{"InboxCounts"}
 
 func (ec *executionContext) _InboxCounts(ctx context.Context, sel ast.SelectionSet, obj *db.InboxCounts) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, inboxCountsImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, inboxCountsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16397,7 +16318,7 @@ func (ec *executionContext) _InboxCounts(ctx context.Context, sel ast.SelectionS
 var interactiveReplyImplementors = []string{"InteractiveReply"}
 
 func (ec *executionContext) _InteractiveReply(ctx context.Context, sel ast.SelectionSet, obj *db.InteractiveReply) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, interactiveReplyImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, interactiveReplyImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16435,7 +16356,7 @@ func (ec *executionContext) _InteractiveReply(ctx context.Context, sel ast.Selec
 var invitationImplementors = []string{"Invitation"}
 
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *model.Invitation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, invitationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16503,7 +16424,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 var labelImplementors = []string{"Label"}
 
 func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, obj *db.Label) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, labelImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, labelImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
@@ -16552,7 +16473,7 @@ func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, ob
 var locationImplementors = []string{"Location"}
 
 func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *db.Location) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, locationImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, locationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16600,7 +16521,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 var markConversationReadPayloadImplementors = []string{"MarkConversationReadPayload"}
 
 func (ec *executionContext) _MarkConversationReadPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MarkConversationReadPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, markConversationReadPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, markConversationReadPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16638,7 +16559,7 @@ func (ec *executionContext) _MarkConversationReadPayload(ctx context.Context, se
 var messageImplementors = []string{"Message"}
 
 func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *db.Message) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, messageImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, messageImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
@@ -16778,7 +16699,7 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 var messageConnectionImplementors = []string{"MessageConnection"}
 
 func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MessageConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, messageConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, messageConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16821,7 +16742,7 @@ func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.Sele
 var messageEdgeImplementors = []string{"MessageEdge"}
 
 func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MessageEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, messageEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, messageEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -16859,7 +16780,7 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -17112,7 +17033,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17160,7 +17081,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -17330,7 +17251,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var referralImplementors = []string{"Referral"}
 
 func (ec *executionContext) _Referral(ctx context.Context, sel ast.SelectionSet, obj *db.Referral) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, referralImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, referralImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17383,7 +17304,7 @@ func (ec *executionContext) _Referral(ctx context.Context, sel ast.SelectionSet,
 var sendMessagePayloadImplementors = []string{"SendMessagePayload"}
 
 func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendMessagePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sendMessagePayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, sendMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17421,7 +17342,7 @@ func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.Sel
 var startNewChatPayloadImplementors = []string{"StartNewChatPayload"}
 
 func (ec *executionContext) _StartNewChatPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartNewChatPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, startNewChatPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, startNewChatPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17464,7 +17385,7 @@ func (ec *executionContext) _StartNewChatPayload(ctx context.Context, sel ast.Se
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -17490,7 +17411,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var templateImplementors = []string{"Template"}
 
 func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet, obj *db.Template) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, templateImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, templateImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
@@ -17570,7 +17491,7 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 var templateSyncImplementors = []string{"TemplateSync"}
 
 func (ec *executionContext) _TemplateSync(ctx context.Context, sel ast.SelectionSet, obj *resolvers.TemplateSync) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, templateSyncImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, templateSyncImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17613,7 +17534,7 @@ func (ec *executionContext) _TemplateSync(ctx context.Context, sel ast.Selection
 var updateContactPayloadImplementors = []string{"UpdateContactPayload"}
 
 func (ec *executionContext) _UpdateContactPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateContactPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateContactPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, updateContactPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17646,7 +17567,7 @@ func (ec *executionContext) _UpdateContactPayload(ctx context.Context, sel ast.S
 var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
 
 func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateProfilePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateProfilePayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, updateProfilePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17679,7 +17600,7 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 var uploadMediaPayloadImplementors = []string{"UploadMediaPayload"}
 
 func (ec *executionContext) _UploadMediaPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UploadMediaPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, uploadMediaPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, uploadMediaPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17712,7 +17633,7 @@ func (ec *executionContext) _UploadMediaPayload(ctx context.Context, sel ast.Sel
 var userImplementors = []string{"User"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *db.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
@@ -17786,7 +17707,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var userConnectionImplementors = []string{"UserConnection"}
 
 func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *model.UserConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17829,7 +17750,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 var userEdgeImplementors = []string{"UserEdge"}
 
 func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *model.UserEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17867,7 +17788,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 var webhookDeliveryImplementors = []string{"WebhookDelivery"}
 
 func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.SelectionSet, obj *db.WebhookAttempt) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, webhookDeliveryImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17945,7 +17866,7 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 var webhookDeliveryConnectionImplementors = []string{"WebhookDeliveryConnection"}
 
 func (ec *executionContext) _WebhookDeliveryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookDeliveryConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, webhookDeliveryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -17983,7 +17904,7 @@ func (ec *executionContext) _WebhookDeliveryConnection(ctx context.Context, sel 
 var webhookDeliveryEdgeImplementors = []string{"WebhookDeliveryEdge"}
 
 func (ec *executionContext) _WebhookDeliveryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookDeliveryEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, webhookDeliveryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -18021,7 +17942,7 @@ func (ec *executionContext) _WebhookDeliveryEdge(ctx context.Context, sel ast.Se
 var webhookEndpointImplementors = []string{"WebhookEndpoint"}
 
 func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.SelectionSet, obj *db.WebhookEndpoint) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, webhookEndpointImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
@@ -18095,7 +18016,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -18148,7 +18069,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -18196,7 +18117,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -18254,7 +18175,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -18312,7 +18233,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -18370,7 +18291,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
@@ -18469,6 +18390,9 @@ func (ec *executionContext) marshalNApiInfo2ᚖgithubᚗcomᚋconnectmeᚋconnec
 }
 
 func (ec *executionContext) marshalNAttachment2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐAttachmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Attachment) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -18529,6 +18453,9 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNCannedResponse2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐCannedResponseᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.CannedResponse) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -18585,6 +18512,9 @@ func (ec *executionContext) marshalNConversationConnection2ᚖgithubᚗcomᚋcon
 }
 
 func (ec *executionContext) marshalNConversationEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐConversationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConversationEdge) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -18663,6 +18593,9 @@ func (ec *executionContext) marshalNEventConnection2ᚖgithubᚗcomᚋconnectme�
 }
 
 func (ec *executionContext) marshalNEventEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EventEdge) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -18715,6 +18648,9 @@ func (ec *executionContext) unmarshalNEventType2ᚕstringᚄ(ctx context.Context
 }
 
 func (ec *executionContext) marshalNEventType2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -18823,6 +18759,9 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) marshalNInvitation2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Invitation) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -18852,6 +18791,9 @@ func (ec *executionContext) unmarshalNInviteAgentInput2githubᚗcomᚋconnectme�
 }
 
 func (ec *executionContext) marshalNLabel2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐLabelᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Label) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -18900,6 +18842,9 @@ func (ec *executionContext) marshalNMessageConnection2ᚖgithubᚗcomᚋconnectm
 }
 
 func (ec *executionContext) marshalNMessageEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MessageEdge) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19048,6 +18993,9 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) marshalNTemplate2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Template) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19171,6 +19119,9 @@ func (ec *executionContext) marshalNUploadMediaPayload2ᚖgithubᚗcomᚋconnect
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.User) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19203,6 +19154,9 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋconnectme�
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserEdge) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19243,6 +19197,9 @@ func (ec *executionContext) marshalNWebhookDeliveryConnection2ᚖgithubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNWebhookDeliveryEdge2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋgraphᚋmodelᚐWebhookDeliveryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookDeliveryEdge) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19267,6 +19224,9 @@ func (ec *executionContext) marshalNWebhookDeliveryEdge2ᚖgithubᚗcomᚋconnec
 }
 
 func (ec *executionContext) marshalNWebhookEndpoint2ᚕᚖgithubᚗcomᚋconnectmeᚋconnectmeᚋdbᚐWebhookEndpointᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.WebhookEndpoint) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19295,6 +19255,9 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19339,6 +19302,9 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19367,6 +19333,9 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19395,6 +19364,9 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19523,6 +19495,9 @@ func (ec *executionContext) marshalOConversationStatus2ᚕstringᚄ(ctx context.
 	if v == nil {
 		return graphql.Null
 	}
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19558,6 +19533,9 @@ func (ec *executionContext) unmarshalOEventType2ᚕstringᚄ(ctx context.Context
 func (ec *executionContext) marshalOEventType2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
+	}
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
 	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -19763,6 +19741,9 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19781,6 +19762,9 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Field) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
+	}
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
 	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -19801,6 +19785,9 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
+	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19819,6 +19806,9 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
+	}
+	if len(v) == 0 {
+		return gqlexec.EmptyArray
 	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)

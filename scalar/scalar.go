@@ -2,6 +2,7 @@
 package scalar
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -14,11 +15,17 @@ import (
 )
 
 // MarshalInt64ID writes a numeric database id as a GraphQL ID (a string).
-func MarshalInt64ID(id int64) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		var buf [22]byte // a quoted int64
-		b := strconv.AppendInt(append(buf[:0], '"'), id, 10)
-		_, _ = w.Write(append(b, '"'))
+func MarshalInt64ID(id int64) graphql.Marshaler { return Int64IDAt(&id) }
+
+// Int64IDAt is MarshalInt64ID(*id), read when the answer is written (see
+// gqlexec.StringAt: the direct path of a struct field points at it).
+func Int64IDAt(id *int64) graphql.Marshaler { return (*int64IDAt)(id) }
+
+type int64IDAt int64
+
+func (id *int64IDAt) MarshalGQL(w io.Writer) {
+	writeAppended(w, 22, func(b []byte) []byte { // a quoted int64
+		return append(strconv.AppendInt(append(b, '"'), int64(*id), 10), '"')
 	})
 }
 
@@ -45,13 +52,31 @@ func UnmarshalInt64ID(v any) (int64, error) {
 }
 
 // MarshalMessageID writes a message id as 32 lowercase hex characters.
-func MarshalMessageID(id uuid.UUID) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		var buf [2 + 2*len(uuid.UUID{})]byte
-		buf[0], buf[len(buf)-1] = '"', '"'
-		hex.Encode(buf[1:len(buf)-1], id[:])
-		_, _ = w.Write(buf[:])
+func MarshalMessageID(id uuid.UUID) graphql.Marshaler { return MessageIDAt(&id) }
+
+// MessageIDAt is MarshalMessageID(*id), read when the answer is written.
+func MessageIDAt(id *uuid.UUID) graphql.Marshaler { return (*messageIDAt)(id) }
+
+type messageIDAt uuid.UUID
+
+func (id *messageIDAt) MarshalGQL(w io.Writer) {
+	writeAppended(w, 2+hex.EncodedLen(len(id)), func(b []byte) []byte {
+		b = append(b, '"')
+		b = hex.AppendEncode(b, id[:])
+		return append(b, '"')
 	})
+}
+
+// writeAppended writes what appendTo appends, at most n bytes: into the free
+// end of the buffer gqlgen's executor writes an answer into, without copying or
+// allocating.
+func writeAppended(w io.Writer, n int, appendTo func([]byte) []byte) {
+	if b, ok := w.(*bytes.Buffer); ok {
+		b.Grow(n)
+		_, _ = b.Write(appendTo(b.AvailableBuffer()))
+		return
+	}
+	_, _ = w.Write(appendTo(make([]byte, 0, n)))
 }
 
 // UnmarshalMessageID reads a message id given as 32 hex characters (or a dashed UUID).

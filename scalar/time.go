@@ -19,13 +19,18 @@ const TimeLayout = "2006-01-02T15:04:05.000Z"
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
 // MarshalTime writes a Time in TimeLayout, as a JSON string.
-func MarshalTime(t time.Time) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		var buf [len(TimeLayout) + 2]byte
-		b := append(buf[:0], '"')
-		b = t.UTC().AppendFormat(b, TimeLayout)
+func MarshalTime(t time.Time) graphql.Marshaler { return TimeAt(&t) }
+
+// TimeAt is MarshalTime(*t), read when the answer is written.
+func TimeAt(t *time.Time) graphql.Marshaler { return (*timeAt)(t) }
+
+type timeAt time.Time
+
+func (t *timeAt) MarshalGQL(w io.Writer) {
+	writeAppended(w, len(TimeLayout)+2, func(b []byte) []byte {
 		b = append(b, '"')
-		_, _ = w.Write(b)
+		b = time.Time(*t).UTC().AppendFormat(b, TimeLayout)
+		return append(b, '"')
 	})
 }
 

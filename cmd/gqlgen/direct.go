@@ -71,7 +71,8 @@ func runtimeDirectives(f *codegen.Field) bool {
 //	{ v := obj.X; if v == nil { return graphql.Null }; if res := F(*v); res != graphql.Null { return res } }
 //
 // for a value and for a nullable pointer, F being the scalar's marshal function;
-// after it the generated body runs unchanged.
+// after it the generated body runs unchanged. Where F has an allocation-free twin
+// (atCall) the path calls it: At(&obj.X), or At(v) for a pointer.
 func directScalars(f *ast.File, direct map[string]bool) (int, error) {
 	funcs := map[string]*ast.FuncDecl{}
 	for _, decl := range f.Decls {
@@ -99,7 +100,7 @@ func directScalars(f *ast.File, direct map[string]bool) (int, error) {
 		case parts.resolver != nil:
 			fast = leanResolver(parts)
 		case direct[fn.Name.Name]:
-			if fast = scalarMarshal(funcs[parts.marshal], parts.value); fast == nil {
+			if fast = scalarMarshal(funcs[parts.marshal], parts.value, parts.vType, pointerObj(fn)); fast == nil {
 				fast = leanPath(parts)
 			}
 		}
@@ -238,8 +239,9 @@ func ecCall(e ast.Expr, args ...string) (string, bool) {
 //	if v == nil { return graphql.Null }; _ = sel; _ = ctx; res := F(*v); return res
 //
 // where F's arguments mention neither ctx nor sel, and gives the statements of the
-// direct path for value, or nil for any other marshaler.
-func scalarMarshal(m *ast.FuncDecl, value ast.Expr) []ast.Stmt {
+// direct path for value (of Go type vType; addressable: obj is a pointer), or nil
+// for any other marshaler.
+func scalarMarshal(m *ast.FuncDecl, value, vType ast.Expr, addressable bool) []ast.Stmt {
 	body := m.Body.List
 	nullable := false
 	if len(body) == 5 {
@@ -273,9 +275,12 @@ func scalarMarshal(m *ast.FuncDecl, value ast.Expr) []ast.Stmt {
 	if !ok || mentions(call, "ctx") || mentions(call, "sel") || !mentions(call, "v") {
 		return nil
 	}
-	marshal := copyExpr(call)
+	marshal, bind := copyExpr(call), true
 	if marshal == nil {
 		return nil
+	}
+	if at, atBind := atCall(call, value, nullable, vType, addressable); at != nil {
+		marshal, bind = at, atBind
 	}
 	null := &ast.SelectorExpr{X: ast.NewIdent("graphql"), Sel: ast.NewIdent("Null")}
 	fast := &ast.IfStmt{
@@ -283,17 +288,17 @@ func scalarMarshal(m *ast.FuncDecl, value ast.Expr) []ast.Stmt {
 		Cond: &ast.BinaryExpr{X: ast.NewIdent("res"), Op: token.NEQ, Y: null},
 		Body: &ast.BlockStmt{List: []ast.Stmt{&ast.ReturnStmt{Results: []ast.Expr{ast.NewIdent("res")}}}},
 	}
-	bind := &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("v")}, Tok: token.DEFINE, Rhs: []ast.Expr{value}}
 	var inner []ast.Stmt
+	if bind {
+		inner = append(inner, &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("v")}, Tok: token.DEFINE, Rhs: []ast.Expr{value}})
+	}
 	if nullable {
 		// A nil pointer is null without an error (the field is nullable), as the
 		// generated body would answer.
-		inner = []ast.Stmt{bind, &ast.IfStmt{
+		inner = append(inner, &ast.IfStmt{
 			Cond: &ast.BinaryExpr{X: ast.NewIdent("v"), Op: token.EQL, Y: ast.NewIdent("nil")},
 			Body: &ast.BlockStmt{List: []ast.Stmt{&ast.ReturnStmt{Results: []ast.Expr{null}}}},
-		}, fast}
-	} else {
-		inner = []ast.Stmt{bind, fast}
+		})
 	}
-	return []ast.Stmt{&ast.BlockStmt{List: inner}}
+	return []ast.Stmt{&ast.BlockStmt{List: append(inner, fast)}}
 }

@@ -132,6 +132,57 @@ func (ec *executionContext) _T_withArgs(ctx context.Context, field graphql.Colle
 		}, true, true)
 }
 
+func (ec *executionContext) _T_count(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		}, true, true)
+}
+
+func (ec *executionContext) _T_kind(ctx context.Context, field graphql.CollectedField, obj *T) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_T_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v Kind) graphql.Marshaler {
+			return ec.marshalNKind2Kind(ctx, selections, v)
+		}, true, true)
+}
+
+func (ec *executionContext) _V_name(ctx context.Context, field graphql.CollectedField, obj V) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_V_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		}, true, true)
+}
+
+func (ec *executionContext) marshalNKind2Kind(ctx context.Context, sel ast.SelectionSet, v Kind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Kind!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalONode2Node(ctx context.Context, sel ast.SelectionSet, v Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -196,10 +247,11 @@ func TestDirectScalarsAndObjectReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	// _T_undirect is not named (say, reached through an embedded pointer).
-	direct := map[string]bool{"_T_name": true, "_T_note": true, "_T_guarded": true, "_T_owner": true}
+	direct := map[string]bool{"_T_name": true, "_T_note": true, "_T_guarded": true, "_T_owner": true,
+		"_T_count": true, "_T_kind": true, "_V_name": true}
 	done, err := inlineLists(file, direct)
-	if err != nil || done.direct != 4 || done.objects != 1 {
-		t.Fatalf("rewrote %+v (%v), want 4 direct fields and 1 object", done, err)
+	if err != nil || done.direct != 7 || done.objects != 1 {
+		t.Fatalf("rewrote %+v (%v), want 7 direct fields and 1 object", done, err)
 	}
 	out, _ := os.ReadFile(file)
 	got := string(out)
@@ -211,12 +263,25 @@ func TestDirectScalarsAndObjectReturns(t *testing.T) {
 		body, _, _ := strings.Cut(got[i:], "\n}\n")
 		return body
 	}
-	if body := fn("_T_name"); !strings.Contains(body, "v := obj.Name\n\t\tif res := graphql.MarshalString(v); res != graphql.Null {\n\t\t\treturn res\n\t\t}") ||
+	// A scalar with an allocation-free twin (atMarshalers) points the twin at
+	// the struct field.
+	if body := fn("_T_name"); !strings.Contains(body, "{\n\t\tif res := gqlexec.StringAt(&obj.Name); res != graphql.Null {\n\t\t\treturn res\n\t\t}") ||
 		!strings.Contains(body, "return graphql.ResolveField(") {
 		t.Errorf("a string field has no direct path before its generated body:\n%s", body)
 	}
-	if body := fn("_T_note"); !strings.Contains(body, "v := obj.Note\n\t\tif v == nil {\n\t\t\treturn graphql.Null\n\t\t}\n\t\tif res := graphql.MarshalString(*v); res != graphql.Null {") {
+	if body := fn("_T_note"); !strings.Contains(body, "v := obj.Note\n\t\tif v == nil {\n\t\t\treturn graphql.Null\n\t\t}\n\t\tif res := gqlexec.StringAt(v); res != graphql.Null {") {
 		t.Errorf("a nullable field's direct path is wrong:\n%s", body)
+	}
+	if body := fn("_T_count"); !strings.Contains(body, "if res := gqlexec.IntAt(&obj.Count); res != graphql.Null {") {
+		t.Errorf("an Int field's direct path is wrong:\n%s", body)
+	}
+	// A type of our own, and an object passed by value (&obj.Name would move it to
+	// the heap), keep the scalar's own marshaler on a copy.
+	if body := fn("_T_kind"); !strings.Contains(body, "v := obj.Kind\n\t\tif res := graphql.MarshalString(string(v)); res != graphql.Null {") {
+		t.Errorf("a named type's direct path is wrong:\n%s", body)
+	}
+	if body := fn("_V_name"); !strings.Contains(body, "v := obj.Name\n\t\tif res := graphql.MarshalString(v); res != graphql.Null {") {
+		t.Errorf("a value object's direct path is wrong:\n%s", body)
 	}
 	// An object: ResolveField's steps without the interceptor chain, then the
 	// generated body (which a failing field context reaches).
@@ -276,8 +341,19 @@ func TestGeneratedCodeHasDirectFields(t *testing.T) {
 			t.Fatalf("no %s in graph/generated.go", f)
 		}
 		body, _, _ := strings.Cut(s[i:], "\n}\n")
-		if !strings.Contains(body, "v := obj.") {
+		if !strings.Contains(body, "v := obj.") && !strings.Contains(body, "At(&obj.") {
 			t.Errorf("%s has no direct path: regenerate with make generate\n%s", f, body)
+		}
+	}
+	for f, twin := range map[string]string{"_Message_datetime": "scalar.TimeAt(&obj.", "_Message_content": "gqlexec.StringAt(v)",
+		"_Message_id": "scalar.MessageIDAt(&obj.", "_Conversation_id": "scalar.Int64IDAt(&obj."} {
+		i := strings.Index(s, "func (ec *executionContext) "+f+"(")
+		if i < 0 {
+			t.Errorf("no %s in graph/generated.go", f)
+			continue
+		}
+		if body, _, _ := strings.Cut(s[i:], "\n}\n"); !strings.Contains(body, twin) {
+			t.Errorf("%s does not call %s: regenerate with make generate", f, twin)
 		}
 	}
 	if n := strings.Count(s, "return gqlexec.Object(out, fields)"); n < 30 {

@@ -114,3 +114,120 @@ func isMarshalIntoBuf(s ast.Stmt) bool {
 	u, ok := c.Args[0].(*ast.UnaryExpr)
 	return ok && u.Op == token.AND && isIdent(u.X, "buf")
 }
+
+// emptyLists puts `if len(v) == 0 { return gqlexec.EmptyArray }` in front of each
+// list marshaler's
+//
+//	ret := gqlexec.MarshalSlice(ctx, len(v), …)
+//	[for _, e := range ret { … }]
+//	return ret
+//
+// which for no element builds a closure and an empty graphql.Array, boxed, to
+// write "[]" (a message's attachments, mostly none); it reports how many it
+// rewrote.
+func emptyLists(f *ast.File) int {
+	n := 0
+	for _, decl := range f.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Body == nil {
+			continue
+		}
+		list := fn.Body.List
+		for i, s := range list {
+			if !isSliceMarshal(s) || !isReturnOf(list[len(list)-1], "ret") || len(list)-i > 3 || i > 0 && isEmptyReturn(list[i-1]) {
+				continue
+			}
+			if len(list)-i == 3 {
+				if r, ok := list[i+1].(*ast.RangeStmt); !ok || !isIdent(r.X, "ret") {
+					continue
+				}
+			}
+			empty := &ast.IfStmt{
+				Cond: &ast.BinaryExpr{X: &ast.CallExpr{Fun: ast.NewIdent("len"), Args: []ast.Expr{ast.NewIdent("v")}}, Op: token.EQL,
+					Y: &ast.BasicLit{Kind: token.INT, Value: "0"}},
+				Body: &ast.BlockStmt{List: []ast.Stmt{&ast.ReturnStmt{Results: []ast.Expr{
+					&ast.SelectorExpr{X: ast.NewIdent("gqlexec"), Sel: ast.NewIdent("EmptyArray")}}}}},
+			}
+			fn.Body.List = append(append(append([]ast.Stmt{}, list[:i]...), empty), list[i:]...)
+			n++
+			break
+		}
+	}
+	return n
+}
+
+// isSliceMarshal matches `ret := gqlexec.MarshalSlice(ctx, len(v), …)`.
+func isSliceMarshal(s ast.Stmt) bool {
+	a, ok := s.(*ast.AssignStmt)
+	if !ok || a.Tok != token.DEFINE || len(a.Lhs) != 1 || len(a.Rhs) != 1 || !isIdent(a.Lhs[0], "ret") {
+		return false
+	}
+	call, ok := a.Rhs[0].(*ast.CallExpr)
+	if !ok || !isSelector(call.Fun, "gqlexec", "MarshalSlice") || len(call.Args) < 2 {
+		return false
+	}
+	l, ok := call.Args[1].(*ast.CallExpr)
+	return ok && isIdent(l.Fun, "len") && len(l.Args) == 1 && isIdent(l.Args[0], "v")
+}
+
+// isEmptyReturn matches the statement emptyLists puts in: a second pass adds none.
+func isEmptyReturn(s ast.Stmt) bool {
+	ifs, ok := s.(*ast.IfStmt)
+	if !ok || len(ifs.Body.List) != 1 {
+		return false
+	}
+	r, ok := ifs.Body.List[0].(*ast.ReturnStmt)
+	return ok && len(r.Results) == 1 && isSelector(r.Results[0], "gqlexec", "EmptyArray")
+}
+
+// collectedFields adds a gqlexec.Collected to the executionContext type (one per
+// operation) and points each object marshaler's
+// `graphql.CollectFields(ec.OperationContext, sel, X)` at it; it reports how many
+// calls it rewrote, and none where the type is not found.
+func collectedFields(f *ast.File) int {
+	var ecType *ast.StructType
+	for _, decl := range f.Decls {
+		g, ok := decl.(*ast.GenDecl)
+		if !ok || g.Tok != token.TYPE {
+			continue
+		}
+		for _, spec := range g.Specs {
+			if ts := spec.(*ast.TypeSpec); ts.Name.Name == "executionContext" {
+				ecType, _ = ts.Type.(*ast.StructType)
+			}
+		}
+	}
+	if ecType == nil {
+		return 0
+	}
+	for _, field := range ecType.Fields.List {
+		if len(field.Names) == 1 && field.Names[0].Name == "collected" {
+			return 0 // rewritten before
+		}
+	}
+	n := 0
+	for _, decl := range f.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Body == nil || fn.Recv == nil || len(fn.Recv.List) != 1 || len(fn.Recv.List[0].Names) != 1 ||
+			fn.Recv.List[0].Names[0].Name != "ec" {
+			continue
+		}
+		ast.Inspect(fn.Body, func(node ast.Node) bool {
+			call, ok := node.(*ast.CallExpr)
+			if !ok || !isSelector(call.Fun, "graphql", "CollectFields") || len(call.Args) != 3 ||
+				!isSelector(call.Args[0], "ec", "OperationContext") {
+				return true
+			}
+			call.Fun = &ast.SelectorExpr{X: &ast.SelectorExpr{X: ast.NewIdent("ec"), Sel: ast.NewIdent("collected")}, Sel: ast.NewIdent("Fields")}
+			n++
+			return true
+		})
+	}
+	if n > 0 {
+		ecType.Fields.List = append(ecType.Fields.List, &ast.Field{
+			Names: []*ast.Ident{ast.NewIdent("collected")},
+			Type:  &ast.SelectorExpr{X: ast.NewIdent("gqlexec"), Sel: ast.NewIdent("Collected")},
+		})
+	}
+	return n
+}

@@ -60,8 +60,12 @@ func TestGeneratedCodeUsesMarshalSlice(t *testing.T) {
 	if strings.Contains(string(src), "graphql.MarshalSliceConcurrently(") {
 		t.Fatal("graph/generated.go calls graphql.MarshalSliceConcurrently: regenerate with make generate")
 	}
-	if n := strings.Count(string(src), "gqlexec.MarshalSlice("); n < 10 {
+	n := strings.Count(string(src), "gqlexec.MarshalSlice(")
+	if n < 10 {
 		t.Fatalf("graph/generated.go calls gqlexec.MarshalSlice %d times; want every list of objects", n)
+	}
+	if empty := strings.Count(string(src), "return gqlexec.EmptyArray"); empty != n {
+		t.Fatalf("%d of %d list marshalers answer an empty list first: regenerate with make generate", empty, n)
 	}
 }
 
@@ -149,5 +153,110 @@ func TestGeneratedCodeSkipsEmptyDeferredGroups(t *testing.T) {
 	body, _, _ := strings.Cut(s[i:], "\n}\n")
 	if !strings.Contains(body, "deferred := graphql.DeferredGroup{}") {
 		t.Fatal("_Conversation builds a deferred group: regenerate with make generate")
+	}
+}
+
+const listSample = `package graph
+
+func (ec *executionContext) marshalNT2ᚕᚖTᚄ(ctx context.Context, sel ast.SelectionSet, v []*T) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		return ec.marshalNT2ᚖT(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOT2ᚕᚖT(ctx context.Context, sel ast.SelectionSet, v []*T) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		return ec.marshalOT2ᚖT(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalXT2ᚕᚖT(ctx context.Context, sel ast.SelectionSet, v []*T) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		return ec.marshalOT2ᚖT(ctx, sel, v[i])
+	})
+	note(ret)
+	graphql.AddError(ctx, nil)
+	return ret
+}
+`
+
+// An empty list is answered before a closure and an array are built for it; a
+// nullable list's nil stays null, and a marshaler of another shape (whose other
+// statements might do something for no element) is left alone.
+func TestEmptyLists(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(file, []byte(listSample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done, err := inlineLists(file, nil)
+	if err != nil || done.empty != 2 {
+		t.Fatalf("rewrote %+v (%v), want 2 list marshalers", done, err)
+	}
+	out, _ := os.ReadFile(file)
+	got := string(out)
+	for _, want := range []string{
+		"ᚄ(ctx context.Context, sel ast.SelectionSet, v []*T) graphql.Marshaler {\n\tif len(v) == 0 {\n\t\treturn gqlexec.EmptyArray\n\t}\n\tret := gqlexec.MarshalSlice(",
+		"if v == nil {\n\t\treturn graphql.Null\n\t}\n\tif len(v) == 0 {\n\t\treturn gqlexec.EmptyArray\n\t}\n\tret := gqlexec.MarshalSlice(",
+		"marshalXT2ᚕᚖT(ctx context.Context, sel ast.SelectionSet, v []*T) graphql.Marshaler {\n\tret := gqlexec.MarshalSlice(",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the rewritten file lacks\n%s\nin\n%s", want, got)
+		}
+	}
+	if again, err := inlineLists(file, nil); err != nil || again.empty != 0 {
+		t.Errorf("a second pass rewrote %+v (%v)", again, err)
+	}
+}
+
+const collectSample = `package graph
+
+type executionContext struct {
+	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+}
+
+func (ec *executionContext) _T(ctx context.Context, sel ast.SelectionSet, obj *T) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tImplementors)
+	return ec.other(fields)
+}
+
+func elsewhere(oc *graphql.OperationContext, sel ast.SelectionSet) []graphql.CollectedField {
+	return graphql.CollectFields(oc, sel, nil)
+}
+`
+
+// Objects collect their fields through the operation's cache, a field of
+// executionContext; other calls are left to gqlgen's.
+func TestCollectedFields(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(file, []byte(collectSample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done, err := inlineLists(file, nil)
+	if err != nil || done.collect != 1 {
+		t.Fatalf("rewrote %+v (%v), want 1 collection", done, err)
+	}
+	out, _ := os.ReadFile(file)
+	got := string(out)
+	for _, want := range []string{"\tcollected gqlexec.Collected\n}", "fields := ec.collected.Fields(ec.OperationContext, sel, tImplementors)",
+		"return graphql.CollectFields(oc, sel, nil)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the rewritten file lacks %s:\n%s", want, got)
+		}
+	}
+	if again, err := inlineLists(file, nil); err != nil || again.collect != 0 {
+		t.Errorf("a second pass rewrote %+v (%v)", again, err)
 	}
 }
