@@ -24,18 +24,26 @@ func window[C any](first *int, after *string, last *int, before *string, decode 
 	return req, err
 }
 
-// edges makes a connection's edges from a page's items, and its page info.
-func edges[T, E any](pg *resolvers.Page[T], cursor func(T) string, edge func(string, T) E) ([]E, *model.PageInfo) {
-	out := make([]E, len(pg.Items))
+// edges makes a connection's edges from a page's items, and its page info: edge
+// fills in an edge. The page's edges are one allocation, as are its first and
+// last cursors, rather than one of each per item.
+func edges[T, E any](pg *resolvers.Page[T], cursor func(T) string, edge func(e *E, cursor string, node T)) ([]*E, *model.PageInfo) {
+	all := make([]E, len(pg.Items))
+	out := make([]*E, len(pg.Items))
 	pi := &model.PageInfo{HasNextPage: pg.HasNext, HasPreviousPage: pg.HasPrevious}
+	var ends *[2]string
 	for i, n := range pg.Items {
 		c := cursor(n)
-		out[i] = edge(c, n)
+		edge(&all[i], c, n)
+		out[i] = &all[i]
 		if i == 0 {
-			pi.StartCursor = &c
+			ends = new([2]string)
+			ends[0] = c
+			pi.StartCursor = &ends[0]
 		}
 		if i == len(pg.Items)-1 {
-			pi.EndCursor = &c
+			ends[1] = c
+			pi.EndCursor = &ends[1]
 		}
 	}
 	return out, pi
@@ -70,15 +78,13 @@ func (r *Resolver) search(ctx context.Context, term string, first *int, after *s
 		return nil, err
 	}
 	conn := &model.MessageConnection{TotalCount: pg.Total}
-	conn.Edges, conn.PageInfo = edges(pg, searchCursor, func(c string, h *db.SearchHit) *model.MessageEdge {
-		return messageEdge(c, &h.Message)
+	conn.Edges, conn.PageInfo = edges(pg, searchCursor, func(e *model.MessageEdge, c string, h *db.SearchHit) {
+		messageEdge(e, c, &h.Message)
 	})
 	return conn, nil
 }
 
-func messageEdge(c string, m *db.Message) *model.MessageEdge {
-	return &model.MessageEdge{Cursor: c, Node: m}
-}
+func messageEdge(e *model.MessageEdge, c string, m *db.Message) { e.Cursor, e.Node = c, m }
 
 // conversations is the inbox's conversation connection.
 func (r *Resolver) conversations(ctx context.Context, f resolvers.ConversationFilter, first *int, after *string) (*model.ConversationConnection, error) {
@@ -91,8 +97,8 @@ func (r *Resolver) conversations(ctx context.Context, f resolvers.ConversationFi
 		return nil, err
 	}
 	conn := &model.ConversationConnection{TotalCount: pg.Total}
-	conn.Edges, conn.PageInfo = edges(pg, conversationCursor, func(c string, n *db.Conversation) *model.ConversationEdge {
-		return &model.ConversationEdge{Cursor: c, Node: n}
+	conn.Edges, conn.PageInfo = edges(pg, conversationCursor, func(e *model.ConversationEdge, c string, n *db.Conversation) {
+		e.Cursor, e.Node = c, n
 	})
 	return conn, nil
 }
@@ -108,8 +114,8 @@ func (r *Resolver) contacts(ctx context.Context, search string, first *int, afte
 		return nil, err
 	}
 	conn := &model.UserConnection{TotalCount: pg.Total}
-	conn.Edges, conn.PageInfo = edges(pg, contactCursor, func(c string, u *db.User) *model.UserEdge {
-		return &model.UserEdge{Cursor: c, Node: u}
+	conn.Edges, conn.PageInfo = edges(pg, contactCursor, func(e *model.UserEdge, c string, u *db.User) {
+		e.Cursor, e.Node = c, u
 	})
 	return conn, nil
 }
