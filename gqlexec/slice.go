@@ -62,19 +62,14 @@ func MarshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicH
 	return ret
 }
 
-// elementContext is an element's field context with the index it points at, in
-// one allocation rather than two.
-type elementContext struct {
-	fc    graphql.FieldContext
-	index int
-}
-
-// marshalOne marshals element i under its own field context.
+// marshalOne marshals element i under its own field context (with the index it
+// points at, and the context carrying it: one allocation).
 func marshalOne(ctx context.Context, i int, omitPanicHandler bool,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler) (m graphql.Marshaler) {
-	ec := &elementContext{index: i}
-	ec.fc.Index = &ec.index
-	ctx = graphql.WithFieldContext(ctx, &ec.fc)
+	c := &fieldContext{Context: ctx, index: i}
+	c.fc.Index = &c.index
+	c.fc.Parent = graphql.GetFieldContext(ctx)
+	ctx = c
 	if !omitPanicHandler {
 		defer func() {
 			if r := recover(); r != nil {

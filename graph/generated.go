@@ -5523,7 +5523,7 @@ func (ec *executionContext) fieldContext_Attachment_contentType(_ context.Contex
 
 func (ec *executionContext) _Attachment_url(ctx context.Context, field graphql.CollectedField, obj *db.Attachment) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Attachment_url(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5618,7 +5618,7 @@ func (ec *executionContext) fieldContext_AuthPayload_expiresAt(_ context.Context
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_AuthPayload_user(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5773,7 +5773,7 @@ func (ec *executionContext) fieldContext_CannedResponse_content(_ context.Contex
 
 func (ec *executionContext) _Channel_id(ctx context.Context, field graphql.CollectedField, obj *db.Channel) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Channel_id(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6077,7 +6077,7 @@ func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, fiel
 
 func (ec *executionContext) _Conversation_contact(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Conversation_contact(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6125,7 +6125,7 @@ func (ec *executionContext) fieldContext_Conversation_contact(_ context.Context,
 
 func (ec *executionContext) _Conversation_channel(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Conversation_channel(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6237,7 +6237,7 @@ func (ec *executionContext) fieldContext_Conversation_lastFreeMessageTime(_ cont
 
 func (ec *executionContext) _Conversation_lastMessage(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Conversation_lastMessage(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6288,7 +6288,7 @@ func (ec *executionContext) fieldContext_Conversation_lastMessage(_ context.Cont
 
 func (ec *executionContext) _Conversation_unreadCount(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Conversation_unreadCount(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6327,7 +6327,7 @@ func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Cont
 
 func (ec *executionContext) _Conversation_chatWindow(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Conversation_chatWindow(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6447,7 +6447,7 @@ func (ec *executionContext) fieldContext_Conversation_createdAt(_ context.Contex
 
 func (ec *executionContext) _Conversation_cursor(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Conversation_cursor(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6546,7 +6546,7 @@ func (ec *executionContext) fieldContext_Conversation_snoozedUntil(_ context.Con
 
 func (ec *executionContext) _Conversation_assignee(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Conversation_assignee(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6597,7 +6597,7 @@ func (ec *executionContext) fieldContext_Conversation_assignee(_ context.Context
 
 func (ec *executionContext) _Conversation_labels(ctx context.Context, field graphql.CollectedField, obj *db.Conversation) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Conversation_labels(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6645,7 +6645,7 @@ func (ec *executionContext) fieldContext_Conversation_labels(_ context.Context, 
 
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_ConversationConnection_edges(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6688,7 +6688,7 @@ func (ec *executionContext) fieldContext_ConversationConnection_edges(_ context.
 
 func (ec *executionContext) _ConversationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_ConversationConnection_pageInfo(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6787,7 +6787,7 @@ func (ec *executionContext) fieldContext_ConversationEdge_cursor(_ context.Conte
 
 func (ec *executionContext) _ConversationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEdge) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_ConversationEdge_node(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6858,7 +6858,7 @@ func (ec *executionContext) fieldContext_Event_id(_ context.Context, field graph
 
 func (ec *executionContext) _Event_cursor(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Event_cursor(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6953,7 +6953,7 @@ func (ec *executionContext) fieldContext_Event_occurredAt(_ context.Context, fie
 
 func (ec *executionContext) _Event_conversation(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Event_conversation(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7004,7 +7004,7 @@ func (ec *executionContext) fieldContext_Event_conversation(_ context.Context, f
 
 func (ec *executionContext) _Event_message(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Event_message(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7055,7 +7055,7 @@ func (ec *executionContext) fieldContext_Event_message(_ context.Context, field 
 
 func (ec *executionContext) _EventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EventConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_EventConnection_edges(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7098,7 +7098,7 @@ func (ec *executionContext) fieldContext_EventConnection_edges(_ context.Context
 
 func (ec *executionContext) _EventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EventConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_EventConnection_pageInfo(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7169,7 +7169,7 @@ func (ec *executionContext) fieldContext_EventEdge_cursor(_ context.Context, fie
 
 func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EventEdge) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_EventEdge_node(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7636,7 +7636,7 @@ func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context,
 
 func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Invitation_invitedBy(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7795,7 +7795,7 @@ func (ec *executionContext) fieldContext_Label_color(_ context.Context, field gr
 
 func (ec *executionContext) _Label_conversationCount(ctx context.Context, field graphql.CollectedField, obj *db.Label) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Label_conversationCount(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7944,7 +7944,7 @@ func (ec *executionContext) fieldContext_Location_label(_ context.Context, field
 
 func (ec *executionContext) _MarkConversationReadPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.MarkConversationReadPayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_MarkConversationReadPayload_conversation(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8043,7 +8043,7 @@ func (ec *executionContext) fieldContext_Message_id(_ context.Context, field gra
 
 func (ec *executionContext) _Message_conversation(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_conversation(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8267,7 +8267,7 @@ func (ec *executionContext) fieldContext_Message_errorCode(_ context.Context, fi
 
 func (ec *executionContext) _Message_sender(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_sender(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8318,7 +8318,7 @@ func (ec *executionContext) fieldContext_Message_sender(_ context.Context, field
 
 func (ec *executionContext) _Message_attachments(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_attachments(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8366,7 +8366,7 @@ func (ec *executionContext) fieldContext_Message_attachments(_ context.Context, 
 
 func (ec *executionContext) _Message_template(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_template(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8417,7 +8417,7 @@ func (ec *executionContext) fieldContext_Message_template(_ context.Context, fie
 
 func (ec *executionContext) _Message_replyTo(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_replyTo(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8468,7 +8468,7 @@ func (ec *executionContext) fieldContext_Message_replyTo(_ context.Context, fiel
 
 func (ec *executionContext) _Message_location(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_location(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8511,7 +8511,7 @@ func (ec *executionContext) fieldContext_Message_location(_ context.Context, fie
 
 func (ec *executionContext) _Message_interactiveReply(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_interactiveReply(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8554,7 +8554,7 @@ func (ec *executionContext) fieldContext_Message_interactiveReply(_ context.Cont
 
 func (ec *executionContext) _Message_referral(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_referral(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8725,7 +8725,7 @@ func (ec *executionContext) fieldContext_Message_readAt(_ context.Context, field
 
 func (ec *executionContext) _Message_readBy(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_readBy(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8776,7 +8776,7 @@ func (ec *executionContext) fieldContext_Message_readBy(_ context.Context, field
 
 func (ec *executionContext) _Message_cursor(ctx context.Context, field graphql.CollectedField, obj *db.Message) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Message_cursor(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8815,7 +8815,7 @@ func (ec *executionContext) fieldContext_Message_cursor(_ context.Context, field
 
 func (ec *executionContext) _MessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_MessageConnection_edges(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8858,7 +8858,7 @@ func (ec *executionContext) fieldContext_MessageConnection_edges(_ context.Conte
 
 func (ec *executionContext) _MessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_MessageConnection_pageInfo(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8957,7 +8957,7 @@ func (ec *executionContext) fieldContext_MessageEdge_cursor(_ context.Context, f
 
 func (ec *executionContext) _MessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MessageEdge) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_MessageEdge_node(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11485,7 +11485,7 @@ func (ec *executionContext) fieldContext_Referral_body(_ context.Context, field 
 
 func (ec *executionContext) _SendMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SendMessagePayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_SendMessagePayload_message(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11528,7 +11528,7 @@ func (ec *executionContext) fieldContext_SendMessagePayload_message(_ context.Co
 
 func (ec *executionContext) _SendMessagePayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.SendMessagePayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_SendMessagePayload_conversation(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11571,7 +11571,7 @@ func (ec *executionContext) fieldContext_SendMessagePayload_conversation(_ conte
 
 func (ec *executionContext) _StartNewChatPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.StartNewChatPayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_StartNewChatPayload_conversation(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11614,7 +11614,7 @@ func (ec *executionContext) fieldContext_StartNewChatPayload_conversation(_ cont
 
 func (ec *executionContext) _StartNewChatPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.StartNewChatPayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_StartNewChatPayload_contact(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11657,7 +11657,7 @@ func (ec *executionContext) fieldContext_StartNewChatPayload_contact(_ context.C
 
 func (ec *executionContext) _StartNewChatPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.StartNewChatPayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_StartNewChatPayload_message(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12008,7 +12008,7 @@ func (ec *executionContext) fieldContext_Template_contentSid(_ context.Context, 
 
 func (ec *executionContext) _Template_shared(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Template_shared(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12047,7 +12047,7 @@ func (ec *executionContext) fieldContext_Template_shared(_ context.Context, fiel
 
 func (ec *executionContext) _Template_parameterCount(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Template_parameterCount(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12146,7 +12146,7 @@ func (ec *executionContext) fieldContext_Template_approvalStatus(_ context.Conte
 
 func (ec *executionContext) _Template_variables(ctx context.Context, field graphql.CollectedField, obj *db.Template) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_Template_variables(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12264,7 +12264,7 @@ func (ec *executionContext) fieldContext_TemplateSync_removed(_ context.Context,
 
 func (ec *executionContext) _UpdateContactPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.UpdateContactPayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_UpdateContactPayload_contact(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12307,7 +12307,7 @@ func (ec *executionContext) fieldContext_UpdateContactPayload_contact(_ context.
 
 func (ec *executionContext) _UpdateProfilePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.UpdateProfilePayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_UpdateProfilePayload_user(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12350,7 +12350,7 @@ func (ec *executionContext) fieldContext_UpdateProfilePayload_user(_ context.Con
 
 func (ec *executionContext) _UploadMediaPayload_attachment(ctx context.Context, field graphql.CollectedField, obj *model.UploadMediaPayload) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_UploadMediaPayload_attachment(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12573,7 +12573,7 @@ func (ec *executionContext) fieldContext_User_role(_ context.Context, field grap
 
 func (ec *executionContext) _User_company(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_User_company(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12676,7 +12676,7 @@ func (ec *executionContext) fieldContext_User_displayName(_ context.Context, fie
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_UserConnection_edges(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12719,7 +12719,7 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 
 func (ec *executionContext) _UserConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_UserConnection_pageInfo(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12818,7 +12818,7 @@ func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, fiel
 
 func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.UserEdge) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_UserEdge_node(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13157,7 +13157,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_attemptedAt(_ context.C
 
 func (ec *executionContext) _WebhookDeliveryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_WebhookDeliveryConnection_edges(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13200,7 +13200,7 @@ func (ec *executionContext) fieldContext_WebhookDeliveryConnection_edges(_ conte
 
 func (ec *executionContext) _WebhookDeliveryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryConnection) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_WebhookDeliveryConnection_pageInfo(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13271,7 +13271,7 @@ func (ec *executionContext) fieldContext_WebhookDeliveryEdge_cursor(_ context.Co
 
 func (ec *executionContext) _WebhookDeliveryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryEdge) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_WebhookDeliveryEdge_node(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13370,7 +13370,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_url(_ context.Context, 
 
 func (ec *executionContext) _WebhookEndpoint_eventTypes(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_WebhookEndpoint_eventTypes(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13529,7 +13529,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_failingSince(_ context.
 
 func (ec *executionContext) _WebhookEndpoint_secret(ctx context.Context, field graphql.CollectedField, obj *db.WebhookEndpoint) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext_WebhookEndpoint_secret(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13679,7 +13679,7 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext___Directive_locations(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13949,7 +13949,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext___Field_type(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14089,7 +14089,7 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if fc, err := ec.fieldContext___InputValue_type(ctx, field); err == nil {
-		ctx := graphql.WithFieldContext(ctx, fc)
+		ctx, fc := gqlexec.WithFieldContext(ctx, fc)
 		defer func() {
 			if r := recover(); r != nil {
 				ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))

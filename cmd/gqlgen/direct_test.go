@@ -285,7 +285,7 @@ func TestDirectScalarsAndObjectReturns(t *testing.T) {
 	}
 	// An object: ResolveField's steps without the interceptor chain, then the
 	// generated body (which a failing field context reaches).
-	if body := fn("_T_owner"); !strings.Contains(body, "if fc, err := ec.fieldContext_T_owner(ctx, field); err == nil {\n\t\tctx := graphql.WithFieldContext(ctx, fc)\n\t\tdefer func() {") ||
+	if body := fn("_T_owner"); !strings.Contains(body, "if fc, err := ec.fieldContext_T_owner(ctx, field); err == nil {\n\t\tctx, fc := gqlexec.WithFieldContext(ctx, fc)\n\t\tdefer func() {") ||
 		!strings.Contains(body, "ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))\n\t\t\t\tret = graphql.Null") ||
 		!strings.Contains(body, "fc.Result = obj.Owner\n\t\treturn ec.marshalOUser2ᚖUser(ctx, field.Selections, obj.Owner)") ||
 		!strings.Contains(body, "return graphql.ResolveField(") {
@@ -295,7 +295,7 @@ func TestDirectScalarsAndObjectReturns(t *testing.T) {
 	// reported as ResolveField reports it (RequiredNull where the field is non-null
 	// and ResolveField's nonNull is false).
 	if body := fn("_T_author"); !strings.Contains(body, "v, err := ec.Resolvers.T().Author(ctx, obj)\n\t\tif err != nil {\n\t\t\tec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))\n\t\t\tif fc.NonNull {\n\t\t\t\treturn graphql.RequiredNull\n\t\t\t}\n\t\t\treturn graphql.Null\n\t\t}\n\t\tfc.Result = v\n\t\treturn ec.marshalOUser2ᚖUser(ctx, field.Selections, v)") ||
-		!strings.Contains(body, "ctx := graphql.WithFieldContext(ctx, fc)\n\t\tdefer func() {") {
+		!strings.Contains(body, "ctx, fc := gqlexec.WithFieldContext(ctx, fc)\n\t\tdefer func() {") {
 		t.Errorf("a resolver's lean path is wrong:\n%s", body)
 	}
 	// An interface value (a nil one is ResolveField's special case) and a resolver
