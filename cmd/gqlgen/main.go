@@ -27,7 +27,8 @@
 //     ResolveField, whose field context, interceptor chain, recover and closures
 //     were half of a page's allocations; an object or list read from a struct
 //     field, and a resolver without arguments, take a lean path: ResolveField's
-//     own steps without the interceptor chain and the closures. The server
+//     own steps without the interceptor chain and the closures, their field
+//     context and its context one allocation (gqlexec.WithFieldContext). The server
 //     registers no field interceptor (server/graphql.go refuses one). Where the
 //     scalar has an allocation-free twin (at.go: gqlexec.StringAt, scalar.TimeAt…)
 //     the direct path points it at the struct field instead of boxing a copy.
