@@ -247,3 +247,36 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// A message id leaves the database as text (selectColumn) and arrives whole:
+// in a page of every column and of a few, on the database and in a transaction
+// (prepared and not), and as a conversation's newest message, narrowed or not.
+func TestMessageIDsReadAsText(t *testing.T) {
+	bdb := testkit.DB(t)
+	company := testkit.Company(t, bdb)
+	conv := testkit.Conversation(t, bdb, company.ID, time.Time{})
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	older := testkit.Message(t, bdb, conv, db.DirectionReceived, "first", t0)
+	newest := testkit.Message(t, bdb, conv, db.DirectionSent, "second", t0.Add(time.Minute))
+	for _, cols := range [][]string{nil, {"content"}} {
+		msgs, err := db.ListMessages(t.Context(), bdb, company.ID, conv.ID, db.MessageWindow{Limit: 10, Columns: cols})
+		if err != nil || len(msgs) != 2 || msgs[0].ID != newest.ID || msgs[1].ID != older.ID {
+			t.Fatalf("columns %v: %v (%v)", cols, msgs, err)
+		}
+		err = bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+			msgs, err := db.ListMessages(ctx, tx, company.ID, conv.ID, db.MessageWindow{Limit: 10, Columns: cols})
+			if err == nil && (len(msgs) != 2 || msgs[0].ID != newest.ID) {
+				t.Errorf("in a transaction, columns %v: %v", cols, msgs)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sums, err := db.ListConversationSummaries(t.Context(), bdb, company.ID, db.ConversationFilter{}, nil, 10,
+			db.SummaryParts{LastMessage: true, MessageColumns: cols})
+		if err != nil || len(sums) != 1 || sums[0].LastMessage == nil || sums[0].LastMessage.ID != newest.ID {
+			t.Fatalf("summary, columns %v: %+v (%v)", cols, sums, err)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 )
 
 // ConversationSummary is what an inbox row shows besides the conversation itself.
@@ -182,14 +183,33 @@ func someColumns(idb bun.IDB, model any, alias, prefix string, keys, only []stri
 	var parts []string
 	for _, f := range t.Fields {
 		if want[f.Name] {
-			col := alias + "." + string(f.SQLName)
-			if prefix != "" {
-				col += " AS " + prefix + f.Name
-			}
-			parts = append(parts, col)
+			parts = append(parts, selectColumn(alias, f, prefix))
 		}
 	}
 	return strings.Join(parts, ", "), nil
+}
+
+// selectColumn is how a statement that names a model's columns selects f, under
+// prefix+name when prefix is set. A uuid comes as text: the driver hands text over
+// as a string, which uuid's Scan parses as it is, where it hands a uuid over as
+// bytes, which Scan copies into a string first (a message id: two allocations a
+// row fewer). PostgreSQL sends a uuid as text either way.
+func selectColumn(alias string, f *schema.Field, prefix string) string {
+	col := alias + "." + string(f.SQLName)
+	as := ""
+	if prefix != "" {
+		as = prefix + f.Name
+	}
+	if f.UserSQLType == "uuid" {
+		col += "::text"
+		if as == "" {
+			as = f.Name
+		}
+	}
+	if as != "" {
+		col += " AS " + as
+	}
+	return col
 }
 
 // summaryColumns returns the column lists, built once.
@@ -199,10 +219,7 @@ func summaryColumns(idb bun.IDB) columnLists {
 			t := idb.Dialect().Tables().Get(reflect.TypeOf(model).Elem())
 			parts := make([]string, len(t.Fields))
 			for i, f := range t.Fields {
-				parts[i] = alias + "." + string(f.SQLName)
-				if prefix != "" {
-					parts[i] += " AS " + prefix + f.Name
-				}
+				parts[i] = selectColumn(alias, f, prefix)
 			}
 			return strings.Join(parts, ", ")
 		}
