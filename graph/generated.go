@@ -15653,6 +15653,7 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
+	var lane gqlexec.Lane
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15688,11 +15689,20 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "url":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Attachment_url(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Attachment_url(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15808,16 +15818,26 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
+	var lane gqlexec.Lane
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Channel")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_id(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Channel_id(ctx, field, obj)
+					})
+			}
 		case "name":
 			out.Values[i] = ec._Channel_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16122,6 +16142,7 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
+	var lane gqlexec.Lane
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16132,11 +16153,20 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "cursor":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Event_cursor(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Event_cursor(ctx, field, obj)
+					})
+			}
 		case "type":
 			out.Values[i] = ec._Event_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16148,17 +16178,35 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "conversation":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Event_conversation(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Event_conversation(ctx, field, obj)
+					})
+			}
 		case "message":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Event_message(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Event_message(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16428,6 +16476,7 @@ func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, ob
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
+	var lane gqlexec.Lane
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16448,11 +16497,20 @@ func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "conversationCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Label_conversationCount(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Label_conversationCount(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16563,6 +16621,7 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
+	var lane gqlexec.Lane
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16573,11 +16632,20 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "conversation":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_conversation(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Message_conversation(ctx, field, obj)
+					})
+			}
 		case "direction":
 			out.Values[i] = ec._Message_direction(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16609,29 +16677,65 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sender":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_sender(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Message_sender(ctx, field, obj)
+					})
+			}
 		case "attachments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_attachments(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Message_attachments(ctx, field, obj)
+					})
+			}
 		case "template":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_template(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Message_template(ctx, field, obj)
+					})
+			}
 		case "replyTo":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_replyTo(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Message_replyTo(ctx, field, obj)
+					})
+			}
 		case "location":
 			out.Values[i] = ec._Message_location(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -16668,17 +16772,35 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "readBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_readBy(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Message_readBy(ctx, field, obj)
+					})
+			}
 		case "cursor":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_cursor(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Message_cursor(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17415,6 +17537,7 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
+	var lane gqlexec.Lane
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17445,17 +17568,35 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "shared":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Template_shared(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Template_shared(ctx, field, obj)
+					})
+			}
 		case "parameterCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._Template_parameterCount(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Template_parameterCount(ctx, field, obj)
+					})
+			}
 		case "category":
 			out.Values[i] = ec._Template_category(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -17637,6 +17778,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
+	var lane gqlexec.Lane
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17672,11 +17814,20 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._User_company(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_company(ctx, field, obj)
+					})
+			}
 		case "active":
 			out.Values[i] = ec._User_active(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17946,6 +18097,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.DeferredGroup(ctx, fields)
+	var lane gqlexec.Lane
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17986,11 +18138,20 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "secret":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
+			if lane.Quick(field) {
+				out.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookEndpoint_secret(ctx, field, obj)
 				})
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookEndpoint_secret(ctx, field, obj)
+					})
+			}
 		case "createdAt":
 			out.Values[i] = ec._WebhookEndpoint_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

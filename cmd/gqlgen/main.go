@@ -32,6 +32,9 @@
 //     registers no field interceptor (server/graphql.go refuses one). Where the
 //     scalar has an allocation-free twin (at.go: gqlexec.StringAt, scalar.TimeAt…)
 //     the direct path points it at the struct field instead of boxing a copy.
+//   - An object's resolver fields run at once in the object's goroutine while they
+//     are quick (lane.go, gqlexec.Lane), instead of each being a task for the
+//     object's Dispatch: a closure, a wrapper and a task list per field.
 //   - An object's marshaler returns gqlexec.Object, which writes the same JSON as
 //     gqlgen's FieldSet without a map and a copy of each field per object.
 //   - An object's marshaler collects its fields through a cache of the operation's
@@ -131,6 +134,7 @@ func generate(configFile string) error {
 		"response buffer":                          n.responses,
 		"list marshaler":                           n.empty,
 		"graphql.CollectFields of an object":       n.collect,
+		"object's resolver field":                  n.lanes,
 	} {
 		if count == 0 {
 			return fmt.Errorf("%s: no %s to rewrite; has gqlgen's template changed?", cfg.Exec.Filename, what)
@@ -140,7 +144,7 @@ func generate(configFile string) error {
 }
 
 // rewrites counts what inlineLists rewrote.
-type rewrites struct{ lists, groups, objects, direct, responses, empty, collect int }
+type rewrites struct{ lists, groups, objects, direct, responses, empty, collect, lanes int }
 
 // inlineLists replaces each call of graphql.MarshalSliceConcurrently in the Go file
 // by gqlexec.MarshalSlice (same arguments, same answer), each object's deferred
@@ -177,7 +181,7 @@ func inlineLists(file string, direct map[string]bool) (rewrites, error) {
 		return rewrites{lists: n}, err
 	}
 	done := rewrites{lists: n, groups: emptyDeferredGroups(f), objects: objectReturns(f), responses: sizedResponses(f),
-		empty: emptyLists(f), collect: collectedFields(f)}
+		empty: emptyLists(f), collect: collectedFields(f), lanes: laneFields(f)}
 	if done.direct, err = directScalars(f, direct); err != nil {
 		return done, err
 	}
