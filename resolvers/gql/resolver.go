@@ -14,6 +14,13 @@
 // No rule lives here: page limits, tenancy, the window and templates are the
 // business layer's, which REST (package rest) calls the same way. Only this package
 // and the generated package graph import graph/model.
+//
+// What a resolver returns is not changed afterwards, for the rest of the request:
+// the executor reads an object's scalar fields when it writes the answer, after
+// every field has resolved (gqlexec.StringAt, scalar.TimeAt), not when the field
+// resolved. A mutation field that changed an object an earlier field returned
+// would change the earlier field's answer; copy it instead (as the subscriptions'
+// events are copied per subscriber).
 package gql
 
 import "github.com/connectme/connectme/resolvers"
