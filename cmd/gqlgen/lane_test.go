@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -60,16 +58,10 @@ func (ec *executionContext) _U(ctx context.Context, sel ast.SelectionSet, obj *U
 // and the deferred; another shape of task, and an object without one, are left
 // alone.
 func TestLaneFields(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "generated.go")
-	if err := os.WriteFile(file, []byte(laneSample), 0o644); err != nil {
-		t.Fatal(err)
+	file, done, got := rewriteSample(t, laneSample)
+	if done.lanes != 2 {
+		t.Fatalf("rewrote %+v, want 2 resolver fields", done)
 	}
-	done, err := inlineLists(file, nil)
-	if err != nil || done.lanes != 2 {
-		t.Fatalf("rewrote %+v (%v), want 2 resolver fields", done, err)
-	}
-	out, _ := os.ReadFile(file)
-	got := string(out)
 	for _, want := range []string{
 		"deferred := graphql.DeferredGroup{}\n\tvar lane gqlexec.Lane\n\tfor i, field := range fields {",
 		"case \"owner\":\n\t\t\tif lane.Quick(field) {\n\t\t\t\tout.Values[i] = lane.Resolve(ctx, ec.OperationContext, true, func(ctx context.Context) graphql.Marshaler {\n\t\t\t\t\treturn ec._T_owner(ctx, field, obj)\n\t\t\t\t})\n\t\t\t\tif out.Values[i] == graphql.RequiredNull {\n\t\t\t\t\tatomic.AddUint32(&out.Invalids, 1)\n\t\t\t\t}\n\t\t\t} else {\n\t\t\t\tout.ResolveConcurrently(ec.OperationContext, &deferred, i,\n\t\t\t\t\ttrue, false,",

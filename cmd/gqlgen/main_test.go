@@ -197,16 +197,10 @@ func (ec *executionContext) marshalXT2ᚕᚖT(ctx context.Context, sel ast.Selec
 // nullable list's nil stays null, and a marshaler of another shape (whose other
 // statements might do something for no element) is left alone.
 func TestEmptyLists(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "generated.go")
-	if err := os.WriteFile(file, []byte(listSample), 0o644); err != nil {
-		t.Fatal(err)
+	file, done, got := rewriteSample(t, listSample)
+	if done.empty != 2 {
+		t.Fatalf("rewrote %+v, want 2 list marshalers", done)
 	}
-	done, err := inlineLists(file, nil)
-	if err != nil || done.empty != 2 {
-		t.Fatalf("rewrote %+v (%v), want 2 list marshalers", done, err)
-	}
-	out, _ := os.ReadFile(file)
-	got := string(out)
 	for _, want := range []string{
 		"ᚄ(ctx context.Context, sel ast.SelectionSet, v []*T) graphql.Marshaler {\n\tif len(v) == 0 {\n\t\treturn gqlexec.EmptyArray\n\t}\n\tret := gqlexec.MarshalSlice(",
 		"if v == nil {\n\t\treturn graphql.Null\n\t}\n\tif len(v) == 0 {\n\t\treturn gqlexec.EmptyArray\n\t}\n\tret := gqlexec.MarshalSlice(",
@@ -240,16 +234,10 @@ func elsewhere(oc *graphql.OperationContext, sel ast.SelectionSet) []graphql.Col
 // Objects collect their fields through the operation's cache, a field of
 // executionContext; other calls are left to gqlgen's.
 func TestCollectedFields(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "generated.go")
-	if err := os.WriteFile(file, []byte(collectSample), 0o644); err != nil {
-		t.Fatal(err)
+	file, done, got := rewriteSample(t, collectSample)
+	if done.collect != 1 {
+		t.Fatalf("rewrote %+v, want 1 collection", done)
 	}
-	done, err := inlineLists(file, nil)
-	if err != nil || done.collect != 1 {
-		t.Fatalf("rewrote %+v (%v), want 1 collection", done, err)
-	}
-	out, _ := os.ReadFile(file)
-	got := string(out)
 	for _, want := range []string{"\tcollected gqlexec.Collected\n}", "fields := ec.collected.Fields(ec.OperationContext, sel, tImplementors)",
 		"return graphql.CollectFields(oc, sel, nil)"} {
 		if !strings.Contains(got, want) {
@@ -259,4 +247,23 @@ func TestCollectedFields(t *testing.T) {
 	if again, err := inlineLists(file, nil); err != nil || again.collect != 0 {
 		t.Errorf("a second pass rewrote %+v (%v)", again, err)
 	}
+}
+
+// rewriteSample writes src as a generated file and rewrites it once, as
+// make generate does, giving the file, what was rewritten and the file after.
+func rewriteSample(t *testing.T, src string) (file string, done rewrites, got string) {
+	t.Helper()
+	file = filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done, err := inlineLists(file, nil)
+	if err != nil {
+		t.Fatalf("rewrote %+v: %v", done, err)
+	}
+	out, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file, done, string(out)
 }
